@@ -1,0 +1,64 @@
+/** Server-side printing: meta.k8s.io/v1 Table responses, as kubectl get asks for them. */
+import type { KindStrategy, Obj, TableColumn } from '../registry/strategy.js';
+import type { StoredObject } from '../storage/store.js';
+
+const NAME_COLUMN = {
+  name: 'Name',
+  type: 'string',
+  format: 'name',
+  description: 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names',
+  priority: 0,
+};
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+function columnDefinition(column: TableColumn) {
+  return { name: column.name, type: column.type, format: column.format ?? '', description: column.description ?? '', priority: column.priority ?? 0 };
+}
+
+/** Column definitions serialized once per kind. */
+const definitionsCache = new WeakMap<KindStrategy, string>();
+
+function definitionsJson(strategy: KindStrategy): string {
+  let json = definitionsCache.get(strategy);
+  if (!json) {
+    json = JSON.stringify([NAME_COLUMN, ...strategy.columns.map(columnDefinition)]);
+    definitionsCache.set(strategy, json);
+  }
+  return json;
+}
+
+function rowJson(strategy: KindStrategy, stored: StoredObject, include: IncludeObject): string {
+  const object = stored.object as Obj;
+  const cells: unknown[] = [object.metadata.name ?? ''];
+  for (const column of strategy.columns) {
+    let value: unknown;
+    try {
+      value = column.cell(object);
+    } catch {
+      value = '<unknown>';
+    }
+    cells.push(value ?? '<none>');
+  }
+  let row = `{"cells":${JSON.stringify(cells)}`;
+  if (include === 'Object') row += `,"object":${stored.json.toString('utf8')}`;
+  else if (include === 'Metadata') row += `,"object":${partialObjectMetadata(object)}`;
+  return row + '}';
+}
+
+export function partialObjectMetadata(object: Obj): string {
+  const { managedFields: _managed, ...metadata } = object.metadata;
+  return `{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":${JSON.stringify(metadata)}}`;
+}
+
+export interface TableListMeta {
+  resourceVersion: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export function tableJson(strategy: KindStrategy, items: readonly StoredObject[], meta: TableListMeta, include: IncludeObject, withHeaders = true): string {
+  const rows = items.map((item) => rowJson(strategy, item, include)).join(',');
+  const columns = withHeaders ? definitionsJson(strategy) : '[]';
+  return `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":${JSON.stringify(meta)},"columnDefinitions":${columns},"rows":[${rows}]}`;
+}

@@ -1,0 +1,39 @@
+/** `nautilus serve`: runs the control plane until interrupted. */
+import { parseArgs } from 'node:util';
+import { startControlPlane } from '../server/control-plane.js';
+import { allKinds } from '../registry/catalog.js';
+import { log } from '../server/log.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '6443' },
+      address: { type: 'string', default: '127.0.0.1' },
+      'data-dir': { type: 'string', default: '.nautilus' },
+      ephemeral: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral]\n`);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`error: --port must be a number between 0 and 65535, got ${JSON.stringify(values.port)}\n`);
+    return 2;
+  }
+  const controlPlane = await startControlPlane({ address: values.address!, port, dataDir: values['data-dir']!, kinds: allKinds });
+  process.stdout.write(`Nautilus is serving at ${controlPlane.url}; use it with: export KUBECONFIG=${controlPlane.kubeconfigPath}\n`);
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info('shutting down', { signal });
+      void controlPlane.stop().then(resolve);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+  return 0;
+}

@@ -1,0 +1,337 @@
+/**
+ * The one generic registry store (after k8s.io/apiserver genericregistry.Store): object
+ * semantics common to every kind — names and generateName, uid, creationTimestamp, generation,
+ * status subresource isolation, preconditions, finalizers and deletionTimestamp — on top of
+ * the revisioned Store. Kinds differ only by their strategy.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApiError, errors, fieldErrors, type FieldError } from '../api/status.js';
+import { deepCopy, jsonEqual, nowRfc3339, type KubeObject } from '../api/object.js';
+import { RevisionCompactedError, RevisionTooLargeError, StoreConflictError, type EventType, type ListQuery, type ListResult, type Store, type StoreEvent, type StoredObject, type Watcher } from '../storage/store.js';
+import { apiVersionOf, resourceId, type KindStrategy, type Obj } from './strategy.js';
+import { dns1123LabelErrors, dns1123SubdomainErrors, validateObjectMeta } from './common/validation.js';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /**
+   * Only the status (or namespace finalize) subresource; the main resource when absent.
+   * 'binding' writes the main resource and its status together (pods/binding).
+   */
+  subresource?: 'status' | 'finalize' | 'binding';
+}
+
+export interface DeleteOptions {
+  dryRun?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  gracePeriodSeconds?: number;
+  propagationPolicy?: string;
+}
+
+export interface DeleteResult {
+  /** The object is gone (false: it now waits for finalizers). */
+  deleted: boolean;
+  stored: StoredObject;
+}
+
+/** Lets a kind's write depend on other state (e.g. the namespace must exist and not be terminating). */
+export type CreateGuard = (object: Obj) => void;
+
+export interface GenericStoreHooks {
+  /** Called before any create of a namespaced object. */
+  beforeNamespacedCreate?: CreateGuard;
+  /** Fields written into every object by in-process components (e.g. managedFields). */
+  onWrite?: (object: Obj, old: Obj | undefined, strategy: KindStrategy, subresource?: string) => void;
+}
+
+const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const MAX_GENERATE_ATTEMPTS = 5;
+
+export class GenericStore {
+  readonly resource: string;
+  readonly ref: { group: string; resource: string; kind: string };
+
+  constructor(
+    readonly strategy: KindStrategy,
+    private readonly store: Store,
+    private readonly hooks: GenericStoreHooks = {},
+  ) {
+    this.resource = resourceId(strategy);
+    this.ref = { group: strategy.group, resource: strategy.plural, kind: strategy.kind };
+  }
+
+  key(namespace: string | undefined, name: string): string {
+    return this.strategy.namespaced ? `${namespace}/${name}` : name;
+  }
+
+  get(namespace: string | undefined, name: string): StoredObject {
+    const stored = this.store.get(this.resource, this.key(namespace, name));
+    if (!stored) throw errors.notFound(this.ref, name);
+    return stored;
+  }
+
+  tryGet(namespace: string | undefined, name: string): StoredObject | undefined {
+    return this.store.get(this.resource, this.key(namespace, name));
+  }
+
+  list(namespace: string | undefined, query: Omit<ListQuery, 'prefix'>): ListResult {
+    try {
+      return this.store.list(this.resource, { ...query, prefix: this.strategy.namespaced && namespace ? `${namespace}/` : undefined });
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  /** Watches this kind; see Store.watch. */
+  watch(namespace: string | undefined, options: { fromRevision: number; filter?: (object: KubeObject) => boolean }, onEvent: (event: StoreEvent, type: EventType) => void): Watcher {
+    // A RevisionCompactedError passes through: watches report it in-stream, not as a status code.
+    return this.store.watch(this.resource, { ...options, prefix: this.strategy.namespaced && namespace ? `${namespace}/` : undefined }, onEvent);
+  }
+
+  /** The newest revision watchers have been shown. */
+  get visibleRevision(): number {
+    return this.store.visibleRevision;
+  }
+
+  async create(object: Obj, options: WriteOptions = {}): Promise<StoredObject> {
+    const strategy = this.strategy;
+    this.checkTypeMeta(object);
+    if (object.metadata.resourceVersion) throw errors.badRequest('resourceVersion should not be set on objects to be created');
+    const meta = object.metadata;
+    if (!strategy.namespaced) delete meta.namespace;
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowRfc3339();
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    if (strategy.generation) meta.generation = 1;
+    else delete meta.generation;
+    strategy.defaults?.(object);
+    strategy.prepareForCreate?.(object);
+    if (meta.generateName && !meta.name) meta.name = generateName(meta.generateName);
+    this.validate(object);
+    if (strategy.namespaced) this.hooks.beforeNamespacedCreate?.(object);
+    this.hooks.onWrite?.(object, undefined, strategy);
+    if (options.dryRun) {
+      if (this.tryGet(meta.namespace, meta.name!)) throw errors.alreadyExists(this.ref, meta.name!);
+      return dryRunResult(object);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.create(this.resource, this.key(meta.namespace, meta.name!), object);
+      } catch (error) {
+        if (!(error instanceof StoreConflictError) || error.kind !== 'exists') throw storageError(error);
+        // A generated name may collide; upstream retries with a new suffix.
+        if (!meta.generateName || attempt >= MAX_GENERATE_ATTEMPTS || !meta.name!.startsWith(meta.generateName)) throw errors.alreadyExists(this.ref, meta.name!);
+        meta.name = generateName(meta.generateName);
+      }
+    }
+  }
+
+  /**
+   * Replaces an object (PUT, and the write half of PATCH). Metadata the server owns is carried
+   * over; a resourceVersion in the body is a precondition.
+   */
+  async update(namespace: string | undefined, name: string, object: Obj, options: WriteOptions = {}): Promise<StoredObject> {
+    this.checkTypeMeta(object);
+    const meta = object.metadata;
+    if (meta.name !== undefined && meta.name !== name) {
+      throw errors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    }
+    const current = this.get(namespace, name);
+    const old = current.object as Obj;
+    if (meta.resourceVersion && meta.resourceVersion !== old.metadata.resourceVersion) {
+      throw errors.conflict(this.ref, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    if (meta.uid && meta.uid !== old.metadata.uid) {
+      throw errors.conflict(this.ref, name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${old.metadata.uid}`);
+    }
+    const updated =
+      options.subresource === 'status' ? this.subresourceUpdate(object, old, 'status') : options.subresource === 'finalize' ? this.finalizeUpdate(object, old) : this.mainUpdate(object, old, options.subresource !== 'binding');
+    this.validate(updated, old);
+    this.hooks.onWrite?.(updated, old, this.strategy, options.subresource);
+    if (isNoOp(updated, old)) return current;
+    if (options.dryRun) return dryRunResult(updated);
+    if (updated.metadata.deletionTimestamp && !this.waitsForFinalizers(updated)) {
+      // The last finalizer is gone: the pending deletion completes now.
+      return this.storeDelete(namespace, name, current.revision);
+    }
+    try {
+      return await this.store.update(this.resource, this.key(namespace, name), updated, current.revision);
+    } catch (error) {
+      throw storageError(error, this.ref, name);
+    }
+  }
+
+  /**
+   * Reads, transforms and writes back, retrying when a concurrent writer got there first
+   * (upstream's GuaranteedUpdate). `transform` gets a private copy.
+   */
+  async guaranteedUpdate(namespace: string | undefined, name: string, transform: (current: Obj) => Obj | Promise<Obj>, options: WriteOptions = {}): Promise<StoredObject> {
+    for (let attempt = 0; ; attempt++) {
+      const current = this.get(namespace, name);
+      const next = await transform(deepCopy(current.object) as Obj);
+      const expected = current.object.metadata.resourceVersion;
+      next.metadata ??= {};
+      const requested = next.metadata.resourceVersion;
+      // A resourceVersion the caller put in is a precondition; otherwise we pin the one we read.
+      if (!requested || requested === expected) next.metadata.resourceVersion = expected;
+      try {
+        return await this.update(namespace, name, next, options);
+      } catch (error) {
+        const raced = error instanceof ApiError && error.code === 409 && error.reason === 'Conflict' && (!requested || requested === expected);
+        if (!raced || attempt >= 5 || this.get(namespace, name).revision === current.revision) throw error;
+      }
+    }
+  }
+
+  async delete(namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const current = this.get(namespace, name);
+    const object = current.object as Obj;
+    const pre = options.preconditions;
+    if (pre?.uid && pre.uid !== object.metadata.uid) {
+      throw errors.conflict(this.ref, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${object.metadata.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== object.metadata.resourceVersion) {
+      throw errors.conflict(this.ref, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${object.metadata.resourceVersion}`);
+    }
+    if (!this.waitsForFinalizers(object)) {
+      if (options.dryRun) return { deleted: true, stored: current };
+      return { deleted: true, stored: await this.storeDelete(namespace, name, current.revision) };
+    }
+    if (object.metadata.deletionTimestamp) return { deleted: false, stored: current };
+    const marked = deepCopy(object);
+    marked.metadata.deletionTimestamp = nowRfc3339();
+    marked.metadata.deletionGracePeriodSeconds = 0;
+    if (marked.metadata.generation !== undefined) marked.metadata.generation++;
+    this.strategy.prepareForDelete?.(marked);
+    if (options.dryRun) return { deleted: false, stored: dryRunResult(marked) };
+    try {
+      return { deleted: false, stored: await this.store.update(this.resource, this.key(namespace, name), marked, current.revision) };
+    } catch (error) {
+      throw storageError(error, this.ref, name);
+    }
+  }
+
+  private waitsForFinalizers(object: Obj): boolean {
+    return (object.metadata.finalizers ?? []).length > 0 || (this.strategy.blocksDeletion?.(object) ?? false);
+  }
+
+  private async storeDelete(namespace: string | undefined, name: string, expectedRevision: number): Promise<StoredObject> {
+    try {
+      return await this.store.delete(this.resource, this.key(namespace, name), expectedRevision);
+    } catch (error) {
+      throw storageError(error, this.ref, name);
+    }
+  }
+
+  private mainUpdate(object: Obj, old: Obj, keepStoredStatus: boolean): Obj {
+    const updated = object;
+    carryServerMetadata(updated, old);
+    if (this.strategy.statusSubresource && keepStoredStatus) {
+      if (old.status === undefined) delete updated.status;
+      else updated.status = old.status;
+    }
+    this.strategy.defaults?.(updated);
+    this.strategy.prepareForUpdate?.(updated, old);
+    if (this.strategy.generation && !jsonEqual(specOf(updated), specOf(old))) {
+      updated.metadata.generation = (old.metadata.generation ?? 0) + 1;
+    }
+    return updated;
+  }
+
+  private subresourceUpdate(object: Obj, old: Obj, field: 'status'): Obj {
+    // Through /status only status changes; everything else stays as stored.
+    const updated = deepCopy(old);
+    if (object[field] === undefined) delete updated[field];
+    else updated[field] = object[field];
+    return updated;
+  }
+
+  /** Namespace /finalize: only spec.finalizers changes. */
+  private finalizeUpdate(object: Obj, old: Obj): Obj {
+    const updated = deepCopy(old);
+    updated.spec = { ...(updated.spec ?? {}), finalizers: object.spec?.finalizers ?? [] };
+    return updated;
+  }
+
+  private validate(object: Obj, old?: Obj): void {
+    const strategy = this.strategy;
+    const nameErrors = strategy.nameValidation ?? (strategy.nameIsDnsLabel ? dns1123LabelErrors : dns1123SubdomainErrors);
+    const errs: FieldError[] = validateObjectMeta(object, nameErrors, strategy.namespaced);
+    if (old) {
+      if (object.metadata.namespace !== old.metadata.namespace) errs.push(fieldErrors.invalid('metadata.namespace', object.metadata.namespace, 'field is immutable'));
+    }
+    if (errs.length === 0) errs.push(...(strategy.validate?.(object, old) ?? []));
+    if (errs.length > 0) throw errors.invalid(strategy.kind, strategy.group, object.metadata.name ?? '', errs);
+  }
+
+  private checkTypeMeta(object: Obj): void {
+    const apiVersion = apiVersionOf(this.strategy);
+    if (object.kind === undefined || object.kind === '') object.kind = this.strategy.kind;
+    if (object.apiVersion === undefined || object.apiVersion === '') object.apiVersion = apiVersion;
+    if (object.apiVersion !== apiVersion) {
+      throw errors.badRequest(`the API version in the data (${object.apiVersion}) does not match the expected API version (${apiVersion})`);
+    }
+    if (object.kind !== this.strategy.kind) {
+      throw errors.badRequest(`the kind in the data (${object.kind}) does not match the expected kind (${this.strategy.kind})`);
+    }
+    if (typeof object.metadata !== 'object' || object.metadata === null || Array.isArray(object.metadata)) object.metadata = {};
+  }
+}
+
+/** Metadata only the server writes: taken from the stored object on every update. */
+function carryServerMetadata(updated: Obj, old: Obj): void {
+  const meta = updated.metadata;
+  meta.name = old.metadata.name;
+  if (old.metadata.namespace !== undefined) meta.namespace ??= old.metadata.namespace;
+  meta.uid = old.metadata.uid;
+  meta.creationTimestamp = old.metadata.creationTimestamp;
+  if (old.metadata.generation !== undefined) meta.generation = old.metadata.generation;
+  else delete meta.generation;
+  if (old.metadata.deletionTimestamp) {
+    meta.deletionTimestamp = old.metadata.deletionTimestamp;
+    meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+  } else {
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+  }
+  if (old.metadata.generateName !== undefined && meta.generateName === undefined) meta.generateName = old.metadata.generateName;
+}
+
+/** Everything but metadata and status: what a generation counts. */
+function specOf(object: Obj): Record<string, unknown> {
+  const { metadata: _metadata, status: _status, ...rest } = object;
+  return rest;
+}
+
+/** An update that changes nothing is not written (the resourceVersion stays, as upstream). */
+function isNoOp(updated: Obj, old: Obj): boolean {
+  const strip = (o: Obj) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: stripTimes(o.metadata.managedFields) } });
+  return jsonEqual(strip(updated), strip(old));
+}
+
+function stripTimes(managedFields: unknown[] | undefined): unknown[] | undefined {
+  return managedFields?.map((entry) => ({ ...(entry as Record<string, unknown>), time: undefined }));
+}
+
+function generateName(base: string): string {
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += GENERATE_NAME_ALPHABET[Math.floor(Math.random() * GENERATE_NAME_ALPHABET.length)];
+  return `${base.slice(0, 63 - 5)}${suffix}`;
+}
+
+function dryRunResult(object: KubeObject): StoredObject {
+  return { object, json: Buffer.from(JSON.stringify(object)), revision: Number(object.metadata.resourceVersion ?? 0) };
+}
+
+export function storageError(error: unknown, ref?: { group: string; resource: string }, name?: string): unknown {
+  if (error instanceof StoreConflictError && ref && name) {
+    if (error.kind === 'notFound') return errors.notFound(ref, name);
+    if (error.kind === 'exists') return errors.alreadyExists(ref, name);
+    return errors.conflict(ref, name, error.message);
+  }
+  if (error instanceof RevisionCompactedError) return errors.gone(`The resourceVersion for the provided list is too old.`);
+  if (error instanceof RevisionTooLargeError) {
+    return new ApiError(504, 'Timeout', `Too large resource version: ${error.requested}, current: ${error.current}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+  }
+  return error;
+}

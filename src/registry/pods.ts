@@ -1,0 +1,166 @@
+/** core/v1 Pod. */
+import { fieldErrors, type FieldError } from '../api/status.js';
+import { jsonEqual } from '../api/object.js';
+import type { KindStrategy, Obj } from './strategy.js';
+import { age, ageColumn } from './common/printing.js';
+import { defaultPodSpec, validatePodSpec } from './common/pod-spec.js';
+
+const DEFAULT_TOLERATION_SECONDS = 300;
+
+/** What the DefaultTolerationSeconds and Priority admission plugins add to every pod. */
+function admissionDefaults(pod: Obj): void {
+  const spec = pod.spec;
+  spec.priority ??= 0;
+  spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  spec.enableServiceLinks ??= true;
+  spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
+  spec.serviceAccount ??= spec.serviceAccountName;
+  const tolerations: Array<Record<string, unknown>> = (spec.tolerations ??= []);
+  for (const taint of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    const covered = tolerations.some((t) => (t.key === taint || (t.key === undefined && t.operator === 'Exists')) && (t.effect === undefined || t.effect === 'NoExecute'));
+    if (!covered) tolerations.push({ key: taint, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+  }
+}
+
+function qosClass(pod: Obj): string {
+  const containers: Obj[] = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  let anyResources = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const requests = c.resources?.requests ?? {};
+    const limits = c.resources?.limits ?? {};
+    if (Object.keys(requests).length || Object.keys(limits).length) anyResources = true;
+    for (const r of ['cpu', 'memory']) {
+      if (limits[r] === undefined || (requests[r] !== undefined && requests[r] !== limits[r])) guaranteed = false;
+    }
+  }
+  if (!anyResources) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** The STATUS column: upstream's printPod reason logic, simplified to what we can observe. */
+export function podStatusReason(pod: Obj): string {
+  const status = pod.status ?? {};
+  let reason: string = status.reason || status.phase || 'Unknown';
+  const initStatuses: Obj[] = status.initContainerStatuses ?? [];
+  let initializing = false;
+  initStatuses.forEach((c, i) => {
+    if (initializing) return;
+    if (c.state?.terminated?.exitCode === 0) return;
+    if (c.state?.terminated) {
+      reason = c.state.terminated.reason ? `Init:${c.state.terminated.reason}` : `Init:ExitCode:${c.state.terminated.exitCode}`;
+      initializing = true;
+    } else if (c.state?.waiting?.reason && c.state.waiting.reason !== 'PodInitializing') {
+      reason = `Init:${c.state.waiting.reason}`;
+      initializing = true;
+    } else {
+      reason = `Init:${i}/${(pod.spec?.initContainers ?? []).length}`;
+      initializing = true;
+    }
+  });
+  if (!initializing) {
+    let hasRunning = false;
+    for (const c of [...(status.containerStatuses ?? [])].reverse() as Obj[]) {
+      if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
+      else if (c.state?.terminated?.reason) reason = c.state.terminated.reason;
+      else if (c.state?.terminated) reason = c.state.terminated.signal ? `Signal:${c.state.terminated.signal}` : `ExitCode:${c.state.terminated.exitCode}`;
+      else if (c.ready && c.state?.running) hasRunning = true;
+    }
+    if (reason === 'Completed' && hasRunning) reason = (status.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+  }
+  if (pod.metadata.deletionTimestamp) reason = status.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  return reason;
+}
+
+function readyCount(pod: Obj): string {
+  const statuses: Obj[] = pod.status?.containerStatuses ?? [];
+  const total = (pod.spec?.containers ?? []).length;
+  return `${statuses.filter((c) => c.ready).length}/${total}`;
+}
+
+function restarts(pod: Obj): string {
+  let count = 0;
+  let lastRestart: string | undefined;
+  for (const c of (pod.status?.containerStatuses ?? []) as Obj[]) {
+    count += c.restartCount ?? 0;
+    const finished = c.lastState?.terminated?.finishedAt;
+    if (finished && (!lastRestart || finished > lastRestart)) lastRestart = finished;
+  }
+  return lastRestart && count > 0 ? `${count} (${age(lastRestart)} ago)` : String(count);
+}
+
+function readinessGates(pod: Obj): string {
+  const gates: Obj[] = pod.spec?.readinessGates ?? [];
+  if (gates.length === 0) return '<none>';
+  const conditions: Obj[] = pod.status?.conditions ?? [];
+  const ready = gates.filter((g) => conditions.some((c) => c.type === g.conditionType && c.status === 'True')).length;
+  return `${ready}/${gates.length}`;
+}
+
+/** Fields a pod update may change (upstream's ValidatePodUpdate, in substance). */
+function validatePodUpdate(pod: Obj, old: Obj): FieldError[] {
+  const strip = (spec: Obj) => ({
+    ...spec,
+    containers: (spec.containers ?? []).map((c: Obj) => ({ ...c, image: undefined })),
+    initContainers: (spec.initContainers ?? []).map((c: Obj) => ({ ...c, image: undefined })),
+    activeDeadlineSeconds: undefined,
+    tolerations: undefined,
+    terminationGracePeriodSeconds: undefined,
+    // Binding sets nodeName once; it is immutable after.
+    nodeName: old.spec?.nodeName ? spec.nodeName : undefined,
+  });
+  if (jsonEqual(strip(pod.spec ?? {}), strip(old.spec ?? {}))) return [];
+  return [
+    fieldErrors.forbidden(
+      'spec',
+      'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+    ),
+  ];
+}
+
+export const pods: KindStrategy = {
+  group: '',
+  version: 'v1',
+  kind: 'Pod',
+  plural: 'pods',
+  singular: 'pod',
+  shortNames: ['po'],
+  categories: ['all'],
+  namespaced: true,
+  statusSubresource: true,
+
+  defaults(pod) {
+    pod.spec ??= {};
+    defaultPodSpec(pod.spec);
+  },
+  prepareForCreate(pod) {
+    admissionDefaults(pod);
+    pod.status = { phase: 'Pending', qosClass: qosClass(pod) };
+  },
+  validate(pod, old) {
+    const errs = validatePodSpec(pod.spec, 'spec');
+    if (old) errs.push(...validatePodUpdate(pod, old));
+    return errs;
+  },
+
+  columns: [
+    { name: 'Ready', type: 'string', description: 'The aggregate readiness state of this pod for accepting traffic.', cell: readyCount },
+    { name: 'Status', type: 'string', description: 'The aggregate status of the containers in this pod.', cell: podStatusReason },
+    { name: 'Restarts', type: 'string', description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.', cell: restarts },
+    ageColumn,
+    { name: 'IP', type: 'string', priority: 1, description: 'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', cell: (p) => p.status?.podIP || '<none>' },
+    { name: 'Node', type: 'string', priority: 1, description: 'NodeName is a request to schedule this pod onto a specific node.', cell: (p) => p.spec?.nodeName || '<none>' },
+    { name: 'Nominated Node', type: 'string', priority: 1, description: 'nominatedNodeName is set only when this pod preempts other pods on the node.', cell: (p) => p.status?.nominatedNodeName || '<none>' },
+    { name: 'Readiness Gates', type: 'string', priority: 1, description: 'If specified, all readiness gates will be evaluated for pod readiness.', cell: readinessGates },
+  ],
+  fieldSelectors: {
+    'spec.nodeName': (p) => p.spec?.nodeName ?? '',
+    'spec.restartPolicy': (p) => p.spec?.restartPolicy,
+    'spec.schedulerName': (p) => p.spec?.schedulerName,
+    'spec.serviceAccountName': (p) => p.spec?.serviceAccountName,
+    'spec.hostNetwork': (p) => String(p.spec?.hostNetwork ?? false),
+    'status.phase': (p) => p.status?.phase,
+    'status.podIP': (p) => p.status?.podIP ?? '',
+    'status.nominatedNodeName': (p) => p.status?.nominatedNodeName ?? '',
+  },
+};

@@ -1,0 +1,76 @@
+/**
+ * A kind is declared, never coded: its strategy says how it defaults, validates, prints and
+ * selects. The one generic REST path (registry/generic-store.ts) does everything else.
+ */
+import type { FieldError } from '../api/status.js';
+import type { KubeObject } from '../api/object.js';
+
+/** Objects as strategies see them: typed loosely, as the JSON they are. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Obj = KubeObject & Record<string, any>;
+
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string;
+  description?: string;
+  /** 0 = always shown, 1 = only with `-o wide` (upstream's priority). */
+  priority?: 0 | 1;
+  cell: (object: Obj) => string | number | boolean | null | undefined;
+}
+
+export interface ScaleSubresource {
+  /** Dotted paths, as in a CRD's scale subresource. */
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
+}
+
+export interface KindStrategy {
+  group: string;
+  version: string;
+  kind: string;
+  /** Lower-case plural resource name used in URLs. */
+  plural: string;
+  singular: string;
+  shortNames?: string[];
+  categories?: string[];
+  namespaced: boolean;
+  /** Verbs served; defaults to all of them. */
+  verbs?: string[];
+  /** Has a /status subresource: the main resource ignores status, /status ignores the rest. */
+  statusSubresource?: boolean;
+  scale?: ScaleSubresource;
+  /** metadata.generation is set to 1 on create and bumped when anything but metadata/status changes. */
+  generation?: boolean;
+  /** Names must be DNS-1123 labels rather than subdomains (e.g. Namespace, Service). */
+  nameIsDnsLabel?: boolean;
+  /** Names are not validated as DNS names at all (e.g. RBAC roles allow ':' ). */
+  nameValidation?: (name: string) => string[];
+
+  /** Fills in upstream defaults (mutates). Runs on create and update, like the versioned defaulters. */
+  defaults?(object: Obj): void;
+  /** Clears what a client may not set on create (e.g. status when there is a status subresource). */
+  prepareForCreate?(object: Obj): void;
+  prepareForUpdate?(object: Obj, old: Obj): void;
+  /** Beyond metadata.finalizers, what keeps a deleted object around (Namespace: spec.finalizers). */
+  blocksDeletion?(object: Obj): boolean;
+  /** Runs when a deletion starts waiting for finalizers (e.g. Namespace phase Terminating). */
+  prepareForDelete?(object: Obj): void;
+  /** Validation of the whole object; `old` is given on update (immutable fields). */
+  validate?(object: Obj, old?: Obj): FieldError[];
+
+  /** Table columns after NAME (upstream's printers); include "Age" where upstream does. */
+  columns: TableColumn[];
+  /** Field selectors beyond metadata.name and metadata.namespace. */
+  fieldSelectors?: Record<string, (object: Obj) => string | undefined>;
+}
+
+export function apiVersionOf(strategy: Pick<KindStrategy, 'group' | 'version'>): string {
+  return strategy.group ? `${strategy.group}/${strategy.version}` : strategy.version;
+}
+
+/** Storage identity of a kind's objects: "core/pods", "apps/deployments". */
+export function resourceId(strategy: Pick<KindStrategy, 'group' | 'plural'>): string {
+  return `${strategy.group || 'core'}/${strategy.plural}`;
+}

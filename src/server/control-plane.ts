@@ -1,0 +1,142 @@
+/**
+ * Assembles one Nautilus process: certificates, store (ephemeral or durable), registry, API
+ * server, and the in-process components, in that order.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { errors } from '../api/status.js';
+import { buildDiscovery, type ExtraSubresource } from '../api/discovery.js';
+import { issueCertificate, loadOrCreateCa, type KeyAndCert } from '../auth/pki.js';
+import { Registry } from '../registry/registry.js';
+import type { KindStrategy } from '../registry/strategy.js';
+import { Store } from '../storage/store.js';
+import type { DurableLog } from '../storage/durable-log.js';
+import { startNamespaceLifecycle } from '../controllers/namespace-lifecycle.js';
+import { bootstrapCluster } from './bootstrap.js';
+import { loadOrCreateAdminCredentials, kubeconfigYaml } from './kubeconfig.js';
+import { Metrics } from './metrics.js';
+import { startApiServer, type ApiServer, type AttestationEndpoint, type OpenApiEndpoint } from './server.js';
+import type { RestContext } from './rest-handler.js';
+import { log } from './log.js';
+
+export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-nautilus' };
+
+export interface ControlPlaneOptions {
+  address: string;
+  port: number;
+  dataDir: string;
+  kinds: readonly KindStrategy[];
+  /** Opens the durable log; absent = everything in memory only (--ephemeral). */
+  openDurableLog?: (pki: { dataDir: string }) => Promise<DurableLog>;
+  /** Builds the OpenAPI endpoint and the schema hooks of the REST layer. */
+  openapi?: (kinds: readonly KindStrategy[]) => { endpoint: OpenApiEndpoint; rest: Partial<RestContext> };
+  /** The attestation endpoint, given the serving certificate (whose key it binds). */
+  attestation?: (serving: KeyAndCert) => Promise<AttestationEndpoint | undefined>;
+}
+
+export interface ControlPlane {
+  readonly port: number;
+  readonly url: string;
+  readonly kubeconfigPath: string;
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly servingCertPem: string;
+  stop(): Promise<void>;
+}
+
+const EXTRA_SUBRESOURCES: ExtraSubresource[] = [
+  { group: '', version: 'v1', parentPlural: 'pods', name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'], namespaced: true },
+  { group: '', version: 'v1', parentPlural: 'namespaces', name: 'finalize', kind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['update'], namespaced: false },
+];
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const started = Date.now();
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const pkiDir = join(dataDir, 'pki');
+  const ca = await loadOrCreateCa(pkiDir);
+  const advertised = options.address === '0.0.0.0' || options.address === '::' ? '127.0.0.1' : options.address;
+  // A fresh serving key every start: it never leaves this process, so attestation can vouch for it.
+  const serving = await issueCertificate(ca, {
+    commonName: 'nautilus-apiserver',
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', hostname()],
+    ipAddresses: [...new Set(['127.0.0.1', '::1', '10.96.0.1', advertised])].filter((ip) => /^[\d.]+$|:/.test(ip)),
+    usage: 'server',
+    validDays: 365,
+  });
+
+  const durableLog = options.openDurableLog ? await options.openDurableLog({ dataDir }) : undefined;
+  const store = new Store({ durableLog });
+  if (durableLog) store.restore(await durableLog.recover());
+
+  const metrics = new Metrics();
+  const registry = new Registry(options.kinds, store, {
+    beforeNamespacedCreate: (object) => {
+      const namespace = object.metadata.namespace!;
+      const stored = store.get('core/namespaces', namespace);
+      if (!stored) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+      if (stored.object.metadata.deletionTimestamp) {
+        throw errors.forbidden(`${object.kind ? object.kind.toLowerCase() + 's' : 'objects'} "${object.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
+          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+        });
+      }
+    },
+  });
+  for (const kind of options.kinds) {
+    const resource = `${kind.group || 'core'}/${kind.plural}`;
+    metrics.gauge(`apiserver_storage_objects{resource="${kind.group ? `${kind.plural}.${kind.group}` : kind.plural}"}`, () => store.count(resource));
+  }
+
+  const openapi = options.openapi?.(options.kinds);
+  const rest: RestContext = { registry, patchSchema: () => undefined, ...openapi?.rest };
+  let ready = false;
+  const server: ApiServer = await startApiServer({
+    address: options.address,
+    port: options.port,
+    tls: { keyPem: serving.keyPem, certPem: serving.certPem, caPem: ca.certPem },
+    rest,
+    discovery: buildDiscovery(options.kinds, EXTRA_SUBRESOURCES, `${advertised}:${options.port}`),
+    version: versionInfo(),
+    openapi: openapi?.endpoint,
+    attestation: await options.attestation?.(serving),
+    metrics,
+    isReady: () => ready,
+  });
+  const url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}`;
+
+  await bootstrapCluster(registry, advertised, server.port);
+  const namespaceLifecycle = startNamespaceLifecycle(registry);
+
+  const admin = await loadOrCreateAdminCredentials(ca, pkiDir);
+  const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
+  await writeFile(kubeconfigPath, kubeconfigYaml({ server: url, caPem: ca.certPem, client: admin }), { mode: 0o600 });
+  ready = true;
+  log.info('control plane ready', { url, revision: store.revision, startupMs: Date.now() - started });
+
+  return {
+    port: server.port,
+    url,
+    kubeconfigPath,
+    store,
+    registry,
+    servingCertPem: serving.certPem,
+    async stop() {
+      namespaceLifecycle.stop();
+      await server.close();
+      await durableLog?.close();
+    },
+  };
+}
+
+function versionInfo(): Record<string, string> {
+  return {
+    ...KUBERNETES_VERSION,
+    gitCommit: process.env.NAUTILUS_GIT_COMMIT ?? 'unknown',
+    gitTreeState: 'clean',
+    buildDate: '2026-11-22T00:00:00Z',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'nautilus',
+    platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+  };
+}

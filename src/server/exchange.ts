@@ -1,0 +1,181 @@
+/**
+ * One request/response, whichever transport carried it. HTTP/2 uses Node's stream API (the fast
+ * path kubectl and client-go take); HTTP/1.1 uses the classic request/response objects.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { constants as h2 } from 'node:http2';
+import { errors } from '../api/status.js';
+
+export type Headers = Record<string, string | number | string[]>;
+
+export interface ResponseStream {
+  /** Writes a chunk; returns false when the peer is slow (back-pressure). */
+  write(chunk: Buffer | string): boolean;
+  end(): void;
+  readonly closed: boolean;
+  /** Bytes written but not yet taken by the peer. */
+  readonly bufferedBytes: number;
+}
+
+export interface Exchange {
+  readonly method: string;
+  /** Path and query as sent. */
+  readonly url: string;
+  header(name: string): string | undefined;
+  readonly socket: TLSSocket;
+  /** Reads the whole body, refusing more than `limit` bytes with 413. */
+  readBody(limit: number): Promise<Buffer>;
+  respond(status: number, headers: Headers, body?: Buffer | string): void;
+  /** Starts a long-lived streamed response (watch). */
+  stream(status: number, headers: Headers): ResponseStream;
+  onClose(listener: () => void): void;
+  readonly responded: boolean;
+}
+
+function tooLarge(limit: number) {
+  return errors.tooLarge(`Request entity too large: limit is ${limit}`);
+}
+
+export class Http2Exchange implements Exchange {
+  readonly method: string;
+  readonly url: string;
+  responded = false;
+
+  constructor(private readonly h2stream: ServerHttp2Stream, private readonly headers: IncomingHttpHeaders) {
+    this.method = String(headers[h2.HTTP2_HEADER_METHOD] ?? 'GET');
+    this.url = String(headers[h2.HTTP2_HEADER_PATH] ?? '/');
+  }
+
+  get socket(): TLSSocket {
+    return this.h2stream.session!.socket as TLSSocket;
+  }
+
+  header(name: string): string | undefined {
+    const value = this.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  readBody(limit: number): Promise<Buffer> {
+    return readStream(this.h2stream, limit, Number(this.header('content-length') ?? -1));
+  }
+
+  respond(status: number, headers: Headers, body?: Buffer | string): void {
+    if (this.responded || this.h2stream.destroyed || this.h2stream.closed) return;
+    this.responded = true;
+    const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    this.h2stream.respond({ ':status': status, ...headers, ...(payload ? { 'content-length': payload.length } : {}) });
+    this.h2stream.end(payload);
+  }
+
+  stream(status: number, headers: Headers): ResponseStream {
+    this.responded = true;
+    const s = this.h2stream;
+    s.respond({ ':status': status, ...headers });
+    return {
+      write: (chunk) => (s.destroyed ? false : s.write(chunk)),
+      end: () => {
+        if (!s.destroyed) s.end();
+      },
+      get closed() {
+        return s.destroyed || s.closed;
+      },
+      get bufferedBytes() {
+        return s.writableLength;
+      },
+    };
+  }
+
+  onClose(listener: () => void): void {
+    this.h2stream.once('close', listener);
+  }
+}
+
+export class Http1Exchange implements Exchange {
+  responded = false;
+
+  constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
+
+  get method(): string {
+    return this.req.method ?? 'GET';
+  }
+
+  get url(): string {
+    return this.req.url ?? '/';
+  }
+
+  get socket(): TLSSocket {
+    return this.req.socket as TLSSocket;
+  }
+
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  readBody(limit: number): Promise<Buffer> {
+    return readStream(this.req, limit, Number(this.header('content-length') ?? -1));
+  }
+
+  respond(status: number, headers: Headers, body?: Buffer | string): void {
+    if (this.responded || this.res.destroyed) return;
+    this.responded = true;
+    const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    this.res.writeHead(status, { ...headers, ...(payload ? { 'content-length': payload.length } : {}) });
+    this.res.end(payload);
+  }
+
+  stream(status: number, headers: Headers): ResponseStream {
+    this.responded = true;
+    const res = this.res;
+    res.writeHead(status, headers);
+    res.flushHeaders();
+    return {
+      write: (chunk) => (res.destroyed ? false : res.write(chunk)),
+      end: () => {
+        if (!res.destroyed) res.end();
+      },
+      get closed() {
+        return res.destroyed || res.writableEnded;
+      },
+      get bufferedBytes() {
+        return res.writableLength;
+      },
+    };
+  }
+
+  onClose(listener: () => void): void {
+    this.res.once('close', listener);
+  }
+}
+
+function readStream(source: NodeJS.ReadableStream & { destroy?: () => void }, limit: number, declaredLength: number): Promise<Buffer> {
+  if (declaredLength > limit) {
+    source.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    source.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    source.once('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks, size));
+    });
+    source.once('error', (error) => {
+      if (!failed) reject(error);
+      failed = true;
+    });
+  });
+}

@@ -1,0 +1,372 @@
+/**
+ * The one generic REST handler: every verb on every kind goes through here, into the kind's
+ * GenericStore. Nothing in this file knows about a particular kind.
+ */
+import { ApiError, errors } from '../api/status.js';
+import { deepCopy, isPlainObject, type KubeObject } from '../api/object.js';
+import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES, negotiate, type BodyFormat } from '../api/negotiation.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
+import { decodeContinue, encodeContinue } from '../api/continue-token.js';
+import { partialObjectMetadata, tableJson, type IncludeObject } from '../api/table.js';
+import { applyJsonPatch } from '../api/patch/json-patch.js';
+import { applyMergePatch } from '../api/patch/merge-patch.js';
+import { applyStrategicMergePatch } from '../api/patch/strategic-merge.js';
+import type { PatchSchema } from '../api/patch/schema.js';
+import type { GenericStore } from '../registry/generic-store.js';
+import type { Registry } from '../registry/registry.js';
+import { apiVersionOf, type KindStrategy, type Obj } from '../registry/strategy.js';
+import type { StoredObject } from '../storage/store.js';
+import type { Exchange } from './exchange.js';
+import type { RequestInfo } from './request-info.js';
+import { respondJson, respondObject, startWatch } from './responses.js';
+import type { Subresource } from './subresources.js';
+import { scaleSubresource, bindingSubresource } from './subresources.js';
+
+/** Server-side apply and managed-fields bookkeeping, provided by the apply layer. */
+export interface ApplyEngine {
+  apply(params: { generic: GenericStore; live: Obj | undefined; applied: Obj; manager: string; force: boolean }): Obj;
+}
+
+export interface RestContext {
+  registry: Registry;
+  /** Patch schema of a kind, from the OpenAPI document. */
+  patchSchema(strategy: KindStrategy): PatchSchema | undefined;
+  applyEngine?: ApplyEngine;
+  /** Unknown-field detection for fieldValidation=Strict|Warn, from the OpenAPI document. */
+  unknownFields?(strategy: KindStrategy, object: unknown): string[];
+}
+
+const SUBRESOURCES: Record<string, Subresource> = { scale: scaleSubresource, binding: bindingSubresource };
+
+export async function handleResource(ex: Exchange, info: RequestInfo, query: URLSearchParams, context: RestContext): Promise<void> {
+  const generic = context.registry.resource(info.group, info.version, info.resource!);
+  if (!generic) throw errors.pathNotFound();
+  const strategy = generic.strategy;
+  if (strategy.namespaced && info.resource === 'namespaces') throw errors.pathNotFound();
+  if (!strategy.namespaced && info.namespace && info.resource !== 'namespaces') throw errors.pathNotFound();
+  const namespace = strategy.namespaced ? info.namespace : undefined;
+  const sub = info.subresource;
+
+  if (sub && sub !== 'status' && !(sub === 'finalize' && strategy.kind === 'Namespace')) {
+    const handler = SUBRESOURCES[sub];
+    if (!handler || !handler.supports(strategy)) throw errors.pathNotFound();
+    return handler.handle(ex, info, query, generic, namespace);
+  }
+  if (sub === 'status' && !strategy.statusSubresource) throw errors.pathNotFound();
+  if (sub && !info.name) throw errors.pathNotFound();
+  const subresource = sub as 'status' | 'finalize' | undefined;
+
+  switch (info.verb) {
+    case 'get':
+      return getObject(ex, generic, namespace, info.name!, query);
+    case 'list':
+      return listObjects(ex, generic, namespace, query);
+    case 'watch':
+      return watchObjects(ex, generic, namespace, info.name, query);
+    case 'create':
+      if (info.name && strategy.kind !== 'Namespace') throw errors.methodNotAllowed('POST', info.path);
+      return createObject(ex, generic, namespace, query, context);
+    case 'update':
+      return updateObject(ex, generic, namespace, info.name!, query, subresource, context);
+    case 'patch':
+      return patchObject(ex, generic, namespace, info.name!, query, subresource, context);
+    case 'delete':
+      if (subresource) throw errors.methodNotAllowed('DELETE', info.path);
+      return deleteObject(ex, generic, namespace, info.name!, query);
+    case 'deletecollection':
+      return deleteCollection(ex, generic, namespace, query);
+    default:
+      throw errors.methodNotAllowed(ex.method, info.path);
+  }
+}
+
+function getObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams): void {
+  const stored = generic.get(namespace, name);
+  const shape = negotiate(ex.header('accept'), ['object', 'table', 'partialMetadata']);
+  if (shape === 'table') {
+    const meta = { resourceVersion: stored.object.metadata.resourceVersion ?? '' };
+    return respondJson(ex, 200, tableJson(generic.strategy, [stored], meta, includeObject(query)), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+  }
+  if (shape === 'partialMetadata') return respondJson(ex, 200, partialObjectMetadata(stored.object as Obj), 'application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io');
+  respondObject(ex, 200, stored);
+}
+
+function includeObject(query: URLSearchParams): IncludeObject {
+  const value = query.get('includeObject');
+  if (value === 'None' || value === 'Object') return value;
+  return 'Metadata';
+}
+
+/** Label + field selector of a list or watch, compiled into one predicate. */
+function buildFilter(strategy: KindStrategy, query: URLSearchParams, name?: string): ((object: KubeObject) => boolean) | undefined {
+  const labelText = query.get('labelSelector');
+  const fieldText = query.get('fieldSelector');
+  const labels = labelText ? parseLabelSelector(labelText) : [];
+  const fields = fieldText ? parseFieldSelector(fieldText) : [];
+  for (const requirement of fields) {
+    if (requirement.field !== 'metadata.name' && requirement.field !== 'metadata.namespace' && !strategy.fieldSelectors?.[requirement.field]) {
+      throw errors.badRequest(`field label not supported: ${requirement.field}`);
+    }
+  }
+  if (labels.length === 0 && fields.length === 0 && !name) return undefined;
+  const fieldValue = (object: KubeObject) => (field: string) => {
+    if (field === 'metadata.name') return object.metadata.name;
+    if (field === 'metadata.namespace') return object.metadata.namespace ?? '';
+    return strategy.fieldSelectors![field](object as Obj);
+  };
+  return (object) =>
+    (!name || object.metadata.name === name) && (labels.length === 0 || matchesLabels(labels, object.metadata.labels)) && (fields.length === 0 || matchesFields(fields, fieldValue(object)));
+}
+
+function parseRevision(value: string | null, what: string): number | undefined {
+  if (value === null || value === '') return undefined;
+  if (!/^\d+$/.test(value)) throw errors.badRequest(`invalid ${what}: ${JSON.stringify(value)}: must be a non-negative integer`);
+  return Number(value);
+}
+
+function parseLimit(value: string | null): number | undefined {
+  if (value === null || value === '') return undefined;
+  if (!/^-?\d+$/.test(value)) throw errors.badRequest(`invalid limit: ${JSON.stringify(value)}`);
+  const limit = Number(value);
+  return limit > 0 ? limit : undefined;
+}
+
+function listObjects(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams): void {
+  const strategy = generic.strategy;
+  const filter = buildFilter(strategy, query);
+  const limit = parseLimit(query.get('limit'));
+  const continueToken = query.get('continue');
+  const resourceVersion = query.get('resourceVersion');
+  const match = query.get('resourceVersionMatch');
+  let atRevision: number | undefined;
+  let afterKey: string | undefined;
+  if (continueToken) {
+    if (resourceVersion) throw errors.badRequest('specifying resource version is not allowed when using continue');
+    const position = decodeContinue(continueToken);
+    atRevision = position.revision;
+    afterKey = position.afterKey;
+  } else if (match === 'Exact') {
+    atRevision = parseRevision(resourceVersion, 'resourceVersion');
+    if (atRevision === undefined || atRevision === 0) throw errors.badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "" or "0"');
+  } else if (match && match !== 'NotOlderThan') {
+    throw errors.badRequest(`resourceVersionMatch: Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan"`);
+  } else {
+    const minimum = parseRevision(resourceVersion, 'resourceVersion');
+    if (match === 'NotOlderThan' && minimum === undefined) throw errors.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+    // NotOlderThan: the latest state is never older; a revision from the future cannot be served yet.
+    if (minimum !== undefined && minimum > 0) generic.list(namespace, { atRevision: minimum, limit: 1 });
+  }
+  let result;
+  try {
+    result = generic.list(namespace, { atRevision, afterKey, limit, filter });
+  } catch (error) {
+    if (continueToken && error instanceof ApiError && error.code === 410) {
+      throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+    }
+    throw error;
+  }
+  const meta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.revision) };
+  if (result.continueAfter !== undefined) {
+    meta.continue = encodeContinue({ revision: result.revision, afterKey: result.continueAfter });
+    if (result.remaining !== undefined) meta.remainingItemCount = result.remaining;
+  }
+  const shape = negotiate(ex.header('accept'), ['object', 'table', 'partialMetadata']);
+  if (shape === 'table') return respondJson(ex, 200, tableJson(strategy, result.items, meta, includeObject(query)), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+  if (shape === 'partialMetadata') {
+    const items = result.items.map((item) => partialObjectMetadata(item.object as Obj)).join(',');
+    return respondJson(ex, 200, `{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":${JSON.stringify(meta)},"items":[${items}]}`, 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io');
+  }
+  const items = result.items.map((item) => item.json.toString('utf8')).join(',');
+  respondJson(ex, 200, `{"kind":"${strategy.kind}List","apiVersion":"${apiVersionOf(strategy)}","metadata":${JSON.stringify(meta)},"items":[${items}]}`);
+}
+
+function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string | undefined, query: URLSearchParams): void {
+  const shape = negotiate(ex.header('accept'), ['object', 'table']);
+  startWatch(ex, generic, {
+    namespace,
+    filter: buildFilter(generic.strategy, query, name),
+    resourceVersion: query.get('resourceVersion') ?? '',
+    sendInitialEvents: query.get('sendInitialEvents') === 'true',
+    allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+    timeoutSeconds: parseRevision(query.get('timeoutSeconds'), 'timeoutSeconds'),
+    table: shape === 'table' ? includeObject(query) : undefined,
+  });
+}
+
+interface WriteQuery {
+  dryRun: boolean;
+  fieldManager?: string;
+  fieldValidation: 'Ignore' | 'Warn' | 'Strict';
+}
+
+function writeQuery(query: URLSearchParams): WriteQuery {
+  const dryRun = query.getAll('dryRun');
+  for (const value of dryRun) if (value !== 'All') throw errors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(value)}: supported values: "All"`);
+  const validation = query.get('fieldValidation') ?? 'Warn';
+  if (validation !== 'Ignore' && validation !== 'Warn' && validation !== 'Strict') {
+    throw errors.badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(validation)}: supported values: "Ignore", "Strict", "Warn"`);
+  }
+  const fieldManager = query.get('fieldManager') ?? undefined;
+  if (fieldManager !== undefined && (fieldManager.length > 128 || /[^\x20-\x7e]/.test(fieldManager))) {
+    throw errors.badRequest('fieldManager: Invalid value: must be no more than 128 printable characters');
+  }
+  return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: validation };
+}
+
+async function readObjectBody(ex: Exchange): Promise<{ object: Obj; format: BodyFormat }> {
+  const format = bodyFormat(ex.header('content-type'));
+  const body = await ex.readBody(MAX_BODY_BYTES);
+  return { object: decodeObject(body, format) as Obj, format };
+}
+
+/** Applies fieldValidation: Strict rejects unknown fields, Warn reports them in Warning headers. */
+function checkFields(ex: Exchange, context: RestContext, strategy: KindStrategy, object: unknown, validation: WriteQuery['fieldValidation']): string[] {
+  if (validation === 'Ignore' || !context.unknownFields) return [];
+  const unknown = context.unknownFields(strategy, object);
+  if (unknown.length === 0) return [];
+  const messages = unknown.map((path) => `unknown field "${path.replace(/^\./, '')}"`);
+  if (validation === 'Strict') throw errors.badRequest(`strict decoding error: ${messages.join(', ')}`);
+  return messages;
+}
+
+function checkNamespace(object: Obj, namespace: string | undefined, strategy: KindStrategy): void {
+  if (!strategy.namespaced) return;
+  object.metadata ??= {};
+  if (object.metadata.namespace === undefined || object.metadata.namespace === '') object.metadata.namespace = namespace;
+  else if (object.metadata.namespace !== namespace) {
+    throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+}
+
+async function createObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams, context: RestContext): Promise<void> {
+  const options = writeQuery(query);
+  const { object } = await readObjectBody(ex);
+  const warnings = checkFields(ex, context, generic.strategy, object, options.fieldValidation);
+  checkNamespace(object, namespace, generic.strategy);
+  setManager(object, options.fieldManager, ex);
+  const stored = await generic.create(object, { dryRun: options.dryRun });
+  respondObject(ex, 201, stored, warnings);
+}
+
+async function updateObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams, subresource: 'status' | 'finalize' | undefined, context: RestContext): Promise<void> {
+  const options = writeQuery(query);
+  const { object } = await readObjectBody(ex);
+  const warnings = checkFields(ex, context, generic.strategy, object, options.fieldValidation);
+  checkNamespace(object, namespace, generic.strategy);
+  setManager(object, options.fieldManager, ex);
+  const stored = await generic.update(namespace, name, object, { dryRun: options.dryRun, subresource });
+  respondObject(ex, 200, stored, warnings);
+}
+
+async function patchObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams, subresource: 'status' | 'finalize' | undefined, context: RestContext): Promise<void> {
+  const options = writeQuery(query);
+  const format = bodyFormat(ex.header('content-type'));
+  if (format === 'json' || format === 'yaml') throw errors.unsupportedMediaType(ex.header('content-type') ?? '');
+  const patch = decodeBody(await ex.readBody(MAX_BODY_BYTES), format);
+  const strategy = generic.strategy;
+
+  if (format === 'apply-patch') {
+    if (!context.applyEngine) throw errors.unsupportedMediaType(ex.header('content-type') ?? '');
+    if (!options.fieldManager) throw errors.badRequest('PATCH requests with Content-Type application/apply-patch+yaml must specify a fieldManager query parameter');
+    if (!isPlainObject(patch)) throw errors.badRequest('the apply configuration must be an object');
+    const applied = patch as Obj;
+    checkNamespace(applied, namespace, strategy);
+    if (applied.metadata?.name !== undefined && applied.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    const force = query.get('force') === 'true';
+    const warnings = checkFields(ex, context, strategy, applied, options.fieldValidation);
+    const engine = context.applyEngine;
+    const live = generic.tryGet(namespace, name);
+    if (!live) {
+      const created = engine.apply({ generic, live: undefined, applied: deepCopy(applied), manager: options.fieldManager, force });
+      created.metadata.name = name;
+      return respondObject(ex, 201, await generic.create(created, { dryRun: options.dryRun }), warnings);
+    }
+    const stored = await generic.guaranteedUpdate(namespace, name, (current) => engine.apply({ generic, live: current, applied: deepCopy(applied), manager: options.fieldManager!, force }), {
+      dryRun: options.dryRun,
+      subresource,
+    });
+    return respondObject(ex, 200, stored, warnings);
+  }
+
+  const patchFn = (current: Obj): Obj => {
+    let result: unknown;
+    if (format === 'json-patch') result = applyJsonPatch(current, patch);
+    else if (format === 'merge-patch') result = applyMergePatch(current, patch);
+    else result = applyStrategicMergePatch(current, patch, context.patchSchema(strategy));
+    if (!isPlainObject(result)) throw errors.badRequest('the patch did not produce an object');
+    const patched = result as Obj;
+    setManager(patched, options.fieldManager, ex);
+    return patched;
+  };
+  const warnings = isPlainObject(patch) ? checkFields(ex, context, strategy, patch, options.fieldValidation === 'Strict' ? 'Warn' : options.fieldValidation) : [];
+  const stored = await generic.guaranteedUpdate(namespace, name, patchFn, { dryRun: options.dryRun, subresource });
+  respondObject(ex, 200, stored, warnings);
+}
+
+/** Default manager names follow upstream: the user agent's program name. */
+function setManager(object: Obj, fieldManager: string | undefined, ex: Exchange): void {
+  const manager = fieldManager ?? (ex.header('user-agent') ?? 'unknown').split('/')[0];
+  Object.defineProperty(object, MANAGER, { value: manager, enumerable: false, configurable: true });
+}
+
+/** The field manager travels with the object to the managed-fields hook without being stored. */
+export const MANAGER = Symbol('fieldManager');
+
+interface DeleteBody {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: string;
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
+
+async function readDeleteOptions(ex: Exchange, query: URLSearchParams): Promise<{ dryRun: boolean; body: DeleteBody }> {
+  const raw = await ex.readBody(MAX_BODY_BYTES);
+  let body: DeleteBody = {};
+  if (raw.length > 0) {
+    const decoded = decodeObject(raw, bodyFormat(ex.header('content-type')));
+    if (decoded.kind !== undefined && decoded.kind !== 'DeleteOptions') throw errors.badRequest(`the body of a delete must be DeleteOptions, got kind ${JSON.stringify(decoded.kind)}`);
+    body = decoded as DeleteBody;
+  }
+  const policy = query.get('propagationPolicy') ?? body.propagationPolicy;
+  if (policy !== undefined && policy !== null && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
+    throw errors.badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"`);
+  }
+  const grace = query.get('gracePeriodSeconds');
+  if (grace !== null && !/^-?\d+$/.test(grace)) throw errors.badRequest(`invalid gracePeriodSeconds: ${JSON.stringify(grace)}`);
+  const dryRun = query.getAll('dryRun').includes('All') || (body.dryRun ?? []).includes('All');
+  return { dryRun, body: { ...body, propagationPolicy: policy ?? undefined, gracePeriodSeconds: grace !== null ? Number(grace) : body.gracePeriodSeconds } };
+}
+
+async function deleteObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams): Promise<void> {
+  const { dryRun, body } = await readDeleteOptions(ex, query);
+  const result = await generic.delete(namespace, name, { dryRun, preconditions: body.preconditions, gracePeriodSeconds: body.gracePeriodSeconds, propagationPolicy: body.propagationPolicy });
+  if (!result.deleted) return respondObject(ex, 200, result.stored);
+  respondJson(ex, 200, JSON.stringify(successStatus(generic, result.stored)));
+}
+
+function successStatus(generic: GenericStore, stored: StoredObject) {
+  const details: Record<string, unknown> = { name: stored.object.metadata.name, kind: generic.strategy.plural, uid: stored.object.metadata.uid };
+  if (generic.strategy.group) details.group = generic.strategy.group;
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
+}
+
+async function deleteCollection(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams): Promise<void> {
+  const { dryRun, body } = await readDeleteOptions(ex, query);
+  const filter = buildFilter(generic.strategy, query);
+  const { items } = generic.list(namespace, { filter });
+  const deleted: string[] = [];
+  for (const item of items) {
+    try {
+      const result = await generic.delete(item.object.metadata.namespace, item.object.metadata.name!, { dryRun, propagationPolicy: body.propagationPolicy });
+      deleted.push(result.stored.json.toString('utf8'));
+    } catch (error) {
+      // Another writer may have removed it first; that is the outcome asked for.
+      if (!(error instanceof ApiError && error.code === 404)) throw error;
+    }
+  }
+  const strategy = generic.strategy;
+  respondJson(ex, 200, `{"kind":"${strategy.kind}List","apiVersion":"${apiVersionOf(strategy)}","metadata":{},"items":[${deleted.join(',')}]}`);
+}

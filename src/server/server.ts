@@ -1,0 +1,163 @@
+/**
+ * The HTTPS listener and request pipeline. One TLS listener; ALPN picks HTTP/2 (served with
+ * Node's stream API, the fast path) or HTTP/1.1. Then: authenticate → route → handler → response.
+ */
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import { createServer as createHttp2Server } from 'node:http2';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errors } from '../api/status.js';
+import { negotiate } from '../api/negotiation.js';
+import type { DiscoveryDocuments } from '../api/discovery.js';
+import { userFromSocket, ANONYMOUS, type UserInfo } from '../auth/authenticate.js';
+import { Http1Exchange, Http2Exchange, type Exchange } from './exchange.js';
+import { parseRequestInfo } from './request-info.js';
+import { handleResource, type RestContext } from './rest-handler.js';
+import { respondError, respondJson } from './responses.js';
+import { log } from './log.js';
+import type { Metrics } from './metrics.js';
+
+export interface OpenApiEndpoint {
+  handle(path: string, query: URLSearchParams, headers: { accept?: string; ifNoneMatch?: string }): { status: number; headers: Record<string, string>; body: Buffer } | undefined;
+}
+
+export interface AttestationEndpoint {
+  /** Body of GET /attestation?nonce=… (a JSON AttestationDocument). */
+  respond(nonceHex: string | undefined): Promise<Buffer>;
+}
+
+export interface ApiServerOptions {
+  address: string;
+  port: number;
+  tls: { keyPem: string; certPem: string; caPem: string };
+  rest: RestContext;
+  discovery: DiscoveryDocuments;
+  version: Record<string, string>;
+  openapi?: OpenApiEndpoint;
+  attestation?: AttestationEndpoint;
+  metrics?: Metrics;
+  isReady: () => boolean;
+}
+
+export interface ApiServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Paths anyone may read, as upstream's system:public-info-viewer. */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/attestation']);
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const h2 = createHttp2Server({ settings: { maxConcurrentStreams: 1000 } });
+  const h1 = createHttpServer({ keepAliveTimeout: 65_000 });
+  h2.on('stream', (stream, headers) => {
+    void handle(new Http2Exchange(stream, headers), options);
+  });
+  h2.on('sessionError', (error) => log.debug('http2 session error', { error: error.message }));
+  h1.on('request', (req, res) => {
+    void handle(new Http1Exchange(req, res), options);
+  });
+
+  const tlsServer: TlsServer = createTlsServer({
+    key: options.tls.keyPem,
+    cert: options.tls.certPem,
+    ca: options.tls.caPem,
+    requestCert: true,
+    rejectUnauthorized: false,
+    ALPNProtocols: ['h2', 'http/1.1'],
+    minVersion: 'TLSv1.2',
+  });
+  tlsServer.on('secureConnection', (socket: TLSSocket) => {
+    socket.on('error', () => socket.destroy());
+    if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
+    else h1.emit('connection', socket);
+  });
+  tlsServer.on('tlsClientError', (error) => log.debug('tls handshake failed', { error: error.message }));
+
+  await new Promise<void>((resolve, reject) => {
+    tlsServer.once('error', reject);
+    tlsServer.listen(options.port, options.address, () => resolve());
+  });
+  const port = (tlsServer.address() as AddressInfo).port;
+  const sockets = new Set<TLSSocket>();
+  tlsServer.on('secureConnection', (socket: TLSSocket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        tlsServer.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
+  const started = process.hrtime.bigint();
+  let verb = ex.method;
+  let resource = '';
+  try {
+    const url = new URL(ex.url, 'https://nautilus');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const user = userFromSocket(ex.socket);
+    if (path === '/metrics' && options.metrics) {
+      requireUser(user);
+      return respondJson(ex, 200, options.metrics.render(), 'text/plain; version=0.0.4');
+    }
+    if (PUBLIC_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
+      return await handlePublic(ex, path, url.searchParams, options);
+    }
+    requireUser(user);
+    const info = parseRequestInfo(ex.method, path, url.searchParams);
+    if (info.isResourceRequest) {
+      verb = info.verb.toUpperCase();
+      resource = info.resource ?? '';
+      return await handleResource(ex, info, url.searchParams, options.rest);
+    }
+    if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
+    if (path.startsWith('/openapi/') && options.openapi) {
+      const answer = options.openapi.handle(path, url.searchParams, { accept: ex.header('accept'), ifNoneMatch: ex.header('if-none-match') });
+      if (answer) return ex.respond(answer.status, answer.headers, answer.body);
+    }
+    return serveDiscovery(ex, path, options.discovery);
+  } catch (error) {
+    respondError(ex, error);
+  } finally {
+    options.metrics?.observeRequest(verb, resource, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
+
+function requireUser(user: UserInfo): void {
+  if (user === ANONYMOUS) throw errors.unauthorized();
+}
+
+async function handlePublic(ex: Exchange, path: string, query: URLSearchParams, options: ApiServerOptions): Promise<void> {
+  if (path === '/version') return respondJson(ex, 200, JSON.stringify(options.version, null, 2));
+  if (path === '/attestation') {
+    if (!options.attestation) throw errors.pathNotFound();
+    return respondJson(ex, 200, await options.attestation.respond(query.get('nonce') ?? undefined));
+  }
+  const ready = path.startsWith('/readyz') ? options.isReady() : true;
+  const text = ready ? 'ok' : '[-]startup not finished\nreadyz check failed';
+  ex.respond(ready ? 200 : 500, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, text);
+}
+
+function serveDiscovery(ex: Exchange, path: string, discovery: DiscoveryDocuments): void {
+  if (path === '/api' || path === '/apis') {
+    const shape = negotiate(ex.header('accept'), ['object', 'discoveryV2', 'discoveryV2beta1']);
+    if (shape === 'discoveryV2' || shape === 'discoveryV2beta1') {
+      const version = shape === 'discoveryV2' ? 'v2' : 'v2beta1';
+      const body = path === '/api' ? discovery.aggregatedCore[version] : discovery.aggregatedGroups[version];
+      return respondJson(ex, 200, body, `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`);
+    }
+  }
+  const document = discovery.legacy.get(path);
+  if (document) return respondJson(ex, 200, document);
+  if (path === '/') {
+    const paths = ['/api', '/apis', '/healthz', '/livez', '/readyz', '/version', '/metrics', '/openapi/v2', '/openapi/v3', ...discovery.legacy.keys()];
+    return respondJson(ex, 200, JSON.stringify({ paths: [...new Set(paths)].sort() }, null, 2));
+  }
+  throw errors.pathNotFound();
+}

@@ -1,0 +1,105 @@
+/** Subresources with a shape of their own: /scale (autoscaling/v1 Scale) and pods/binding. */
+import { errors, fieldErrors } from '../api/status.js';
+import { getPath, isPlainObject } from '../api/object.js';
+import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES } from '../api/negotiation.js';
+import { applyJsonPatch } from '../api/patch/json-patch.js';
+import { applyMergePatch } from '../api/patch/merge-patch.js';
+import { formatLabelSelector } from '../registry/common/printing.js';
+import type { GenericStore } from '../registry/generic-store.js';
+import type { KindStrategy, Obj } from '../registry/strategy.js';
+import type { Exchange } from './exchange.js';
+import type { RequestInfo } from './request-info.js';
+import { respondJson } from './responses.js';
+
+export interface Subresource {
+  supports(strategy: KindStrategy): boolean;
+  handle(ex: Exchange, info: RequestInfo, query: URLSearchParams, generic: GenericStore, namespace: string | undefined): Promise<void> | void;
+}
+
+function setPath(object: Obj, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let current: Record<string, unknown> = object;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainObject(current[part])) current[part] = {};
+    current = current[part] as Record<string, unknown>;
+  }
+  current[parts[parts.length - 1]] = value;
+}
+
+function toScale(generic: GenericStore, object: Obj) {
+  const scale = generic.strategy.scale!;
+  const selector = getPath(object, 'spec.selector');
+  const status: Record<string, unknown> = { replicas: getPath(object, scale.statusReplicasPath) ?? 0 };
+  const selectorText = isPlainObject(selector) ? formatLabelSelector(selector) : typeof selector === 'string' ? selector : undefined;
+  if (selectorText && selectorText !== '<none>') status.selector = selectorText;
+  const meta = object.metadata;
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
+    spec: { replicas: getPath(object, scale.specReplicasPath) ?? 0 },
+    status,
+  };
+}
+
+export const scaleSubresource: Subresource = {
+  supports: (strategy) => strategy.scale !== undefined,
+  async handle(ex, info, query, generic, namespace) {
+    const name = info.name!;
+    if (info.verb === 'get') return respondJson(ex, 200, JSON.stringify(toScale(generic, generic.get(namespace, name).object as Obj)));
+    if (info.verb !== 'update' && info.verb !== 'patch') throw errors.methodNotAllowed(ex.method, info.path);
+    const format = bodyFormat(ex.header('content-type'));
+    const body = await ex.readBody(MAX_BODY_BYTES);
+    const dryRun = query.getAll('dryRun').includes('All');
+    const stored = await generic.guaranteedUpdate(
+      namespace,
+      name,
+      (current) => {
+        const currentScale = toScale(generic, current);
+        let scale: Record<string, unknown>;
+        if (info.verb === 'update') scale = decodeObject(body, format);
+        else if (format === 'json-patch') scale = applyJsonPatch(currentScale, decodeBody(body, format)) as Record<string, unknown>;
+        else scale = applyMergePatch(currentScale, decodeBody(body, format)) as Record<string, unknown>;
+        const replicas = getPath(scale, 'spec.replicas');
+        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+          throw errors.invalid('Scale', 'autoscaling', name, [fieldErrors.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+        }
+        const precondition = getPath(scale, 'metadata.resourceVersion');
+        if (typeof precondition === 'string' && precondition !== '' && precondition !== current.metadata.resourceVersion) {
+          throw errors.conflict(generic.ref, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        }
+        setPath(current, generic.strategy.scale!.specReplicasPath, replicas);
+        return current;
+      },
+      { dryRun },
+    );
+    respondJson(ex, 200, JSON.stringify(toScale(generic, stored.object as Obj)));
+  },
+};
+
+/** POST pods/{name}/binding: assigns a node once (what the scheduler calls). */
+export const bindingSubresource: Subresource = {
+  supports: (strategy) => strategy.kind === 'Pod' && strategy.group === '',
+  async handle(ex, info, query, generic, namespace) {
+    if (info.verb !== 'create') throw errors.methodNotAllowed(ex.method, info.path);
+    const binding = decodeObject(await ex.readBody(MAX_BODY_BYTES), bodyFormat(ex.header('content-type')));
+    const target = binding.target as { kind?: string; name?: string } | undefined;
+    if (!target?.name) throw errors.invalid('Binding', '', info.name!, [fieldErrors.required('target.name')]);
+    if (target.kind && target.kind !== 'Node') throw errors.invalid('Binding', '', info.name!, [fieldErrors.notSupported('target.kind', target.kind, ['Node'])]);
+    const dryRun = query.getAll('dryRun').includes('All');
+    await generic.guaranteedUpdate(
+      namespace,
+      info.name!,
+      (pod) => {
+        if (pod.metadata.deletionTimestamp) throw errors.conflict(generic.ref, info.name!, 'pod is being deleted, cannot be assigned to a host');
+        if (pod.spec?.nodeName) throw errors.conflict(generic.ref, info.name!, `pod ${info.name} is already assigned to node "${pod.spec.nodeName}"`);
+        pod.spec.nodeName = target.name;
+        const conditions: Obj[] = (pod.status ??= {}).conditions ?? [];
+        pod.status.conditions = [...conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }];
+        return pod;
+      },
+      { dryRun, subresource: 'binding' },
+    );
+    respondJson(ex, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
+  },
+};

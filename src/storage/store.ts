@@ -1,0 +1,413 @@
+/**
+ * The revisioned in-memory store: one global revision counter (as etcd's mvcc), every object
+ * stamped with the revision of its last write, compare-and-swap on resourceVersion, a bounded
+ * event history per resource for watch resume and consistent paginated lists, and watch fan-out.
+ *
+ * It stores opaque Kubernetes objects; object semantics (uid, generation, finalizers …) live in
+ * the generic registry above it. Durability is delegated to a DurableLog: a write is applied in
+ * memory at once (so later writes CAS against it), but it is acknowledged and shown to watchers
+ * only once the log says it is durable.
+ */
+import type { KubeObject } from '../api/object.js';
+import type { DurableLog, Mutation, RecoveredState, SnapshotEntry } from './durable-log.js';
+import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
+
+/** One version of one object, serialized once and shared by every reader. */
+export interface StoredObject {
+  readonly object: KubeObject;
+  readonly json: Buffer;
+  readonly revision: number;
+}
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  readonly type: EventType;
+  readonly revision: number;
+  readonly resource: string;
+  readonly key: string;
+  /** The object after the event; for DELETED its last state (stamped with the deletion revision). */
+  readonly current: StoredObject;
+  readonly previous?: StoredObject;
+}
+
+export class StoreConflictError extends Error {
+  constructor(readonly kind: 'exists' | 'notFound' | 'revisionMismatch', message: string) {
+    super(message);
+  }
+}
+
+export class RevisionCompactedError extends Error {
+  constructor(readonly requested: number, readonly compacted: number) {
+    super(`too old resource version: ${requested} (${compacted})`);
+  }
+}
+
+export class RevisionTooLargeError extends Error {
+  constructor(readonly requested: number, readonly current: number) {
+    super(`Too large resource version: ${requested}, current: ${current}`);
+  }
+}
+
+export interface ListQuery {
+  /** Only keys starting with this prefix ("namespace/" for a namespaced list). */
+  prefix?: string;
+  /** Read at this exact revision (paginated lists, resourceVersionMatch=Exact); default: latest. */
+  atRevision?: number;
+  /** Resume strictly after this key. */
+  afterKey?: string;
+  limit?: number;
+  filter?: (object: KubeObject) => boolean;
+}
+
+export interface ListResult {
+  items: StoredObject[];
+  revision: number;
+  /** Key of the last item returned, when more items remain. */
+  continueAfter?: string;
+  /** Items not returned (only computed when there is no filter, as upstream). */
+  remaining?: number;
+}
+
+export interface WatchOptions {
+  prefix?: string;
+  /** Deliver events strictly after this revision (0 = now, without history). */
+  fromRevision: number;
+  filter?: (object: KubeObject) => boolean;
+}
+
+export interface Watcher {
+  /** Called in revision order; the event type is already adjusted to the filter. */
+  onEvent: (event: StoreEvent, type: EventType) => void;
+  close(): void;
+}
+
+export interface StoreOptions {
+  durableLog?: DurableLog;
+  /** Events kept per resource for watch resume and consistent continue tokens. */
+  historyLimit?: number;
+}
+
+interface Subscription {
+  prefix: string;
+  filter?: (object: KubeObject) => boolean;
+  lastRevision: number;
+  onEvent: (event: StoreEvent, type: EventType) => void;
+}
+
+class ResourceTable {
+  readonly items = new Map<string, StoredObject>();
+  keys = new SortedKeys();
+  /** Ring of recent events, oldest first. */
+  history: StoreEvent[] = [];
+  historyStart = 0;
+  /** Events at or below this revision are no longer in history. */
+  compactedRevision = 0;
+  readonly subscriptions = new Set<Subscription>();
+
+  constructor(readonly name: string) {}
+
+  recordEvent(event: StoreEvent, limit: number): void {
+    this.history.push(event);
+    if (this.history.length - this.historyStart > limit) {
+      this.compactedRevision = this.history[this.historyStart].revision;
+      this.historyStart++;
+      if (this.historyStart > 4096 && this.historyStart * 2 > this.history.length) {
+        this.history = this.history.slice(this.historyStart);
+        this.historyStart = 0;
+      }
+    }
+  }
+
+  /** Events with revision in (after, upTo], oldest first. */
+  eventsBetween(after: number, upTo: number): StoreEvent[] {
+    const events: StoreEvent[] = [];
+    let lo = this.historyStart;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.history[mid].revision <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.history.length && this.history[i].revision <= upTo; i++) events.push(this.history[i]);
+    return events;
+  }
+}
+
+export class Store {
+  private currentRevision = 0;
+  /** Highest revision known durable and already shown to watchers. */
+  private notifiedRevision = 0;
+  private readonly tables = new Map<string, ResourceTable>();
+  private readonly pending: StoreEvent[] = [];
+  private readonly historyLimit: number;
+  private readonly durableLog?: DurableLog;
+  private failed?: Error;
+
+  constructor(options: StoreOptions = {}) {
+    this.durableLog = options.durableLog;
+    this.historyLimit = options.historyLimit ?? 50_000;
+  }
+
+  get revision(): number {
+    return this.currentRevision;
+  }
+
+  /** Loads what the durable log recovered; history starts at the snapshot's revision. */
+  restore(state: RecoveredState): void {
+    for (const entry of state.entries) {
+      const table = this.table(entry.resource);
+      table.items.set(entry.key, storedFromBytes(entry.value, entry.revision));
+    }
+    for (const table of this.tables.values()) {
+      table.keys = SortedKeys.from(table.items.keys());
+      table.compactedRevision = state.snapshotRevision;
+    }
+    this.currentRevision = state.snapshotRevision;
+    for (const mutation of state.mutations) {
+      const table = this.table(mutation.resource);
+      if (table.compactedRevision === 0 && table.history.length === 0) table.compactedRevision = state.snapshotRevision;
+      const previous = table.items.get(mutation.key);
+      const current = storedFromBytes(mutation.value, mutation.revision);
+      if (mutation.type === 'put') {
+        if (!previous) table.keys.add(mutation.key);
+        table.items.set(mutation.key, current);
+      } else {
+        table.items.delete(mutation.key);
+        table.keys.delete(mutation.key);
+      }
+      const type: EventType = mutation.type === 'delete' ? 'DELETED' : previous ? 'MODIFIED' : 'ADDED';
+      table.recordEvent({ type, revision: mutation.revision, resource: mutation.resource, key: mutation.key, current, previous }, this.historyLimit);
+      this.currentRevision = mutation.revision;
+    }
+    for (const table of this.tables.values()) if (table.history.length === 0) table.compactedRevision = this.currentRevision;
+    this.notifiedRevision = this.currentRevision;
+  }
+
+  get(resource: string, key: string): StoredObject | undefined {
+    return this.tables.get(resource)?.items.get(key);
+  }
+
+  count(resource: string): number {
+    return this.tables.get(resource)?.items.size ?? 0;
+  }
+
+  /** Creates an object that must not exist yet. */
+  create(resource: string, key: string, object: KubeObject): Promise<StoredObject> {
+    const table = this.table(resource);
+    if (table.items.has(key)) throw new StoreConflictError('exists', `${key} already exists`);
+    return this.commit(table, key, object, undefined);
+  }
+
+  /**
+   * Replaces an existing object. With expectedRevision set, the write happens only if the
+   * object's current revision equals it (compare-and-swap).
+   */
+  update(resource: string, key: string, object: KubeObject, expectedRevision?: number): Promise<StoredObject> {
+    const table = this.table(resource);
+    const previous = table.items.get(key);
+    if (!previous) throw new StoreConflictError('notFound', `${key} not found`);
+    if (expectedRevision !== undefined && previous.revision !== expectedRevision) {
+      throw new StoreConflictError('revisionMismatch', 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    return this.commit(table, key, object, previous);
+  }
+
+  delete(resource: string, key: string, expectedRevision?: number): Promise<StoredObject> {
+    const table = this.table(resource);
+    const previous = table.items.get(key);
+    if (!previous) throw new StoreConflictError('notFound', `${key} not found`);
+    if (expectedRevision !== undefined && previous.revision !== expectedRevision) {
+      throw new StoreConflictError('revisionMismatch', 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    return this.commit(table, key, undefined, previous);
+  }
+
+  list(resource: string, query: ListQuery = {}): ListResult {
+    const table = this.table(resource);
+    const revision = query.atRevision ?? this.currentRevision;
+    if (revision > this.currentRevision) throw new RevisionTooLargeError(revision, this.currentRevision);
+    const stateAt = this.stateAtRevision(table, revision);
+    const keys = stateAt ? mergeKeys(table.keys.keys(), stateAt) : table.keys.keys();
+    const prefix = query.prefix ?? '';
+    let index = lowerBound(keys, query.afterKey !== undefined && query.afterKey >= prefix ? query.afterKey + '\0' : prefix);
+    const limit = query.limit && query.limit > 0 ? query.limit : Infinity;
+    const items: StoredObject[] = [];
+    for (; index < keys.length; index++) {
+      const key = keys[index];
+      if (!key.startsWith(prefix)) break;
+      const stored = stateAt?.has(key) ? stateAt.get(key) : table.items.get(key);
+      if (!stored || (query.filter && !query.filter(stored.object))) continue;
+      if (items.length === limit) {
+        // Every key before `index` has been examined, so the next page starts after it.
+        const result: ListResult = { items, revision, continueAfter: keys[index - 1] };
+        if (!query.filter && !stateAt) result.remaining = countWithPrefix(keys, index, prefix);
+        return result;
+      }
+      items.push(stored);
+    }
+    return { items, revision };
+  }
+
+  /**
+   * Watches a resource. Events after `fromRevision` still in history are replayed first; a
+   * revision older than the history throws RevisionCompactedError (HTTP 410).
+   */
+  watch(resource: string, options: WatchOptions, onEvent: (event: StoreEvent, type: EventType) => void): Watcher {
+    const table = this.table(resource);
+    const from = options.fromRevision;
+    if (from > 0 && from < table.compactedRevision) throw new RevisionCompactedError(from, table.compactedRevision);
+    const subscription: Subscription = { prefix: options.prefix ?? '', filter: options.filter, lastRevision: from, onEvent };
+    if (from > 0) {
+      for (const event of table.eventsBetween(from, this.notifiedRevision)) deliver(subscription, event);
+    }
+    subscription.lastRevision = Math.max(subscription.lastRevision, this.notifiedRevision);
+    table.subscriptions.add(subscription);
+    return { onEvent, close: () => table.subscriptions.delete(subscription) };
+  }
+
+  /** The revision watchers have seen: what a new watch with no resourceVersion starts from. */
+  get visibleRevision(): number {
+    return this.notifiedRevision;
+  }
+
+  compactedRevision(resource: string): number {
+    return this.table(resource).compactedRevision;
+  }
+
+  /** A consistent view of every live object, captured synchronously (for snapshots). */
+  snapshotEntries(): { revision: number; entries: SnapshotEntry[] } {
+    const entries: SnapshotEntry[] = [];
+    for (const table of this.tables.values()) {
+      for (const [key, stored] of table.items) entries.push({ resource: table.name, key, revision: stored.revision, value: stored.json });
+    }
+    return { revision: this.currentRevision, entries };
+  }
+
+  resources(): string[] {
+    return [...this.tables.keys()];
+  }
+
+  private table(resource: string): ResourceTable {
+    let table = this.tables.get(resource);
+    if (!table) {
+      table = new ResourceTable(resource);
+      table.compactedRevision = this.currentRevision;
+      this.tables.set(resource, table);
+    }
+    return table;
+  }
+
+  private async commit(table: ResourceTable, key: string, object: KubeObject | undefined, previous: StoredObject | undefined): Promise<StoredObject> {
+    if (this.failed) throw this.failed;
+    const revision = ++this.currentRevision;
+    let current: StoredObject;
+    let type: EventType;
+    if (object) {
+      object.metadata.resourceVersion = String(revision);
+      current = { object, json: Buffer.from(JSON.stringify(object)), revision };
+      type = previous ? 'MODIFIED' : 'ADDED';
+      if (!previous) table.keys.add(key);
+      table.items.set(key, current);
+    } else {
+      // The DELETED event carries the object's last state at the deletion revision, as upstream.
+      const last: KubeObject = { ...previous!.object, metadata: { ...previous!.object.metadata, resourceVersion: String(revision) } };
+      current = { object: last, json: Buffer.from(JSON.stringify(last)), revision };
+      type = 'DELETED';
+      table.items.delete(key);
+      table.keys.delete(key);
+    }
+    const event: StoreEvent = { type, revision, resource: table.name, key, current, previous };
+    table.recordEvent(event, this.historyLimit);
+    this.pending.push(event);
+    if (this.durableLog) {
+      const mutation: Mutation = { revision, type: object ? 'put' : 'delete', resource: table.name, key, value: current.json };
+      try {
+        await this.durableLog.append(mutation);
+      } catch (error) {
+        // Memory is now ahead of the disk; nothing more may be acknowledged.
+        this.failed = new Error(`durable log failed, refusing further writes: ${(error as Error).message}`);
+        throw this.failed;
+      }
+    }
+    this.notifyUpTo(revision);
+    return current;
+  }
+
+  private notifyUpTo(revision: number): void {
+    if (revision <= this.notifiedRevision) return;
+    let count = 0;
+    while (count < this.pending.length && this.pending[count].revision <= revision) count++;
+    const ready = this.pending.splice(0, count);
+    this.notifiedRevision = revision;
+    for (const event of ready) {
+      const table = this.tables.get(event.resource)!;
+      for (const subscription of table.subscriptions) deliver(subscription, event);
+    }
+  }
+
+  /**
+   * The objects whose state at `revision` differs from now: key → state then (undefined if
+   * absent then). Undefined when nothing differs.
+   */
+  private stateAtRevision(table: ResourceTable, revision: number): Map<string, StoredObject | undefined> | undefined {
+    if (revision >= this.currentRevision) return undefined;
+    if (revision < table.compactedRevision) throw new RevisionCompactedError(revision, table.compactedRevision);
+    const later = table.eventsBetween(revision, Infinity);
+    if (later.length === 0) return undefined;
+    const state = new Map<string, StoredObject | undefined>();
+    for (let i = later.length - 1; i >= 0; i--) {
+      const event = later[i];
+      state.set(event.key, event.type === 'ADDED' ? undefined : event.previous);
+    }
+    return state;
+  }
+}
+
+function deliver(subscription: Subscription, event: StoreEvent): void {
+  if (event.revision <= subscription.lastRevision) return;
+  subscription.lastRevision = event.revision;
+  if (!event.key.startsWith(subscription.prefix)) return;
+  const filter = subscription.filter;
+  if (!filter) {
+    subscription.onEvent(event, event.type);
+    return;
+  }
+  // An object that moves into or out of a selector is seen as added or deleted, as upstream.
+  const matchesNow = filter(event.current.object);
+  const matchedBefore = event.previous ? filter(event.previous.object) : false;
+  if (event.type === 'ADDED') {
+    if (matchesNow) subscription.onEvent(event, 'ADDED');
+  } else if (event.type === 'DELETED') {
+    if (matchedBefore || matchesNow) subscription.onEvent(event, 'DELETED');
+  } else if (matchesNow && matchedBefore) subscription.onEvent(event, 'MODIFIED');
+  else if (matchesNow) subscription.onEvent(event, 'ADDED');
+  else if (matchedBefore) subscription.onEvent(event, 'DELETED');
+}
+
+function storedFromBytes(value: Uint8Array, revision: number): StoredObject {
+  const json = Buffer.from(value);
+  return { object: JSON.parse(json.toString('utf8')) as KubeObject, json, revision };
+}
+
+/** Current keys plus keys that existed at the past revision only, in order. */
+function mergeKeys(current: readonly string[], stateAt: Map<string, StoredObject | undefined>): string[] {
+  const extra = [...stateAt.keys()].filter((key) => stateAt.get(key) !== undefined).sort(compareKeys);
+  const merged: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < current.length || j < extra.length) {
+    if (j >= extra.length || (i < current.length && current[i] < extra[j])) merged.push(current[i++]);
+    else if (i < current.length && current[i] === extra[j]) {
+      merged.push(current[i++]);
+      j++;
+    } else merged.push(extra[j++]);
+  }
+  return merged;
+}
+
+function countWithPrefix(keys: readonly string[], from: number, prefix: string): number {
+  if (!prefix) return keys.length - from;
+  const end = lowerBound(keys, prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1));
+  return Math.max(0, end - from);
+}
