@@ -16,7 +16,8 @@ import { startNamespaceLifecycle } from '../controllers/namespace-lifecycle.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { loadOrCreateAdminCredentials, kubeconfigYaml } from './kubeconfig.js';
 import { Metrics } from './metrics.js';
-import { startApiServer, type ApiServer, type AttestationEndpoint, type OpenApiEndpoint } from './server.js';
+import { startApiServer, type ApiServer, type AttestationEndpoint } from './server.js';
+import { buildKindSchemas } from '../api/schemas.js';
 import type { RestContext } from './rest-handler.js';
 import { log } from './log.js';
 
@@ -29,8 +30,6 @@ export interface ControlPlaneOptions {
   kinds: readonly KindStrategy[];
   /** Opens the durable log; absent = everything in memory only (--ephemeral). */
   openDurableLog?: (pki: { dataDir: string }) => Promise<DurableLog>;
-  /** Builds the OpenAPI endpoint and the schema hooks of the REST layer. */
-  openapi?: (kinds: readonly KindStrategy[]) => { endpoint: OpenApiEndpoint; rest: Partial<RestContext> };
   /** The attestation endpoint, given the serving certificate (whose key it binds). */
   attestation?: (serving: KeyAndCert) => Promise<AttestationEndpoint | undefined>;
 }
@@ -88,8 +87,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics.gauge(`apiserver_storage_objects{resource="${kind.group ? `${kind.plural}.${kind.group}` : kind.plural}"}`, () => store.count(resource));
   }
 
-  const openapi = options.openapi?.(options.kinds);
-  const rest: RestContext = { registry, patchSchema: () => undefined, ...openapi?.rest };
+  const schemas = buildKindSchemas(options.kinds);
+  const rest: RestContext = { registry, patchSchema: schemas.patchSchema, unknownFields: schemas.unknownFields };
   let ready = false;
   const server: ApiServer = await startApiServer({
     address: options.address,
@@ -98,7 +97,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     rest,
     discovery: buildDiscovery(options.kinds, EXTRA_SUBRESOURCES, `${advertised}:${options.port}`),
     version: versionInfo(),
-    openapi: openapi?.endpoint,
+    openapi: schemas.openapi,
     attestation: await options.attestation?.(serving),
     metrics,
     isReady: () => ready,

@@ -225,7 +225,9 @@ function checkFields(ex: Exchange, context: RestContext, strategy: KindStrategy,
   const unknown = context.unknownFields(strategy, object);
   if (unknown.length === 0) return [];
   const messages = unknown.map((path) => `unknown field "${path.replace(/^\./, '')}"`);
-  if (validation === 'Strict') throw errors.badRequest(`strict decoding error: ${messages.join(', ')}`);
+  if (validation === 'Strict') {
+    throw errors.badRequest(`${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}: strict decoding error: ${messages.join(', ')}`);
+  }
   return messages;
 }
 
@@ -290,6 +292,7 @@ async function patchObject(ex: Exchange, generic: GenericStore, namespace: strin
     return respondObject(ex, 200, stored, warnings);
   }
 
+  let warnings: string[] = [];
   const patchFn = (current: Obj): Obj => {
     let result: unknown;
     if (format === 'json-patch') result = applyJsonPatch(current, patch);
@@ -297,10 +300,11 @@ async function patchObject(ex: Exchange, generic: GenericStore, namespace: strin
     else result = applyStrategicMergePatch(current, patch, context.patchSchema(strategy));
     if (!isPlainObject(result)) throw errors.badRequest('the patch did not produce an object');
     const patched = result as Obj;
+    // As upstream, unknown fields are judged on the patched object.
+    warnings = checkFields(ex, context, strategy, patched, options.fieldValidation);
     setManager(patched, options.fieldManager, ex);
     return patched;
   };
-  const warnings = isPlainObject(patch) ? checkFields(ex, context, strategy, patch, options.fieldValidation === 'Strict' ? 'Warn' : options.fieldValidation) : [];
   const stored = await generic.guaranteedUpdate(namespace, name, patchFn, { dryRun: options.dryRun, subresource });
   respondObject(ex, 200, stored, warnings);
 }

@@ -193,7 +193,7 @@ export class Store {
   }
 
   /** Creates an object that must not exist yet. */
-  create(resource: string, key: string, object: KubeObject): Promise<StoredObject> {
+  async create(resource: string, key: string, object: KubeObject): Promise<StoredObject> {
     const table = this.table(resource);
     if (table.items.has(key)) throw new StoreConflictError('exists', `${key} already exists`);
     return this.commit(table, key, object, undefined);
@@ -203,7 +203,7 @@ export class Store {
    * Replaces an existing object. With expectedRevision set, the write happens only if the
    * object's current revision equals it (compare-and-swap).
    */
-  update(resource: string, key: string, object: KubeObject, expectedRevision?: number): Promise<StoredObject> {
+  async update(resource: string, key: string, object: KubeObject, expectedRevision?: number): Promise<StoredObject> {
     const table = this.table(resource);
     const previous = table.items.get(key);
     if (!previous) throw new StoreConflictError('notFound', `${key} not found`);
@@ -213,7 +213,7 @@ export class Store {
     return this.commit(table, key, object, previous);
   }
 
-  delete(resource: string, key: string, expectedRevision?: number): Promise<StoredObject> {
+  async delete(resource: string, key: string, expectedRevision?: number): Promise<StoredObject> {
     const table = this.table(resource);
     const previous = table.items.get(key);
     if (!previous) throw new StoreConflictError('notFound', `${key} not found`);

@@ -1,0 +1,46 @@
+/**
+ * The served kinds' OpenAPI documents, and what the REST layer derives from them: the patch
+ * schema strategic merge patch and server-side apply walk, and unknown-field detection for
+ * fieldValidation. One OpenAPI source of truth for all three.
+ */
+import { createOpenApi, findUnknownFields, type OpenApiService } from './openapi/index.js';
+import { schemaFromOpenApi, type OpenApiSchemaObject, type PatchSchema } from './patch/schema.js';
+import type { KindStrategy } from '../registry/strategy.js';
+
+export interface KindSchemas {
+  openapi: OpenApiService;
+  patchSchema(strategy: KindStrategy): PatchSchema | undefined;
+  unknownFields(strategy: KindStrategy, object: unknown): string[];
+}
+
+export function buildKindSchemas(kinds: readonly KindStrategy[]): KindSchemas {
+  const openapi = createOpenApi(
+    kinds.map((kind) => ({
+      group: kind.group,
+      version: kind.version,
+      kind: kind.kind,
+      plural: kind.plural,
+      namespaced: kind.namespaced,
+      verbs: kind.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      subresources: [...(kind.statusSubresource ? ['status'] : []), ...(kind.scale ? ['scale'] : []), ...(kind.kind === 'Pod' && kind.group === '' ? ['binding'] : [])],
+    })),
+    { advertiseFieldValidation: true },
+  );
+  const definitions = openapi.definitions() as Record<string, OpenApiSchemaObject>;
+  const cache = new Map<KindStrategy, PatchSchema | undefined>();
+  const definitionName = (strategy: KindStrategy) => openapi.definitionNameFor(strategy.group, strategy.version, strategy.kind);
+  return {
+    openapi,
+    patchSchema(strategy) {
+      if (!cache.has(strategy)) {
+        const name = definitionName(strategy);
+        cache.set(strategy, name ? schemaFromOpenApi(definitions, name) : undefined);
+      }
+      return cache.get(strategy);
+    },
+    unknownFields(strategy, object) {
+      const name = definitionName(strategy);
+      return name ? findUnknownFields(openapi.definitions(), name, object) : [];
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Starts the real `nautilus serve` as a child process on 127.0.0.1 (random port, temporary data
+ * dir) and runs the real kubectl against the kubeconfig it writes.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+export const KUBECTL_OLDEST = '/usr/lib/google-cloud-sdk/bin/kubectl.1.27';
+export const KUBECTL_NEWEST = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
+const MAIN = resolve('dist/src/cli/main.js');
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  kubeconfig: string;
+  process: ChildProcess;
+  kubectl(args: string[], options?: { input?: string; binary?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<KubectlResult>;
+  /** Runs kubectl and fails with its stderr unless it exits 0. */
+  ok(args: string[], options?: { input?: string; binary?: string }): Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startServer(extraArgs: string[] = [], existingDataDir?: string): Promise<TestServer> {
+  const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'nautilus-e2e-')));
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--address', '127.0.0.1', '--data-dir', dataDir, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NAUTILUS_LOG_LEVEL: 'error' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start in 30s: ${stderr}`)), 30_000);
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const match = stdout.match(/serving at (https:\/\/\S+?);/);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+  });
+  const kubeconfig = join(dataDir, 'admin.kubeconfig');
+
+  const kubectl: TestServer['kubectl'] = (args, options = {}) =>
+    new Promise((resolvePromise) => {
+      const proc = execFile(
+        options.binary ?? KUBECTL,
+        args,
+        { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dataDir, ...options.env }, timeout: options.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderrText) => {
+          const code = error ? (typeof (error as NodeJS.ErrnoException).code === 'number' ? ((error as unknown as { code: number }).code) : 1) : 0;
+          resolvePromise({ code, stdout, stderr: stderrText });
+        },
+      );
+      if (options.input !== undefined) proc.stdin!.end(options.input);
+    });
+
+  return {
+    url,
+    dataDir,
+    kubeconfig,
+    process: child,
+    kubectl,
+    async ok(args, options) {
+      const result = await kubectl(args, options);
+      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
+      return result.stdout;
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill(signal);
+        await exited;
+      }
+      if (!existingDataDir && signal !== 'SIGKILL') await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function writeTemp(dir: string, name: string, content: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, content);
+  return path;
+}
+
+/** Polls until `check` passes or the time is up (bounded, for eventually-consistent results). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
