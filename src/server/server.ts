@@ -134,6 +134,7 @@ function requireUser(user: UserInfo): void {
 }
 
 async function handlePublic(ex: Exchange, path: string, query: URLSearchParams, options: ApiServerOptions): Promise<void> {
+  if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
   if (path === '/version') return respondJson(ex, 200, JSON.stringify(options.version, null, 2));
   if (path === '/attestation') {
     if (!options.attestation) throw errors.pathNotFound();

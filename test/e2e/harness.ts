@@ -5,12 +5,14 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 export const KUBECTL_OLDEST = '/usr/lib/google-cloud-sdk/bin/kubectl.1.27';
 export const KUBECTL_NEWEST = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
-const MAIN = resolve('dist/src/cli/main.js');
+/** The compiled CLI beside this compiled test (dist/test/e2e → dist/src/cli). */
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 export interface KubectlResult {
   code: number;
@@ -108,4 +110,47 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000)
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+/** A raw HTTP/2 client authenticated with the kubeconfig's admin certificate. */
+export async function rawClient(kubeconfigPath: string, options: { anonymous?: boolean } = {}) {
+  const { connect } = await import('node:http2');
+  const { readFile } = await import('node:fs/promises');
+  const { parse } = await import('yaml');
+  const config = parse(await readFile(kubeconfigPath, 'utf8'));
+  const cluster = config.clusters[0].cluster;
+  const user = config.users[0].user;
+  const b64 = (s: string) => Buffer.from(s, 'base64');
+  const credentials = options.anonymous ? {} : { cert: b64(user['client-certificate-data']), key: b64(user['client-key-data']) };
+  const session = connect(cluster.server, { ca: b64(cluster['certificate-authority-data']), ...credentials });
+  session.on('error', () => {});
+  return {
+    request(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
+      return new Promise((resolvePromise, reject) => {
+        const req = session.request({ ':method': method, ':path': path, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers });
+        const chunks: Buffer[] = [];
+        let status = 0;
+        let responseHeaders: Record<string, string | string[] | undefined> = {};
+        req.on('response', (h) => {
+          status = Number(h[':status']);
+          responseHeaders = h as Record<string, string | string[] | undefined>;
+        });
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolvePromise({ status, headers: responseHeaders, body: text, json: () => JSON.parse(text) });
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    },
+    close: () => session.close(),
+  };
 }

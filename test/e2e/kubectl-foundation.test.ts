@@ -250,7 +250,7 @@ source: {component: default-scheduler}
   for (const [label, binary] of [['oldest (1.27)', KUBECTL_OLDEST], ['newest (1.33)', KUBECTL_NEWEST]] as const) {
     test(`smoke with kubectl ${label}`, async () => {
       const run = (args: string[], input?: string) => server.ok(args, { binary, input });
-      assert.match(await run(['version']), /Server Version: v1\.\d+/);
+      assert.match(await run(["version"]), /Server Version: (v1\.32|version\.Info\{Major:"1", Minor:"32")/);
       assert.match(await run(['get', 'namespaces']), /^default\s+Active\s+\d+[smh]/m);
       const ns = `smoke-${label.slice(0, 6)}`;
       await run(['create', 'namespace', ns]);
