@@ -18,6 +18,10 @@ export interface WriteOptions {
    * 'binding' writes the main resource and its status together (pods/binding).
    */
   subresource?: 'status' | 'finalize' | 'binding';
+  /** Who writes (recorded in metadata.managedFields); in-process writers default to "nautilus". */
+  fieldManager?: string;
+  /** Server-side apply has already computed metadata.managedFields. */
+  managedFieldsComputed?: boolean;
 }
 
 export interface DeleteOptions {
@@ -36,12 +40,22 @@ export interface DeleteResult {
 /** Lets a kind's write depend on other state (e.g. the namespace must exist and not be terminating). */
 export type CreateGuard = (object: Obj) => void;
 
+export interface ManagedFieldsUpdate {
+  object: Obj;
+  old: Obj | undefined;
+  strategy: KindStrategy;
+  manager: string;
+  subresource?: string;
+}
+
 export interface GenericStoreHooks {
   /** Called before any create of a namespaced object. */
   beforeNamespacedCreate?: CreateGuard;
-  /** Fields written into every object by in-process components (e.g. managedFields). */
-  onWrite?: (object: Obj, old: Obj | undefined, strategy: KindStrategy, subresource?: string) => void;
+  /** Records who changed which fields in metadata.managedFields. */
+  recordManagedFields?: (update: ManagedFieldsUpdate) => void;
 }
+
+const IN_PROCESS_MANAGER = 'nautilus';
 
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_GENERATE_ATTEMPTS = 5;
@@ -109,7 +123,7 @@ export class GenericStore {
     if (meta.generateName && !meta.name) meta.name = generateName(meta.generateName);
     this.validate(object);
     if (strategy.namespaced) this.hooks.beforeNamespacedCreate?.(object);
-    this.hooks.onWrite?.(object, undefined, strategy);
+    if (!options.managedFieldsComputed) this.hooks.recordManagedFields?.({ object, old: undefined, strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER });
     if (options.dryRun) {
       if (this.tryGet(meta.namespace, meta.name!)) throw errors.alreadyExists(this.ref, meta.name!);
       return dryRunResult(object);
@@ -147,7 +161,10 @@ export class GenericStore {
     const updated =
       options.subresource === 'status' ? this.subresourceUpdate(object, old, 'status') : options.subresource === 'finalize' ? this.finalizeUpdate(object, old) : this.mainUpdate(object, old, options.subresource !== 'binding');
     this.validate(updated, old);
-    this.hooks.onWrite?.(updated, old, this.strategy, options.subresource);
+    if (!options.managedFieldsComputed) {
+      const subresource = options.subresource === 'binding' ? undefined : options.subresource;
+      this.hooks.recordManagedFields?.({ object: updated, old, strategy: this.strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER, subresource });
+    }
     if (isNoOp(updated, old)) return current;
     if (options.dryRun) return dryRunResult(updated);
     if (updated.metadata.deletionTimestamp && !this.waitsForFinalizers(updated)) {

@@ -9,7 +9,9 @@ import { errors } from '../api/status.js';
 import { buildDiscovery, type ExtraSubresource } from '../api/discovery.js';
 import { issueCertificate, loadOrCreateCa, type KeyAndCert } from '../auth/pki.js';
 import { Registry } from '../registry/registry.js';
-import type { KindStrategy } from '../registry/strategy.js';
+import { apiVersionOf, type KindStrategy } from '../registry/strategy.js';
+import { recordUpdate } from '../api/apply/index.js';
+import { nowRfc3339 } from '../api/object.js';
 import { Store } from '../storage/store.js';
 import type { DurableLog } from '../storage/durable-log.js';
 import { startNamespaceLifecycle } from '../controllers/namespace-lifecycle.js';
@@ -70,7 +72,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (durableLog) store.restore(await durableLog.recover());
 
   const metrics = new Metrics();
+  const schemas = buildKindSchemas(options.kinds);
   const registry = new Registry(options.kinds, store, {
+    recordManagedFields: ({ object, old, strategy, manager, subresource }) => {
+      const entries = recordUpdate({ live: old, updated: object, manager, subresource, apiVersion: apiVersionOf(strategy), schema: schemas.patchSchema(strategy), now: nowRfc3339() });
+      if (entries.length > 0) object.metadata.managedFields = entries;
+      else delete object.metadata.managedFields;
+    },
     beforeNamespacedCreate: (object) => {
       const namespace = object.metadata.namespace!;
       const stored = store.get('core/namespaces', namespace);
@@ -87,7 +95,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics.gauge(`apiserver_storage_objects{resource="${kind.group ? `${kind.plural}.${kind.group}` : kind.plural}"}`, () => store.count(resource));
   }
 
-  const schemas = buildKindSchemas(options.kinds);
   const rest: RestContext = { registry, patchSchema: schemas.patchSchema, unknownFields: schemas.unknownFields };
   let ready = false;
   const server: ApiServer = await startApiServer({

@@ -34,6 +34,11 @@ export interface Exchange {
   readonly responded: boolean;
 }
 
+/** 204, 304 and HEAD responses carry no body; HTTP/2 closes such streams on the headers. */
+function hasBody(status: number, method: string): boolean {
+  return status !== 204 && status !== 304 && method !== 'HEAD';
+}
+
 function tooLarge(limit: number) {
   return errors.tooLarge(`Request entity too large: limit is ${limit}`);
 }
@@ -46,6 +51,8 @@ export class Http2Exchange implements Exchange {
   constructor(private readonly h2stream: ServerHttp2Stream, private readonly headers: IncomingHttpHeaders) {
     this.method = String(headers[h2.HTTP2_HEADER_METHOD] ?? 'GET');
     this.url = String(headers[h2.HTTP2_HEADER_PATH] ?? '/');
+    // A peer resetting its stream must never take the process down.
+    h2stream.on('error', () => {});
   }
 
   get socket(): TLSSocket {
@@ -65,6 +72,10 @@ export class Http2Exchange implements Exchange {
     if (this.responded || this.h2stream.destroyed || this.h2stream.closed) return;
     this.responded = true;
     const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    if (!hasBody(status, this.method)) {
+      this.h2stream.respond({ ':status': status, ...headers }, { endStream: true });
+      return;
+    }
     this.h2stream.respond({ ':status': status, ...headers, ...(payload ? { 'content-length': payload.length } : {}) });
     this.h2stream.end(payload);
   }
@@ -122,6 +133,11 @@ export class Http1Exchange implements Exchange {
     if (this.responded || this.res.destroyed) return;
     this.responded = true;
     const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    if (!hasBody(status, this.method)) {
+      this.res.writeHead(status, headers);
+      this.res.end();
+      return;
+    }
     this.res.writeHead(status, { ...headers, ...(payload ? { 'content-length': payload.length } : {}) });
     this.res.end(payload);
   }

@@ -12,6 +12,7 @@ import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { applyMergePatch } from '../api/patch/merge-patch.js';
 import { applyStrategicMergePatch } from '../api/patch/strategic-merge.js';
 import type { PatchSchema } from '../api/patch/schema.js';
+import { applyConfiguration, applyConflictError, fieldManagerName, withManagedFields } from '../api/apply/index.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import type { Registry } from '../registry/registry.js';
 import { apiVersionOf, type KindStrategy, type Obj } from '../registry/strategy.js';
@@ -22,16 +23,10 @@ import { respondJson, respondObject, startWatch } from './responses.js';
 import type { Subresource } from './subresources.js';
 import { scaleSubresource, bindingSubresource } from './subresources.js';
 
-/** Server-side apply and managed-fields bookkeeping, provided by the apply layer. */
-export interface ApplyEngine {
-  apply(params: { generic: GenericStore; live: Obj | undefined; applied: Obj; manager: string; force: boolean }): Obj;
-}
-
 export interface RestContext {
   registry: Registry;
   /** Patch schema of a kind, from the OpenAPI document. */
   patchSchema(strategy: KindStrategy): PatchSchema | undefined;
-  applyEngine?: ApplyEngine;
   /** Unknown-field detection for fieldValidation=Strict|Warn, from the OpenAPI document. */
   unknownFields?(strategy: KindStrategy, object: unknown): string[];
 }
@@ -195,11 +190,14 @@ function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | u
 
 interface WriteQuery {
   dryRun: boolean;
-  fieldManager?: string;
+  /** The manager named by ?fieldManager, else derived from the User-Agent as upstream. */
+  fieldManager: string;
+  /** Whether ?fieldManager was given (server-side apply requires it). */
+  fieldManagerGiven: boolean;
   fieldValidation: 'Ignore' | 'Warn' | 'Strict';
 }
 
-function writeQuery(query: URLSearchParams): WriteQuery {
+function writeQuery(query: URLSearchParams, ex: Exchange): WriteQuery {
   const dryRun = query.getAll('dryRun');
   for (const value of dryRun) if (value !== 'All') throw errors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(value)}: supported values: "All"`);
   const validation = query.get('fieldValidation') ?? 'Warn';
@@ -210,7 +208,7 @@ function writeQuery(query: URLSearchParams): WriteQuery {
   if (fieldManager !== undefined && (fieldManager.length > 128 || /[^\x20-\x7e]/.test(fieldManager))) {
     throw errors.badRequest('fieldManager: Invalid value: must be no more than 128 printable characters');
   }
-  return { dryRun: dryRun.length > 0, fieldManager, fieldValidation: validation };
+  return { dryRun: dryRun.length > 0, fieldManager: fieldManagerName(fieldManager, ex.header('user-agent')) || 'unknown', fieldManagerGiven: fieldManager !== undefined, fieldValidation: validation };
 }
 
 async function readObjectBody(ex: Exchange): Promise<{ object: Obj; format: BodyFormat }> {
@@ -241,56 +239,32 @@ function checkNamespace(object: Obj, namespace: string | undefined, strategy: Ki
 }
 
 async function createObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams, context: RestContext): Promise<void> {
-  const options = writeQuery(query);
+  const options = writeQuery(query, ex);
   const { object } = await readObjectBody(ex);
   const warnings = checkFields(ex, context, generic.strategy, object, options.fieldValidation);
   checkNamespace(object, namespace, generic.strategy);
-  setManager(object, options.fieldManager, ex);
-  const stored = await generic.create(object, { dryRun: options.dryRun });
+  const stored = await generic.create(object, { dryRun: options.dryRun, fieldManager: options.fieldManager });
   respondObject(ex, 201, stored, warnings);
 }
 
 async function updateObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams, subresource: 'status' | 'finalize' | undefined, context: RestContext): Promise<void> {
-  const options = writeQuery(query);
+  const options = writeQuery(query, ex);
   const { object } = await readObjectBody(ex);
   const warnings = checkFields(ex, context, generic.strategy, object, options.fieldValidation);
   checkNamespace(object, namespace, generic.strategy);
-  setManager(object, options.fieldManager, ex);
-  const stored = await generic.update(namespace, name, object, { dryRun: options.dryRun, subresource });
+  const stored = await generic.update(namespace, name, object, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager });
   respondObject(ex, 200, stored, warnings);
 }
 
 async function patchObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams, subresource: 'status' | 'finalize' | undefined, context: RestContext): Promise<void> {
-  const options = writeQuery(query);
+  const options = writeQuery(query, ex);
   const format = bodyFormat(ex.header('content-type'));
   if (format === 'json' || format === 'yaml') throw errors.unsupportedMediaType(ex.header('content-type') ?? '');
   const patch = decodeBody(await ex.readBody(MAX_BODY_BYTES), format);
   const strategy = generic.strategy;
 
-  if (format === 'apply-patch') {
-    if (!context.applyEngine) throw errors.unsupportedMediaType(ex.header('content-type') ?? '');
-    if (!options.fieldManager) throw errors.badRequest('PATCH requests with Content-Type application/apply-patch+yaml must specify a fieldManager query parameter');
-    if (!isPlainObject(patch)) throw errors.badRequest('the apply configuration must be an object');
-    const applied = patch as Obj;
-    checkNamespace(applied, namespace, strategy);
-    if (applied.metadata?.name !== undefined && applied.metadata.name !== name) {
-      throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
-    }
-    const force = query.get('force') === 'true';
-    const warnings = checkFields(ex, context, strategy, applied, options.fieldValidation);
-    const engine = context.applyEngine;
-    const live = generic.tryGet(namespace, name);
-    if (!live) {
-      const created = engine.apply({ generic, live: undefined, applied: deepCopy(applied), manager: options.fieldManager, force });
-      created.metadata.name = name;
-      return respondObject(ex, 201, await generic.create(created, { dryRun: options.dryRun }), warnings);
-    }
-    const stored = await generic.guaranteedUpdate(namespace, name, (current) => engine.apply({ generic, live: current, applied: deepCopy(applied), manager: options.fieldManager!, force }), {
-      dryRun: options.dryRun,
-      subresource,
-    });
-    return respondObject(ex, 200, stored, warnings);
-  }
+  if (format === 'apply-patch') return serverSideApply(ex, generic, namespace, name, query, subresource, context, options, patch);
+  if (query.has('force')) throw errors.badRequest('force: Invalid value: forbidden: may not be specified for non-apply patch');
 
   let warnings: string[] = [];
   const patchFn = (current: Obj): Obj => {
@@ -302,21 +276,62 @@ async function patchObject(ex: Exchange, generic: GenericStore, namespace: strin
     const patched = result as Obj;
     // As upstream, unknown fields are judged on the patched object.
     warnings = checkFields(ex, context, strategy, patched, options.fieldValidation);
-    setManager(patched, options.fieldManager, ex);
     return patched;
   };
-  const stored = await generic.guaranteedUpdate(namespace, name, patchFn, { dryRun: options.dryRun, subresource });
+  const stored = await generic.guaranteedUpdate(namespace, name, patchFn, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager });
   respondObject(ex, 200, stored, warnings);
 }
 
-/** Default manager names follow upstream: the user agent's program name. */
-function setManager(object: Obj, fieldManager: string | undefined, ex: Exchange): void {
-  const manager = fieldManager ?? (ex.header('user-agent') ?? 'unknown').split('/')[0];
-  Object.defineProperty(object, MANAGER, { value: manager, enumerable: false, configurable: true });
+/** PATCH with application/apply-patch+yaml: merge by field ownership, creating when absent. */
+async function serverSideApply(
+  ex: Exchange,
+  generic: GenericStore,
+  namespace: string | undefined,
+  name: string,
+  query: URLSearchParams,
+  subresource: 'status' | 'finalize' | undefined,
+  context: RestContext,
+  options: WriteQuery,
+  patch: unknown,
+): Promise<void> {
+  const strategy = generic.strategy;
+  if (!options.fieldManagerGiven) {
+    throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'Required value: is required for apply patch' }]);
+  }
+  if (!isPlainObject(patch)) throw errors.badRequest('the apply configuration must be an object');
+  const applied = patch as Obj;
+  if (isPlainObject(applied.metadata)) {
+    checkNamespace(applied, namespace, strategy);
+    if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+    }
+  }
+  const force = query.get('force') === 'true';
+  const warnings = checkFields(ex, context, strategy, applied, options.fieldValidation);
+  const apply = (live: Obj | undefined): Obj => {
+    const result = applyConfiguration({
+      live,
+      applied: deepCopy(applied),
+      manager: options.fieldManager,
+      force,
+      subresource,
+      apiVersion: apiVersionOf(strategy),
+      schema: context.patchSchema(strategy),
+      now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+    if (result.outcome === 'conflict') throw applyConflictError(result.conflicts);
+    return withManagedFields(result.object, result.managedFields) as Obj;
+  };
+  const writeOptions = { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager, managedFieldsComputed: true };
+  if (!generic.tryGet(namespace, name)) {
+    const created = apply(undefined);
+    created.metadata.name = name;
+    if (strategy.namespaced) created.metadata.namespace = namespace;
+    return respondObject(ex, 201, await generic.create(created, writeOptions), warnings);
+  }
+  const stored = await generic.guaranteedUpdate(namespace, name, (current) => apply(current), writeOptions);
+  respondObject(ex, 200, stored, warnings);
 }
-
-/** The field manager travels with the object to the managed-fields hook without being stored. */
-export const MANAGER = Symbol('fieldManager');
 
 interface DeleteBody {
   gracePeriodSeconds?: number;
