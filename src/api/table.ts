@@ -22,7 +22,8 @@ const definitionsCache = new WeakMap<KindStrategy, string>();
 function definitionsJson(strategy: KindStrategy): string {
   let json = definitionsCache.get(strategy);
   if (!json) {
-    json = JSON.stringify([NAME_COLUMN, ...strategy.columns.map(columnDefinition)]);
+    const columns = strategy.columns.map(columnDefinition);
+    json = JSON.stringify(strategy.leadingNameColumn === false ? columns : [NAME_COLUMN, ...columns]);
     definitionsCache.set(strategy, json);
   }
   return json;
@@ -30,7 +31,7 @@ function definitionsJson(strategy: KindStrategy): string {
 
 function rowJson(strategy: KindStrategy, stored: StoredObject, include: IncludeObject): string {
   const object = stored.object as Obj;
-  const cells: unknown[] = [object.metadata.name ?? ''];
+  const cells: unknown[] = strategy.leadingNameColumn === false ? [] : [object.metadata.name ?? ''];
   for (const column of strategy.columns) {
     let value: unknown;
     try {

@@ -62,6 +62,11 @@ export interface KindStrategy {
 
   /** Table columns after NAME (upstream's printers); include "Age" where upstream does. */
   columns: TableColumn[];
+  /**
+   * Whether the table starts with the Name column (upstream's default). Events place their name
+   * last, shown only with -o wide: they set false and list Name among their own columns.
+   */
+  leadingNameColumn?: boolean;
   /** Field selectors beyond metadata.name and metadata.namespace. */
   fieldSelectors?: Record<string, (object: Obj) => string | undefined>;
 }
