@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util';
 import { startControlPlane } from '../server/control-plane.js';
 import { allKinds } from '../registry/catalog.js';
 import { log } from '../server/log.js';
+import type { ProviderName } from '../tee/provider.js';
+
+const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -12,12 +15,13 @@ export async function run(argv: string[]): Promise<number> {
       address: { type: 'string', default: '127.0.0.1' },
       'data-dir': { type: 'string', default: '.nautilus' },
       ephemeral: { type: 'boolean', default: false },
+      tee: { type: 'string', default: 'auto' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral]\n`);
+    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--tee ${TEE_CHOICES.join('|')}]\n`);
     return 0;
   }
   const port = Number(values.port);
@@ -25,7 +29,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: --port must be a number between 0 and 65535, got ${JSON.stringify(values.port)}\n`);
     return 2;
   }
-  const controlPlane = await startControlPlane({ address: values.address!, port, dataDir: values['data-dir']!, kinds: allKinds });
+  const tee = values.tee as ProviderName;
+  if (!TEE_CHOICES.includes(tee)) {
+    process.stderr.write(`error: --tee must be one of ${TEE_CHOICES.join(', ')}, got ${JSON.stringify(values.tee)}\n`);
+    return 2;
+  }
+  const controlPlane = await startControlPlane({ address: values.address!, port, dataDir: values['data-dir']!, kinds: allKinds, tee });
   process.stdout.write(`Nautilus is serving at ${controlPlane.url}; use it with: export KUBECONFIG=${controlPlane.kubeconfigPath}\n`);
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {

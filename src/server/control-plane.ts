@@ -5,9 +5,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
-import { errors } from '../api/status.js';
+import { ApiError, errors } from '../api/status.js';
+import { selectProvider, type ProviderName } from '../tee/provider.js';
+import { attestationResponse } from '../tee/attestation-endpoint.js';
 import { buildDiscovery, type ExtraSubresource } from '../api/discovery.js';
-import { issueCertificate, loadOrCreateCa, type KeyAndCert } from '../auth/pki.js';
+import { issueCertificate, loadOrCreateCa, spkiOf, type KeyAndCert } from '../auth/pki.js';
 import { Registry } from '../registry/registry.js';
 import { apiVersionOf, type KindStrategy } from '../registry/strategy.js';
 import { recordUpdate } from '../api/apply/index.js';
@@ -32,8 +34,8 @@ export interface ControlPlaneOptions {
   kinds: readonly KindStrategy[];
   /** Opens the durable log; absent = everything in memory only (--ephemeral). */
   openDurableLog?: (pki: { dataDir: string }) => Promise<DurableLog>;
-  /** The attestation endpoint, given the serving certificate (whose key it binds). */
-  attestation?: (serving: KeyAndCert) => Promise<AttestationEndpoint | undefined>;
+  /** The TEE whose evidence GET /attestation serves, bound to the serving key (default: none). */
+  tee?: ProviderName;
 }
 
 export interface ControlPlane {
@@ -105,7 +107,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     discovery: buildDiscovery(options.kinds, EXTRA_SUBRESOURCES, `${advertised}:${options.port}`),
     version: versionInfo(),
     openapi: schemas.openapi,
-    attestation: await options.attestation?.(serving),
+    attestation: await attestationEndpoint(options.tee ?? 'none', dataDir, serving),
     metrics,
     isReady: () => ready,
   });
@@ -131,6 +133,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       namespaceLifecycle.stop();
       await server.close();
       await durableLog?.close();
+    },
+  };
+}
+
+/** GET /attestation: evidence from the TEE that commits to this process's serving key. */
+async function attestationEndpoint(tee: ProviderName, dataDir: string, serving: KeyAndCert): Promise<AttestationEndpoint | undefined> {
+  const provider = await selectProvider(tee, { dataDir });
+  if (!provider) return undefined;
+  const spki = spkiOf(serving.certPem);
+  log.info('attestation enabled', { format: provider.format });
+  return {
+    async respond(nonceHex) {
+      const answer = await attestationResponse(provider, spki, nonceHex);
+      if (answer.statusCode !== 200) throw new ApiError(answer.statusCode, answer.reason, answer.message);
+      return Buffer.from(JSON.stringify(answer.body));
     },
   };
 }

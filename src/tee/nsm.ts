@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { decodeCbor, encodeCbor, isBytes } from './cbor.js';
+
+/**
+ * The Nitro Secure Module is reached through an ioctl on /dev/nsm that plain Node cannot issue.
+ * The request/response are CBOR (as in AWS's nsm-api): Nautilus encodes them here and hands the
+ * ioctl to a small helper executable (NAUTILUS_NSM_HELPER) that copies stdin to the device and
+ * the device's answer to stdout.
+ */
+export interface NsmAttestationRequest {
+  readonly publicKey?: Buffer;
+  readonly userData?: Buffer;
+  readonly nonce?: Buffer;
+}
+
+export function encodeNsmAttestationRequest(request: NsmAttestationRequest): Buffer {
+  // Maps, not objects, so the encoder can never choose its record extension over plain CBOR maps.
+  const fields = new Map<string, Buffer | null>([
+    ['user_data', request.userData ?? null],
+    ['nonce', request.nonce ?? null],
+    ['public_key', request.publicKey ?? null],
+  ]);
+  return encodeCbor(new Map([['Attestation', fields]]));
+}
+
+/** Extracts the COSE_Sign1 document from an NSM response, or throws with the NSM's error code. */
+export function decodeNsmAttestationResponse(response: Buffer): Buffer {
+  const decoded = decodeCbor(response, 'NSM response');
+  if (decoded instanceof Map && decoded.has('Error')) throw new Error(`NSM returned error ${String(decoded.get('Error'))}`);
+  const attestation = decoded instanceof Map ? decoded.get('Attestation') : undefined;
+  const document = attestation instanceof Map ? attestation.get('document') : undefined;
+  if (!isBytes(document)) throw new Error('NSM response has no Attestation.document');
+  return Buffer.from(document);
+}
+
+const NSM_HELPER_TIMEOUT_MS = 10_000;
+
+export function callNsmHelper(helperPath: string, request: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(helperPath, [], { encoding: 'buffer', timeout: NSM_HELPER_TIMEOUT_MS, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`NSM helper ${helperPath} failed: ${error.message} ${stderr.toString().trim()}`));
+      else resolve(stdout);
+    });
+    child.stdin?.end(request);
+  });
+}

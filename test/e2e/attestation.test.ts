@@ -1,0 +1,95 @@
+/**
+ * Remote attestation end to end: `serve --tee simulated`, `nautilus verify --write-kubeconfig`,
+ * then kubectl through the verified kubeconfig; a TLS proxy in the middle is refused.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { connect as tlsConnect, createServer as createTlsServer, type Server } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { createCa, issueCertificate } from '../../src/auth/pki.js';
+import { KUBECTL, startServer, writeTemp, type TestServer } from './harness.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+let server: TestServer;
+let policy: string;
+
+function nautilus(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+before(async () => {
+  server = await startServer(['--ephemeral', '--tee', 'simulated']);
+  const measured = await nautilus(['measure']);
+  assert.equal(measured.code, 0, measured.stderr);
+  policy = await writeTemp(server.dataDir, 'policy.yaml', measured.stdout);
+});
+after(async () => {
+  await server?.stop();
+});
+
+test('verify checks the evidence and writes a kubeconfig that kubectl uses', async () => {
+  const out = join(server.dataDir, 'verified.kubeconfig');
+  const root = join(server.dataDir, 'simulated-nitro-root.pem');
+  const refused = await nautilus(['verify', server.url, '--policy', policy, '--write-kubeconfig', out]);
+  assert.notEqual(refused.code, 0, 'simulated evidence is refused unless explicitly allowed');
+
+  const verified = await nautilus(['verify', server.url, '--policy', policy, '--allow-simulated', '--ca-file', root, '--write-kubeconfig', out]);
+  assert.equal(verified.code, 0, verified.stderr + verified.stdout);
+  const kubeconfig = parse(await readFile(out, 'utf8'));
+  const pinned = Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
+  assert.equal(pinned.trim(), (await readFile(join(server.dataDir, 'pki', 'ca.crt'), 'utf8')).trim());
+  assert.equal(kubeconfig.clusters[0].cluster.server, server.url);
+
+  // The verified kubeconfig pins the server; the user brings their own credentials.
+  const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(
+      KUBECTL,
+      ['--kubeconfig', out, '--client-certificate', join(server.dataDir, 'pki', 'admin.crt'), '--client-key', join(server.dataDir, 'pki', 'admin.key'), 'get', 'namespaces', '-o', 'name'],
+      { timeout: 30_000 },
+      (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+    ),
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /namespace\/kube-system/);
+});
+
+test('a policy that expects other measurements is refused', async () => {
+  const text = await readFile(policy, 'utf8');
+  const wrong = await writeTemp(server.dataDir, 'wrong-policy.yaml', text.replace(/([0-9a-f]{96})/, (pcr) => pcr.replace(/^./, (c) => (c === '0' ? '1' : '0'))));
+  assert.notEqual(wrong, text);
+  const result = await nautilus(['verify', server.url, '--policy', wrong, '--allow-simulated', '--ca-file', join(server.dataDir, 'simulated-nitro-root.pem')]);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout + result.stderr, /pcr/i);
+});
+
+test('a TLS proxy in the middle (a key that is not the attested one) is refused', async () => {
+  const ca = await createCa('intruder-ca');
+  const proxyCert = await issueCertificate(ca, { commonName: 'intruder', ipAddresses: ['127.0.0.1'], usage: 'server', validDays: 1 });
+  const upstream = new URL(server.url);
+  const proxy: Server = createTlsServer({ key: proxyCert.keyPem, cert: proxyCert.certPem, ALPNProtocols: ['http/1.1'] }, (client) => {
+    const backend = tlsConnect({ host: upstream.hostname, port: Number(upstream.port), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    client.pipe(backend).pipe(client);
+    client.on('error', () => backend.destroy());
+    backend.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (proxy.address() as AddressInfo).port;
+    const out = join(server.dataDir, 'proxy.kubeconfig');
+    const result = await nautilus(['verify', `https://127.0.0.1:${port}`, '--policy', policy, '--allow-simulated', '--ca-file', join(server.dataDir, 'simulated-nitro-root.pem'), '--write-kubeconfig', out]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout + result.stderr, /not the key|bound|binding|certificate/i);
+    await assert.rejects(readFile(out), 'no kubeconfig is written for an unverified server');
+  } finally {
+    proxy.close();
+  }
+});
