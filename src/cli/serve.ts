@@ -4,6 +4,7 @@ import { startControlPlane } from '../server/control-plane.js';
 import { allKinds } from '../registry/catalog.js';
 import { log } from '../server/log.js';
 import type { ProviderName } from '../tee/provider.js';
+import { IntegrityError } from '../storage/wal/index.js';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
 
@@ -16,12 +17,13 @@ export async function run(argv: string[]): Promise<number> {
       'data-dir': { type: 'string', default: '.nautilus' },
       ephemeral: { type: 'boolean', default: false },
       tee: { type: 'string', default: 'auto' },
+      'recover-to-checkpoint': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--tee ${TEE_CHOICES.join('|')}]\n`);
+    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--tee ${TEE_CHOICES.join('|')}]\n`);
     return 0;
   }
   const port = Number(values.port);
@@ -34,7 +36,25 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: --tee must be one of ${TEE_CHOICES.join(', ')}, got ${JSON.stringify(values.tee)}\n`);
     return 2;
   }
-  const controlPlane = await startControlPlane({ address: values.address!, port, dataDir: values['data-dir']!, kinds: allKinds, tee });
+  let controlPlane;
+  try {
+    controlPlane = await startControlPlane({
+      address: values.address!,
+      port,
+      dataDir: values['data-dir']!,
+      kinds: allKinds,
+      tee,
+      ephemeral: values.ephemeral,
+      recoverToCheckpoint: values['recover-to-checkpoint'],
+    });
+  } catch (error) {
+    if (error instanceof IntegrityError) {
+      process.stderr.write(`error: refusing to start: the stored state failed its integrity check: ${error.message}\n` +
+        `If you accept losing what follows the last signed checkpoint, restart with --recover-to-checkpoint.\n`);
+      return 1;
+    }
+    throw error;
+  }
   process.stdout.write(`Nautilus is serving at ${controlPlane.url}; use it with: export KUBECONFIG=${controlPlane.kubeconfigPath}\n`);
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {

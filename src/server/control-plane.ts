@@ -15,7 +15,9 @@ import { apiVersionOf, type KindStrategy } from '../registry/strategy.js';
 import { recordUpdate } from '../api/apply/index.js';
 import { nowRfc3339 } from '../api/object.js';
 import { Store } from '../storage/store.js';
-import type { DurableLog } from '../storage/durable-log.js';
+import { createSealedLog } from '../storage/wal/index.js';
+import { createLocalKeyProvider } from '../storage/keys/local.js';
+import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
 import { startNamespaceLifecycle } from '../controllers/namespace-lifecycle.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { loadOrCreateAdminCredentials, kubeconfigYaml } from './kubeconfig.js';
@@ -32,8 +34,10 @@ export interface ControlPlaneOptions {
   port: number;
   dataDir: string;
   kinds: readonly KindStrategy[];
-  /** Opens the durable log; absent = everything in memory only (--ephemeral). */
-  openDurableLog?: (pki: { dataDir: string }) => Promise<DurableLog>;
+  /** Everything in memory only: no write-ahead log, nothing survives a restart. */
+  ephemeral?: boolean;
+  /** Operator override after damage: recover to the last signed checkpoint, drop the rest. */
+  recoverToCheckpoint?: boolean;
   /** The TEE whose evidence GET /attestation serves, bound to the serving key (default: none). */
   tee?: ProviderName;
 }
@@ -69,9 +73,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     validDays: 365,
   });
 
-  const durableLog = options.openDurableLog ? await options.openDurableLog({ dataDir }) : undefined;
+  const durableLog = options.ephemeral
+    ? undefined
+    : await createSealedLog({ dir: dataDir, keyProvider: createLocalKeyProvider(dataDir), recoverToCheckpoint: options.recoverToCheckpoint });
   const store = new Store({ durableLog });
-  if (durableLog) store.restore(await durableLog.recover());
+  if (durableLog) {
+    store.restore(await durableLog.recover());
+    log.info('state recovered', { ...durableLog.recovery });
+  }
+  const snapshots = durableLog ? startSnapshotSchedule(store, durableLog) : undefined;
 
   const metrics = new Metrics();
   const schemas = buildKindSchemas(options.kinds);
@@ -132,6 +142,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     async stop() {
       namespaceLifecycle.stop();
       await server.close();
+      await snapshots?.stop();
       await durableLog?.close();
     },
   };

@@ -1,0 +1,11 @@
+/**
+ * Where the 32-byte data key that seals the log and snapshots comes from. Implementations: a local
+ * key file (no TEE), AWS Nitro (KMS with an attested recipient), AMD SEV-SNP (firmware-derived key)
+ * and Intel TDX (key release bound to a quote).
+ */
+export interface KeyProvider {
+  name: string;
+  dataKey(): Promise<Buffer>;
+}
+
+export const DATA_KEY_BYTES = 32;
