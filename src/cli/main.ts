@@ -6,6 +6,7 @@ type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Pro
 const COMMANDS: Record<string, Command> = {
   serve: { summary: 'run the control plane', load: () => import('./serve.js') },
   verify: { summary: "check a server's attestation, then write a kubeconfig pinning it", load: () => import('./verify.js') },
+  snapshot: { summary: 'save or restore a sealed backup of the whole state', load: () => import('./snapshot.js') },
   measure: { summary: 'print the measurements to put in an attestation policy', load: () => import('./measure.js') },
 };
 
