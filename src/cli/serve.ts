@@ -5,6 +5,7 @@ import { allKinds } from '../registry/catalog.js';
 import { log } from '../server/log.js';
 import type { ProviderName } from '../tee/provider.js';
 import { IntegrityError } from '../storage/wal/index.js';
+import { parseQuantity } from '../registry/common/validation.js';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
 
@@ -18,17 +19,23 @@ export async function run(argv: string[]): Promise<number> {
       ephemeral: { type: 'boolean', default: false },
       tee: { type: 'string', default: 'auto' },
       'recover-to-checkpoint': { type: 'boolean', default: false },
+      'memory-budget': { type: 'string', default: '2Gi' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--tee ${TEE_CHOICES.join('|')}]\n`);
+    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--memory-budget 2Gi] [--tee ${TEE_CHOICES.join('|')}]\n`);
     return 0;
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`error: --port must be a number between 0 and 65535, got ${JSON.stringify(values.port)}\n`);
+    return 2;
+  }
+  const memoryBudget = parseQuantity(values['memory-budget']);
+  if (!Number.isFinite(memoryBudget) || memoryBudget <= 0) {
+    process.stderr.write(`error: --memory-budget must be a positive quantity such as 2Gi or 512Mi, got ${JSON.stringify(values['memory-budget'])}\n`);
     return 2;
   }
   const tee = values.tee as ProviderName;
@@ -46,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
       tee,
       ephemeral: values.ephemeral,
       recoverToCheckpoint: values['recover-to-checkpoint'],
+      memoryBudget,
     });
   } catch (error) {
     if (error instanceof IntegrityError) {

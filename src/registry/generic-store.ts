@@ -51,6 +51,8 @@ export interface ManagedFieldsUpdate {
 export interface GenericStoreHooks {
   /** Called before any create of a namespaced object. */
   beforeNamespacedCreate?: CreateGuard;
+  /** Refuses a write the server cannot take (e.g. over its memory budget); throws an ApiError. */
+  admitWrite?: (strategy: KindStrategy) => void;
   /** Records who changed which fields in metadata.managedFields. */
   recordManagedFields?: (update: ManagedFieldsUpdate) => void;
 }
@@ -122,6 +124,7 @@ export class GenericStore {
     strategy.prepareForCreate?.(object);
     if (meta.generateName && !meta.name) meta.name = generateName(meta.generateName);
     this.validate(object);
+    this.hooks.admitWrite?.(strategy);
     if (strategy.namespaced) this.hooks.beforeNamespacedCreate?.(object);
     if (!options.managedFieldsComputed) this.hooks.recordManagedFields?.({ object, old: undefined, strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER });
     if (options.dryRun) {
@@ -161,6 +164,7 @@ export class GenericStore {
     const updated =
       options.subresource === 'status' ? this.subresourceUpdate(object, old, 'status') : options.subresource === 'finalize' ? this.finalizeUpdate(object, old) : this.mainUpdate(object, old, options.subresource !== 'binding');
     this.validate(updated, old);
+    this.hooks.admitWrite?.(this.strategy);
     if (!options.managedFieldsComputed) {
       const subresource = options.subresource === 'binding' ? undefined : options.subresource;
       this.hooks.recordManagedFields?.({ object: updated, old, strategy: this.strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER, subresource });

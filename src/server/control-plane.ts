@@ -19,6 +19,7 @@ import { createSealedLog } from '../storage/wal/index.js';
 import { createLocalKeyProvider } from '../storage/keys/local.js';
 import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
 import { startNamespaceLifecycle } from '../controllers/namespace-lifecycle.js';
+import { startEventRetention } from '../controllers/event-retention.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { loadOrCreateAdminCredentials, kubeconfigYaml } from './kubeconfig.js';
 import { Metrics } from './metrics.js';
@@ -26,6 +27,10 @@ import { startApiServer, type ApiServer, type AttestationEndpoint } from './serv
 import { buildKindSchemas } from '../api/schemas.js';
 import type { RestContext } from './rest-handler.js';
 import { log } from './log.js';
+
+const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
+/** Upstream's default --event-ttl. */
+const EVENT_TTL_MS = 60 * 60 * 1000;
 
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-nautilus' };
 
@@ -38,6 +43,8 @@ export interface ControlPlaneOptions {
   ephemeral?: boolean;
   /** Operator override after damage: recover to the last signed checkpoint, drop the rest. */
   recoverToCheckpoint?: boolean;
+  /** Bytes the stored objects may take (default 2 GiB); events get a tenth of it, as a ring. */
+  memoryBudget?: number;
   /** The TEE whose evidence GET /attestation serves, bound to the serving key (default: none). */
   tee?: ProviderName;
 }
@@ -85,7 +92,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const metrics = new Metrics();
   const schemas = buildKindSchemas(options.kinds);
+  const memoryBudget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const registry = new Registry(options.kinds, store, {
+    admitWrite: (strategy) => {
+      // Events make room for themselves (event retention); everything else stops at the budget.
+      if (strategy.kind === 'Event') return;
+      if (store.bytes() > memoryBudget) {
+        throw new ApiError(507, 'InsufficientStorage', `the server is over its memory budget (${store.bytes()} of ${memoryBudget} bytes stored); delete objects or raise --memory-budget`);
+      }
+    },
     recordManagedFields: ({ object, old, strategy, manager, subresource }) => {
       const entries = recordUpdate({ live: old, updated: object, manager, subresource, apiVersion: apiVersionOf(strategy), schema: schemas.patchSchema(strategy), now: nowRfc3339() });
       if (entries.length > 0) object.metadata.managedFields = entries;
@@ -104,7 +119,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   for (const kind of options.kinds) {
     const resource = `${kind.group || 'core'}/${kind.plural}`;
-    metrics.gauge(`apiserver_storage_objects{resource="${kind.group ? `${kind.plural}.${kind.group}` : kind.plural}"}`, () => store.count(resource));
+    const label = kind.group ? `${kind.plural}.${kind.group}` : kind.plural;
+    metrics.gauge(`apiserver_storage_objects{resource="${label}"}`, () => store.count(resource));
+    metrics.gauge(`nautilus_storage_bytes{resource="${label}"}`, () => store.bytes(resource));
   }
 
   const rest: RestContext = { registry, patchSchema: schemas.patchSchema, unknownFields: schemas.unknownFields };
@@ -125,6 +142,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   await bootstrapCluster(registry, advertised, server.port);
   const namespaceLifecycle = startNamespaceLifecycle(registry);
+  const eventStores = options.kinds.filter((kind) => kind.kind === 'Event').map((kind) => registry.of(kind.group, kind.plural));
+  const eventRetention = startEventRetention(eventStores, store, { ttlMs: EVENT_TTL_MS, maxBytes: memoryBudget / 10, sweepEveryMs: 60_000 });
 
   const admin = await loadOrCreateAdminCredentials(ca, pkiDir);
   const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
@@ -141,6 +160,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     servingCertPem: serving.certPem,
     async stop() {
       namespaceLifecycle.stop();
+      eventRetention.stop();
       await server.close();
       await snapshots?.stop();
       await durableLog?.close();

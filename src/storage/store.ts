@@ -104,8 +104,25 @@ class ResourceTable {
   /** Events at or below this revision are no longer in history. */
   compactedRevision = 0;
   readonly subscriptions = new Set<Subscription>();
+  /** Serialized bytes of the live objects: what the memory budget counts. */
+  bytes = 0;
 
   constructor(readonly name: string) {}
+
+  setItem(key: string, stored: StoredObject): void {
+    const previous = this.items.get(key);
+    if (!previous) this.keys.add(key);
+    this.bytes += stored.json.length - (previous?.json.length ?? 0);
+    this.items.set(key, stored);
+  }
+
+  deleteItem(key: string): void {
+    const previous = this.items.get(key);
+    if (!previous) return;
+    this.bytes -= previous.json.length;
+    this.items.delete(key);
+    this.keys.delete(key);
+  }
 
   recordEvent(event: StoreEvent, limit: number): void {
     this.history.push(event);
@@ -157,7 +174,9 @@ export class Store {
   restore(state: RecoveredState): void {
     for (const entry of state.entries) {
       const table = this.table(entry.resource);
-      table.items.set(entry.key, storedFromBytes(entry.value, entry.revision));
+      const stored = storedFromBytes(entry.value, entry.revision);
+      table.items.set(entry.key, stored);
+      table.bytes += stored.json.length;
     }
     for (const table of this.tables.values()) {
       table.keys = SortedKeys.from(table.items.keys());
@@ -169,13 +188,8 @@ export class Store {
       if (table.compactedRevision === 0 && table.history.length === 0) table.compactedRevision = state.snapshotRevision;
       const previous = table.items.get(mutation.key);
       const current = storedFromBytes(mutation.value, mutation.revision);
-      if (mutation.type === 'put') {
-        if (!previous) table.keys.add(mutation.key);
-        table.items.set(mutation.key, current);
-      } else {
-        table.items.delete(mutation.key);
-        table.keys.delete(mutation.key);
-      }
+      if (mutation.type === 'put') table.setItem(mutation.key, current);
+      else table.deleteItem(mutation.key);
       const type: EventType = mutation.type === 'delete' ? 'DELETED' : previous ? 'MODIFIED' : 'ADDED';
       table.recordEvent({ type, revision: mutation.revision, resource: mutation.resource, key: mutation.key, current, previous }, this.historyLimit);
       this.currentRevision = mutation.revision;
@@ -190,6 +204,14 @@ export class Store {
 
   count(resource: string): number {
     return this.tables.get(resource)?.items.size ?? 0;
+  }
+
+  /** Serialized bytes of one resource's live objects, or of all of them. */
+  bytes(resource?: string): number {
+    if (resource !== undefined) return this.tables.get(resource)?.bytes ?? 0;
+    let total = 0;
+    for (const table of this.tables.values()) total += table.bytes;
+    return total;
   }
 
   /** Creates an object that must not exist yet. */
@@ -307,15 +329,13 @@ export class Store {
       object.metadata.resourceVersion = String(revision);
       current = { object, json: Buffer.from(JSON.stringify(object)), revision };
       type = previous ? 'MODIFIED' : 'ADDED';
-      if (!previous) table.keys.add(key);
-      table.items.set(key, current);
+      table.setItem(key, current);
     } else {
       // The DELETED event carries the object's last state at the deletion revision, as upstream.
       const last: KubeObject = { ...previous!.object, metadata: { ...previous!.object.metadata, resourceVersion: String(revision) } };
       current = { object: last, json: Buffer.from(JSON.stringify(last)), revision };
       type = 'DELETED';
-      table.items.delete(key);
-      table.keys.delete(key);
+      table.deleteItem(key);
     }
     const event: StoreEvent = { type, revision, resource: table.name, key, current, previous };
     table.recordEvent(event, this.historyLimit);

@@ -242,3 +242,13 @@ export function validateOneOf(value: unknown, field: string, supported: readonly
   if (!supported.includes(value as string)) return [fieldErrors.notSupported(field, value, supported)];
   return [];
 }
+
+/** A list longer than upstream allows (upstream's TooMany; our FieldError vocabulary reports it as TooLong). */
+export function tooMany(field: string, count: number, maximum: number): FieldError {
+  return { type: 'FieldValueTooLong', field, detail: `Too many: ${count}: must have at most ${maximum} items` };
+}
+
+/** A value (or a sum of values) over a byte limit. */
+export function tooLong(field: string, maximum: number): FieldError {
+  return { type: 'FieldValueTooLong', field, detail: `Too long: must have at most ${maximum} bytes` };
+}

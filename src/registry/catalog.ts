@@ -1,0 +1,78 @@
+/** Every kind the API server serves, in discovery order within each group. */
+import type { KindStrategy } from './strategy.js';
+import { pods } from './pods.js';
+import { namespaces } from './namespaces.js';
+import { nodes } from './nodes.js';
+import { services } from './services.js';
+import { endpoints, endpointSlices } from './endpoints.js';
+import { configMaps } from './configmaps.js';
+import { secrets } from './secrets.js';
+import { serviceAccounts } from './serviceaccounts.js';
+import { events, eventsV1 } from './events.js';
+import { persistentVolumeClaims, persistentVolumes } from './persistent-volumes.js';
+import { limitRanges, resourceQuotas } from './limits-and-quotas.js';
+import { podTemplates } from './pod-templates.js';
+import { replicationControllers } from './replication-controllers.js';
+import { deployments } from './deployments.js';
+import { replicaSets } from './replicasets.js';
+import { statefulSets } from './statefulsets.js';
+import { daemonSets } from './daemonsets.js';
+import { controllerRevisions } from './controller-revisions.js';
+import { jobs } from './jobs.js';
+import { cronJobs } from './cronjobs.js';
+import { leases } from './leases.js';
+import { podDisruptionBudgets } from './pod-disruption-budgets.js';
+import { priorityClasses } from './priority-classes.js';
+import { storageClasses } from './storage-classes.js';
+import { ingressClasses, ingresses } from './ingresses.js';
+import { networkPolicies } from './network-policies.js';
+import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac.js';
+
+export const allKinds: KindStrategy[] = [
+  // core/v1
+  configMaps,
+  endpoints,
+  events,
+  limitRanges,
+  namespaces,
+  nodes,
+  persistentVolumeClaims,
+  persistentVolumes,
+  pods,
+  podTemplates,
+  replicationControllers,
+  resourceQuotas,
+  secrets,
+  serviceAccounts,
+  services,
+  // apps/v1
+  controllerRevisions,
+  daemonSets,
+  deployments,
+  replicaSets,
+  statefulSets,
+  // batch/v1
+  cronJobs,
+  jobs,
+  // coordination.k8s.io/v1
+  leases,
+  // discovery.k8s.io/v1
+  endpointSlices,
+  // events.k8s.io/v1
+  eventsV1,
+  // networking.k8s.io/v1
+  ingressClasses,
+  ingresses,
+  networkPolicies,
+  // policy/v1
+  podDisruptionBudgets,
+  // rbac.authorization.k8s.io/v1
+  clusterRoleBindings,
+  clusterRoles,
+  roleBindings,
+  roles,
+  // scheduling.k8s.io/v1
+  priorityClasses,
+  // storage.k8s.io/v1
+  storageClasses,
+];
