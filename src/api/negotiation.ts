@@ -2,6 +2,7 @@
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { errors } from './status.js';
 import { isPlainObject } from './object.js';
+import { decodeKubernetesProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf/decode.js';
 
 export type ResponseShape = 'object' | 'table' | 'partialMetadata' | 'discoveryV2' | 'discoveryV2beta1';
 
@@ -60,7 +61,7 @@ export function wantsYaml(accept: string | undefined): boolean {
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const MAX_DEPTH = 1000;
 
-export type BodyFormat = 'json' | 'yaml' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
+export type BodyFormat = 'json' | 'yaml' | 'protobuf' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
 
 export function bodyFormat(contentType: string | undefined): BodyFormat {
   const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
@@ -72,6 +73,8 @@ export function bodyFormat(contentType: string | undefined): BodyFormat {
     case 'application/x-yaml':
     case 'text/yaml':
       return 'yaml';
+    case PROTOBUF_MEDIA_TYPE:
+      return 'protobuf';
     case 'application/json-patch+json':
       return 'json-patch';
     case 'application/merge-patch+json':
@@ -90,6 +93,8 @@ export function bodyFormat(contentType: string | undefined): BodyFormat {
 /** Parses a body (JSON or YAML text) into a value, with limits on depth. */
 export function decodeBody(body: Buffer, format: BodyFormat): unknown {
   if (body.length === 0) throw errors.badRequest('the request body is empty; an object was expected');
+  // kubectl 1.32+ sends typed clients' bodies as Kubernetes protobuf.
+  if (format === 'protobuf') return decodeKubernetesProtobuf(body);
   const text = body.toString('utf8');
   let value: unknown;
   if (format === 'yaml' || format === 'apply-patch') {

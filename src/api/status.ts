@@ -80,7 +80,7 @@ export const errors = {
   gone: (message: string) => new ApiError(410, 'Expired', message),
   tooLarge: (message: string) => new ApiError(413, 'RequestEntityTooLarge', message),
   unsupportedMediaType: (contentType: string) =>
-    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${JSON.stringify(contentType)})`),
+    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml (got ${JSON.stringify(contentType)})`),
   invalid: (kind: string, group: string, name: string, causes: FieldError[]) => invalidError(kind, group, name, causes),
   tooManyRequests: (message: string, retryAfterSeconds = 1) =>
     new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds }),

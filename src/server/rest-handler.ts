@@ -259,7 +259,7 @@ async function updateObject(ex: Exchange, generic: GenericStore, namespace: stri
 async function patchObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams, subresource: 'status' | 'finalize' | undefined, context: RestContext): Promise<void> {
   const options = writeQuery(query, ex);
   const format = bodyFormat(ex.header('content-type'));
-  if (format === 'json' || format === 'yaml') throw errors.unsupportedMediaType(ex.header('content-type') ?? '');
+  if (format === 'json' || format === 'yaml' || format === 'protobuf') throw errors.unsupportedMediaType(ex.header('content-type') ?? '');
   const patch = decodeBody(await ex.readBody(MAX_BODY_BYTES), format);
   const strategy = generic.strategy;
 

@@ -129,7 +129,6 @@ function readValue(reader: ProtoReader, kind: FieldSpec['kind'] | MapValueSpec['
 }
 
 function decodeNested(reader: ProtoReader, type: string, depth: number): unknown {
-  if (depth > MAX_DEPTH) throw errors.badRequest(`protobuf body nests deeper than ${MAX_DEPTH} levels`);
   const special = Object.hasOwn(specialDecoders, type) ? specialDecoders[type] : undefined;
   if (special) return special(reader, (raw) => decodeEmbedded(raw, depth));
   if (!Object.hasOwn(messages, type)) throw errors.internal(`protobuf schema lacks message ${type}`);

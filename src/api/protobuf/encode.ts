@@ -11,6 +11,18 @@ import { specialEncoders, unencodable } from './wellknown.js';
 
 const MAX_DEPTH = 64;
 
+const sortedFieldsCache = new Map<string, [number, FieldSpec][]>();
+
+function sortedFields(type: string): [number, FieldSpec][] {
+  let fields = sortedFieldsCache.get(type);
+  if (!fields) {
+    if (!Object.hasOwn(messages, type)) throw errors.internal(`protobuf schema lacks message ${type}`);
+    fields = Object.entries(messages[type]).map(([number, spec]): [number, FieldSpec] => [Number(number), spec]).sort((a, b) => a[0] - b[0]);
+    sortedFieldsCache.set(type, fields);
+  }
+  return fields;
+}
+
 /** Whether encodeKubernetesProtobuf can write this kind; if not, answer JSON. */
 export function canEncodeKubernetesProtobuf(apiVersion: string, kind: string): boolean {
   return messageFor(apiVersion, kind) !== undefined;
@@ -40,9 +52,7 @@ function encodeMessage(object: unknown, type: string, depth: number): Buffer {
     return writer.finish();
   }
   if (!isObject(object)) throw unencodable(type, object);
-  const fields = messages[type];
-  for (const number of Object.keys(fields).map(Number).sort((a, b) => a - b)) {
-    const spec = fields[number];
+  for (const [number, spec] of sortedFields(type)) {
     if (spec.inline) {
       writer.bytesField(number, encodeMessage(object, spec.type ?? '', depth + 1));
       continue;
