@@ -31,7 +31,7 @@ function definitionsJson(strategy: KindStrategy): string {
 
 function rowJson(strategy: KindStrategy, stored: StoredObject, include: IncludeObject): string {
   const object = stored.object as Obj;
-  const cells: unknown[] = strategy.leadingNameColumn === false ? [] : [object.metadata.name ?? ''];
+  const cells: unknown[] = strategy.leadingNameColumn === false ? [] : [strategy.nameCell?.(object) ?? object.metadata.name ?? ''];
   for (const column of strategy.columns) {
     let value: unknown;
     try {

@@ -154,6 +154,7 @@ function validateStrictEvent(event: Obj): FieldError[] {
 }
 
 export const events: KindStrategy = {
+  leadingNameColumn: false,
   group: '',
   version: 'v1',
   kind: 'Event',
@@ -185,6 +186,7 @@ export const events: KindStrategy = {
 };
 
 export const eventsV1: KindStrategy = {
+  leadingNameColumn: false,
   group: 'events.k8s.io',
   version: 'v1',
   kind: 'Event',

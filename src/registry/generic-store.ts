@@ -120,17 +120,28 @@ export class GenericStore {
     delete meta.deletionGracePeriodSeconds;
     if (strategy.generation) meta.generation = 1;
     else delete meta.generation;
+    if (meta.generateName && !meta.name) meta.name = generateName(meta.generateName);
     strategy.defaults?.(object);
     strategy.prepareForCreate?.(object);
-    if (meta.generateName && !meta.name) meta.name = generateName(meta.generateName);
-    this.validate(object);
-    this.hooks.admitWrite?.(strategy);
-    if (strategy.namespaced) this.hooks.beforeNamespacedCreate?.(object);
-    if (!options.managedFieldsComputed) this.hooks.recordManagedFields?.({ object, old: undefined, strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER });
-    if (options.dryRun) {
-      if (this.tryGet(meta.namespace, meta.name!)) throw errors.alreadyExists(this.ref, meta.name!);
-      return dryRunResult(object);
+    try {
+      this.validate(object);
+      this.hooks.admitWrite?.(strategy);
+      if (strategy.namespaced) this.hooks.beforeNamespacedCreate?.(object);
+      if (!options.managedFieldsComputed) this.hooks.recordManagedFields?.({ object, old: undefined, strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER });
+      if (options.dryRun) {
+        if (this.tryGet(meta.namespace, meta.name!)) throw errors.alreadyExists(this.ref, meta.name!);
+        strategy.abandon?.(object, undefined);
+        return dryRunResult(object);
+      }
+      return await this.storeCreate(object);
+    } catch (error) {
+      strategy.abandon?.(object, undefined);
+      throw error;
     }
+  }
+
+  private async storeCreate(object: Obj): Promise<StoredObject> {
+    const meta = object.metadata;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.store.create(this.resource, this.key(meta.namespace, meta.name!), object);
@@ -163,21 +174,25 @@ export class GenericStore {
     }
     const updated =
       options.subresource === 'status' ? this.subresourceUpdate(object, old, 'status') : options.subresource === 'finalize' ? this.finalizeUpdate(object, old) : this.mainUpdate(object, old, options.subresource !== 'binding');
-    this.validate(updated, old);
-    this.hooks.admitWrite?.(this.strategy);
-    if (!options.managedFieldsComputed) {
-      const subresource = options.subresource === 'binding' ? undefined : options.subresource;
-      this.hooks.recordManagedFields?.({ object: updated, old, strategy: this.strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER, subresource });
-    }
-    if (isNoOp(updated, old)) return current;
-    if (options.dryRun) return dryRunResult(updated);
-    if (updated.metadata.deletionTimestamp && !this.waitsForFinalizers(updated)) {
-      // The last finalizer is gone: the pending deletion completes now.
-      return this.storeDelete(namespace, name, current.revision);
-    }
     try {
+      this.validate(updated, old);
+      this.hooks.admitWrite?.(this.strategy);
+      if (!options.managedFieldsComputed) {
+        const subresource = options.subresource === 'binding' ? undefined : options.subresource;
+        this.hooks.recordManagedFields?.({ object: updated, old, strategy: this.strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER, subresource });
+      }
+      if (isNoOp(updated, old)) return current;
+      if (options.dryRun) {
+        this.strategy.abandon?.(updated, old);
+        return dryRunResult(updated);
+      }
+      if (updated.metadata.deletionTimestamp && !this.waitsForFinalizers(updated)) {
+        // The last finalizer is gone: the pending deletion completes now.
+        return await this.storeDelete(namespace, name, current.revision);
+      }
       return await this.store.update(this.resource, this.key(namespace, name), updated, current.revision);
     } catch (error) {
+      this.strategy.abandon?.(updated, old);
       throw storageError(error, this.ref, name);
     }
   }

@@ -148,6 +148,7 @@ export const ingressClasses: KindStrategy = {
   plural: 'ingressclasses',
   singular: 'ingressclass',
   namespaced: false,
+  generation: true,
 
   defaults(ingressClass) {
     if (isPlainObject(ingressClass.spec?.parameters)) ingressClass.spec.parameters.scope ??= 'Cluster';

@@ -35,6 +35,8 @@ export const priorityClasses: KindStrategy = {
   singular: 'priorityclass',
   shortNames: ['pc'],
   namespaced: false,
+  // Upstream starts generation at 1; value and preemptionPolicy are immutable, so it rarely moves.
+  generation: true,
 
   defaults(priorityClass) {
     priorityClass.preemptionPolicy ??= 'PreemptLowerPriority';

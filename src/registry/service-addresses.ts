@@ -107,13 +107,15 @@ export function allocateOnUpdate(service: Obj, old: Obj): void {
   if (needsNodePorts(service)) claimNodePorts(service);
 }
 
-/** Reports cluster IPs and node ports that are invalid or held by another Service. */
+/** Reports cluster IPs and node ports that are missing (range full), invalid or held by another Service. */
 export function validateServiceAddresses(service: Obj): FieldError[] {
   const errs: FieldError[] = [];
   const spec = service.spec ?? {};
   const owner = ownerOf(service);
   const ip = spec.clusterIP;
-  if (needsClusterIp(service) && typeof ip === 'string' && ip !== '' && ip !== HEADLESS) {
+  if (needsClusterIp(service) && (ip === undefined || ip === '')) {
+    errs.push(fieldErrors.invalid('spec.clusterIPs', [], `failed to allocate a serviceIP: range is full (${SERVICE_CIDR})`));
+  } else if (needsClusterIp(service) && typeof ip === 'string' && ip !== HEADLESS) {
     if (!serviceIps.contains(ip)) {
       errs.push(fieldErrors.invalid('spec.clusterIPs', [ip], `failed to allocate IP ${ip}: the provided IP (${ip}) is not in the valid range. The range of valid IPs is ${SERVICE_CIDR}`));
     } else if (serviceIps.ownerOf(ip) !== owner) {
@@ -122,8 +124,8 @@ export function validateServiceAddresses(service: Obj): FieldError[] {
   }
   if (!needsNodePorts(service)) return errs;
   const checkPort = (value: unknown, field: string) => {
-    if (value === undefined || value === 0) return;
-    if (typeof value !== 'number' || value < NODE_PORT_RANGE.first || value > NODE_PORT_RANGE.last) {
+    if (value === undefined || value === 0) errs.push(fieldErrors.invalid(field, value ?? 0, 'failed to allocate a nodePort: range is full'));
+    else if (typeof value !== 'number' || value < NODE_PORT_RANGE.first || value > NODE_PORT_RANGE.last) {
       errs.push(fieldErrors.invalid(field, value, `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`));
     } else if (nodePorts.ownerOf(value) !== owner) {
       errs.push(fieldErrors.invalid(field, value, 'provided port is already allocated'));
@@ -164,4 +166,21 @@ export function recordServiceAddresses(service: Obj): void {
   const { ips, ports } = heldValues(service);
   for (const ip of ips) serviceIps.claim(ip, owner);
   for (const port of ports) nodePorts.claim(port, owner);
+}
+
+/**
+ * Rebuilds the allocators from the stored Services (at start-up, after log replay) and keeps them
+ * in step with committed deletes and updates. The allocators are process-wide: one control plane
+ * per process owns them.
+ */
+export function syncServiceAddresses(stored: Iterable<Obj>): void {
+  serviceIps.clear();
+  nodePorts.clear();
+  for (const service of stored) recordServiceAddresses(service);
+}
+
+/** What a Service claimed in prepare but never persisted (dry run, invalid, conflict). */
+export function abandonServiceAddresses(attempted: Obj, stored: Obj | undefined): void {
+  if (stored) releaseReplacedAddresses(stored, attempted);
+  else releaseServiceAddresses(attempted);
 }

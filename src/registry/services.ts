@@ -5,7 +5,7 @@ import type { KindStrategy, Obj } from './strategy.js';
 import { ageColumn, labelsToString } from './common/printing.js';
 import { dns1035LabelErrors, dns1123LabelErrors, dns1123SubdomainErrors, validateLabels, validateOneOf, validatePort } from './common/validation.js';
 import { isIp } from './common/network.js';
-import { allocateOnCreate, allocateOnUpdate, needsClusterIp, validateServiceAddresses } from './service-addresses.js';
+import { abandonServiceAddresses, allocateOnCreate, allocateOnUpdate, needsClusterIp, validateServiceAddresses } from './service-addresses.js';
 import { type Fields, listAt, mapAt, valuesAt } from './common/fields.js';
 
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
@@ -173,6 +173,7 @@ export const services: KindStrategy = {
   prepareForUpdate(service, old) {
     allocateOnUpdate(service, old);
   },
+  abandon: abandonServiceAddresses,
   validate(service, old) {
     if (!isPlainObject(service.spec)) return [fieldErrors.required('spec')];
     const errs = validateSpec(service.spec);

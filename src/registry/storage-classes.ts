@@ -28,7 +28,17 @@ function validateUpdate(storageClass: Obj, old: Obj): FieldError[] {
   return errs;
 }
 
+const DEFAULT_CLASS_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
+
+/** Upstream marks the default class in its name cell. */
+function nameWithDefaultMark(storageClass: Obj): string {
+  const annotations = storageClass.metadata.annotations ?? {};
+  const isDefault = DEFAULT_CLASS_ANNOTATIONS.some((key) => annotations[key] === 'true');
+  return isDefault ? `${storageClass.metadata.name} (default)` : storageClass.metadata.name ?? '';
+}
+
 export const storageClasses: KindStrategy = {
+  nameCell: nameWithDefaultMark,
   group: 'storage.k8s.io',
   version: 'v1',
   kind: 'StorageClass',

@@ -57,9 +57,16 @@ export interface KindStrategy {
   blocksDeletion?(object: Obj): boolean;
   /** Runs when a deletion starts waiting for finalizers (e.g. Namespace phase Terminating). */
   prepareForDelete?(object: Obj): void;
+  /**
+   * A prepared write was not persisted (dry run, invalid, lost a race): undo what prepare claimed
+   * outside the object (e.g. a Service's cluster IP). `stored` is the version that stays, if any.
+   */
+  abandon?(attempted: Obj, stored: Obj | undefined): void;
   /** Validation of the whole object; `old` is given on update (immutable fields). */
   validate?(object: Obj, old?: Obj): FieldError[];
 
+  /** The Name cell, where upstream decorates it (e.g. "standard (default)" for StorageClasses). */
+  nameCell?(object: Obj): string;
   /** Table columns after NAME (upstream's printers); include "Age" where upstream does. */
   columns: TableColumn[];
   /**

@@ -21,6 +21,7 @@ import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
 import { startNamespaceLifecycle } from '../controllers/namespace-lifecycle.js';
 import { startEventRetention } from '../controllers/event-retention.js';
 import { bootstrapCluster } from './bootstrap.js';
+import { startServiceAddressSync } from '../registry/service-address-sync.js';
 import { loadOrCreateAdminCredentials, kubeconfigYaml } from './kubeconfig.js';
 import { Metrics } from './metrics.js';
 import { startApiServer, type ApiServer, type AttestationEndpoint } from './server.js';
@@ -140,6 +141,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   const url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}`;
 
+  const serviceAddressSync = startServiceAddressSync(registry);
   await bootstrapCluster(registry, advertised, server.port);
   const namespaceLifecycle = startNamespaceLifecycle(registry);
   const eventStores = options.kinds.filter((kind) => kind.kind === 'Event').map((kind) => registry.of(kind.group, kind.plural));
@@ -161,6 +163,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     async stop() {
       namespaceLifecycle.stop();
       eventRetention.stop();
+      serviceAddressSync.stop();
       await server.close();
       await snapshots?.stop();
       await durableLog?.close();

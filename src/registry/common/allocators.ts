@@ -55,6 +55,11 @@ export class RangeAllocator {
   release(value: number, owner?: string): void {
     if (owner === undefined || this.owners.get(value) === owner) this.owners.delete(value);
   }
+
+  /** Forgets every claim (before rebuilding from stored objects). */
+  clear(): void {
+    this.owners.clear();
+  }
 }
 
 function ipv4ToNumber(ip: unknown): number | undefined {
@@ -101,6 +106,10 @@ export class ServiceIpAllocator {
   allocate(owner: string): string | undefined {
     const n = this.range.allocate(owner);
     return n === undefined ? undefined : numberToIpv4(n);
+  }
+
+  clear(): void {
+    this.range.clear();
   }
 
   release(ip: string, owner?: string): void {

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { allKinds } from '../../src/registry/catalog.js';
+import { apiVersionOf } from '../../src/registry/strategy.js';
+
+/**
+ * `kubectl api-resources` of a 1.32 cluster, for the kinds we serve:
+ * name, shortnames, apiVersion, namespaced, kind.
+ */
+const DISCOVERY = `
+configmaps               cm       v1                                true   ConfigMap
+endpoints                ep       v1                                true   Endpoints
+events                   ev       v1                                true   Event
+limitranges              limits   v1                                true   LimitRange
+namespaces               ns       v1                                false  Namespace
+nodes                    no       v1                                false  Node
+persistentvolumeclaims   pvc      v1                                true   PersistentVolumeClaim
+persistentvolumes        pv       v1                                false  PersistentVolume
+pods                     po       v1                                true   Pod
+podtemplates             -        v1                                true   PodTemplate
+replicationcontrollers   rc       v1                                true   ReplicationController
+resourcequotas           quota    v1                                true   ResourceQuota
+secrets                  -        v1                                true   Secret
+serviceaccounts          sa       v1                                true   ServiceAccount
+services                 svc      v1                                true   Service
+controllerrevisions      -        apps/v1                           true   ControllerRevision
+daemonsets               ds       apps/v1                           true   DaemonSet
+deployments              deploy   apps/v1                           true   Deployment
+replicasets              rs       apps/v1                           true   ReplicaSet
+statefulsets             sts      apps/v1                           true   StatefulSet
+cronjobs                 cj       batch/v1                          true   CronJob
+jobs                     -        batch/v1                          true   Job
+leases                   -        coordination.k8s.io/v1            true   Lease
+endpointslices           -        discovery.k8s.io/v1               true   EndpointSlice
+events                   ev       events.k8s.io/v1                  true   Event
+ingressclasses           -        networking.k8s.io/v1              false  IngressClass
+ingresses                ing      networking.k8s.io/v1              true   Ingress
+networkpolicies          netpol   networking.k8s.io/v1              true   NetworkPolicy
+poddisruptionbudgets     pdb      policy/v1                         true   PodDisruptionBudget
+clusterrolebindings      -        rbac.authorization.k8s.io/v1      false  ClusterRoleBinding
+clusterroles             -        rbac.authorization.k8s.io/v1      false  ClusterRole
+rolebindings             -        rbac.authorization.k8s.io/v1      true   RoleBinding
+roles                    -        rbac.authorization.k8s.io/v1      true   Role
+priorityclasses          pc       scheduling.k8s.io/v1              false  PriorityClass
+storageclasses           sc       storage.k8s.io/v1                 false  StorageClass
+`
+  .trim()
+  .split('\n')
+  .map((line) => {
+    const [plural, shortName, apiVersion, namespaced, kind] = line.trim().split(/\s+/);
+    return { plural, shortNames: shortName === '-' ? [] : [shortName], apiVersion, namespaced: namespaced === 'true', kind };
+  });
+
+/** Resources in the "all" category (`kubectl get all`). */
+const ALL_CATEGORY = ['pods', 'replicationcontrollers', 'services', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'cronjobs', 'jobs'];
+/** Resources with a /status subresource. */
+const WITH_STATUS = [
+  'namespaces', 'nodes', 'persistentvolumeclaims', 'persistentvolumes', 'pods', 'replicationcontrollers', 'resourcequotas', 'services',
+  'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'cronjobs', 'jobs', 'ingresses', 'poddisruptionbudgets',
+];
+const WITH_SCALE = ['replicationcontrollers', 'deployments', 'replicasets', 'statefulsets'];
+/** Resources whose strategies set metadata.generation. */
+const WITH_GENERATION = [
+  'replicationcontrollers', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'cronjobs', 'jobs', 'endpointslices',
+  'ingressclasses', 'ingresses', 'networkpolicies', 'poddisruptionbudgets', 'priorityclasses',
+];
+
+const byResource = new Map(allKinds.map((k) => [`${apiVersionOf(k)} ${k.plural}`, k]));
+
+describe('catalog of kinds', () => {
+  it('serves exactly the resources of upstream discovery, with their names and scope', () => {
+    assert.equal(allKinds.length, DISCOVERY.length);
+    for (const expected of DISCOVERY) {
+      const strategy = byResource.get(`${expected.apiVersion} ${expected.plural}`);
+      assert.ok(strategy, `missing ${expected.apiVersion} ${expected.plural}`);
+      assert.equal(strategy.kind, expected.kind);
+      assert.equal(strategy.namespaced, expected.namespaced, expected.plural);
+      assert.deepEqual(strategy.shortNames ?? [], expected.shortNames, expected.plural);
+      assert.equal(strategy.singular, expected.kind === 'Endpoints' ? 'endpoints' : expected.kind.toLowerCase());
+    }
+  });
+
+  it('puts the workloads and services in the "all" category', () => {
+    const inAll = allKinds.filter((k) => k.categories?.includes('all')).map((k) => k.plural).sort();
+    assert.deepEqual(inAll, [...ALL_CATEGORY].sort());
+  });
+
+  it('declares /status and /scale subresources where upstream has them', () => {
+    assert.deepEqual(allKinds.filter((k) => k.statusSubresource).map((k) => k.plural).sort(), [...WITH_STATUS].sort());
+    for (const k of allKinds) {
+      if (WITH_SCALE.includes(k.plural)) assert.deepEqual(k.scale, { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'status.selector' });
+      else assert.equal(k.scale, undefined, k.plural);
+    }
+  });
+
+  it('tracks metadata.generation where upstream does', () => {
+    assert.deepEqual(allKinds.filter((k) => k.generation).map((k) => k.plural).sort(), [...WITH_GENERATION].sort());
+  });
+
+  it('gives every kind distinct, non-empty table columns', () => {
+    for (const k of allKinds) {
+      assert.ok(k.columns.length > 0, k.plural);
+      const names = k.columns.map((c) => c.name);
+      assert.equal(new Set(names).size, names.length, `${k.plural}: ${names.join(',')}`);
+    }
+  });
+
+  it('validates RBAC names as path segments, Namespace names as labels and Service names as DNS-1035 labels', () => {
+    const rbac = allKinds.filter((k) => k.group === 'rbac.authorization.k8s.io');
+    assert.equal(rbac.length, 4);
+    for (const k of rbac) {
+      assert.deepEqual(k.nameValidation?.('system:controller:foo'), []);
+      assert.notDeepEqual(k.nameValidation?.('a/b'), []);
+    }
+    assert.equal(byResource.get('v1 namespaces')?.nameIsDnsLabel, true);
+    const services = byResource.get('v1 services');
+    assert.deepEqual(services?.nameValidation?.('web-1'), []);
+    assert.notDeepEqual(services?.nameValidation?.('1web'), []);
+  });
+});
