@@ -1,16 +1,17 @@
 /**
  * The served kinds' OpenAPI documents, and what the REST layer derives from them: the patch
- * schema strategic merge patch and server-side apply walk, and unknown-field detection for
- * fieldValidation. One OpenAPI source of truth for all three.
+ * schema strategic merge patch and server-side apply walk, and the schema check (unknown
+ * fields for fieldValidation, wrongly typed values). One OpenAPI source of truth for all three.
  */
-import { createOpenApi, findUnknownFields, type OpenApiService } from './openapi/index.js';
+import { checkAgainstSchema, createOpenApi, type OpenApiService, type SchemaCheck } from './openapi/index.js';
 import { schemaFromOpenApi, type OpenApiSchemaObject, type PatchSchema } from './patch/schema.js';
 import type { KindStrategy } from '../registry/strategy.js';
 
 export interface KindSchemas {
   openapi: OpenApiService;
   patchSchema(strategy: KindStrategy): PatchSchema | undefined;
-  unknownFields(strategy: KindStrategy, object: unknown): string[];
+  /** Unknown fields and wrongly typed values of an object of this kind. */
+  checkSchema(strategy: KindStrategy, object: unknown): SchemaCheck;
 }
 
 export function buildKindSchemas(kinds: readonly KindStrategy[]): KindSchemas {
@@ -38,9 +39,9 @@ export function buildKindSchemas(kinds: readonly KindStrategy[]): KindSchemas {
       }
       return cache.get(strategy);
     },
-    unknownFields(strategy, object) {
+    checkSchema(strategy, object) {
       const name = definitionName(strategy);
-      return name ? findUnknownFields(openapi.definitions(), name, object) : [];
+      return name ? checkAgainstSchema(openapi.definitions(), name, object) : { unknownFields: [], typeMismatches: [] };
     },
   };
 }

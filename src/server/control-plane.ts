@@ -125,7 +125,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics.gauge(`nautilus_storage_bytes{resource="${label}"}`, () => store.bytes(resource));
   }
 
-  const rest: RestContext = { registry, patchSchema: schemas.patchSchema, unknownFields: schemas.unknownFields };
+  const rest: RestContext = { registry, patchSchema: schemas.patchSchema, checkSchema: schemas.checkSchema };
   let ready = false;
   const server: ApiServer = await startApiServer({
     address: options.address,

@@ -12,6 +12,7 @@ import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { applyMergePatch } from '../api/patch/merge-patch.js';
 import { applyStrategicMergePatch } from '../api/patch/strategic-merge.js';
 import type { PatchSchema } from '../api/patch/schema.js';
+import type { SchemaCheck } from '../api/openapi/index.js';
 import { applyConfiguration, applyConflictError, fieldManagerName, withManagedFields } from '../api/apply/index.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import type { Registry } from '../registry/registry.js';
@@ -27,8 +28,8 @@ export interface RestContext {
   registry: Registry;
   /** Patch schema of a kind, from the OpenAPI document. */
   patchSchema(strategy: KindStrategy): PatchSchema | undefined;
-  /** Unknown-field detection for fieldValidation=Strict|Warn, from the OpenAPI document. */
-  unknownFields?(strategy: KindStrategy, object: unknown): string[];
+  /** Unknown fields (for fieldValidation) and wrongly typed values, from the OpenAPI document. */
+  checkSchema?(strategy: KindStrategy, object: unknown): SchemaCheck;
 }
 
 const SUBRESOURCES: Record<string, Subresource> = { scale: scaleSubresource, binding: bindingSubresource };
@@ -217,15 +218,22 @@ async function readObjectBody(ex: Exchange): Promise<{ object: Obj; format: Body
   return { object: decodeObject(body, format) as Obj, format };
 }
 
-/** Applies fieldValidation: Strict rejects unknown fields, Warn reports them in Warning headers. */
-function checkFields(ex: Exchange, context: RestContext, strategy: KindStrategy, object: unknown, validation: WriteQuery['fieldValidation']): string[] {
-  if (validation === 'Ignore' || !context.unknownFields) return [];
-  const unknown = context.unknownFields(strategy, object);
-  if (unknown.length === 0) return [];
-  const messages = unknown.map((path) => `unknown field "${path.replace(/^\./, '')}"`);
-  if (validation === 'Strict') {
-    throw errors.badRequest(`${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}: strict decoding error: ${messages.join(', ')}`);
+/**
+ * Decoding rules of upstream's typed decoder: a value of the wrong JSON type is always refused;
+ * unknown fields are refused (Strict), reported in Warning headers (Warn) or dropped silently (Ignore).
+ */
+function checkFields(context: RestContext, strategy: KindStrategy, object: unknown, validation: WriteQuery['fieldValidation']): string[] {
+  if (!context.checkSchema) return [];
+  const { unknownFields, typeMismatches } = context.checkSchema(strategy, object);
+  const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
+  if (typeMismatches.length > 0) {
+    const first = typeMismatches[0];
+    const goType = (t: string) => (t === 'integer' ? 'number' : t === 'boolean' ? 'bool' : t);
+    throw errors.badRequest(`${cannotHandle}: json: cannot unmarshal ${goType(first.actual)} into Go struct field ${first.holder}.${first.path} of type ${first.expected}`);
   }
+  if (validation === 'Ignore' || unknownFields.length === 0) return [];
+  const messages = unknownFields.map((path) => `unknown field "${path}"`);
+  if (validation === 'Strict') throw errors.badRequest(`${cannotHandle}: strict decoding error: ${messages.join(', ')}`);
   return messages;
 }
 
@@ -241,7 +249,7 @@ function checkNamespace(object: Obj, namespace: string | undefined, strategy: Ki
 async function createObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams, context: RestContext): Promise<void> {
   const options = writeQuery(query, ex);
   const { object } = await readObjectBody(ex);
-  const warnings = checkFields(ex, context, generic.strategy, object, options.fieldValidation);
+  const warnings = checkFields(context, generic.strategy, object, options.fieldValidation);
   checkNamespace(object, namespace, generic.strategy);
   const stored = await generic.create(object, { dryRun: options.dryRun, fieldManager: options.fieldManager });
   respondObject(ex, 201, stored, warnings);
@@ -250,7 +258,7 @@ async function createObject(ex: Exchange, generic: GenericStore, namespace: stri
 async function updateObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams, subresource: 'status' | 'finalize' | undefined, context: RestContext): Promise<void> {
   const options = writeQuery(query, ex);
   const { object } = await readObjectBody(ex);
-  const warnings = checkFields(ex, context, generic.strategy, object, options.fieldValidation);
+  const warnings = checkFields(context, generic.strategy, object, options.fieldValidation);
   checkNamespace(object, namespace, generic.strategy);
   const stored = await generic.update(namespace, name, object, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager });
   respondObject(ex, 200, stored, warnings);
@@ -275,7 +283,7 @@ async function patchObject(ex: Exchange, generic: GenericStore, namespace: strin
     if (!isPlainObject(result)) throw errors.badRequest('the patch did not produce an object');
     const patched = result as Obj;
     // As upstream, unknown fields are judged on the patched object.
-    warnings = checkFields(ex, context, strategy, patched, options.fieldValidation);
+    warnings = checkFields(context, strategy, patched, options.fieldValidation);
     return patched;
   };
   const stored = await generic.guaranteedUpdate(namespace, name, patchFn, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager });
@@ -307,7 +315,7 @@ async function serverSideApply(
     }
   }
   const force = query.get('force') === 'true';
-  const warnings = checkFields(ex, context, strategy, applied, options.fieldValidation);
+  const warnings = checkFields(context, strategy, applied, options.fieldValidation);
   const apply = (live: Obj | undefined): Obj => {
     const result = applyConfiguration({
       live,

@@ -108,3 +108,13 @@ test('dryRun=All validates and answers without storing', async () => {
   assert.equal(response.json<{ metadata: { name: string } }>().metadata.name, 'dry');
   await expectStatus('GET', '/api/v1/namespaces/default/configmaps/dry', undefined, 404, 'NotFound', /not found/);
 });
+
+test('values of the wrong type are refused as upstream decoding does', async () => {
+  const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'typed' }, status: { nodeInfo: { kernelVersion: 6.1 } } };
+  await expectStatus('POST', '/api/v1/nodes', JSON.stringify(node), 400, 'BadRequest', /Node in version "v1" cannot be handled as a Node: json: cannot unmarshal number into Go struct field NodeSystemInfo\.status\.nodeInfo\.kernelVersion of type string/);
+  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'typed', namespace: 'default' }, spec: { replicas: '3' } };
+  await expectStatus('POST', '/apis/apps/v1/namespaces/default/deployments', JSON.stringify(deployment), 400, 'BadRequest', /cannot unmarshal string into Go struct field DeploymentSpec\.spec\.replicas of type int32/);
+  // Quantities and int-or-string fields take numbers and strings alike.
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'typed', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 80 }], resources: { limits: { cpu: 1, memory: '1Gi' } }, readinessProbe: { httpGet: { port: 'http' } } }] } };
+  assert.equal((await client.request('POST', '/api/v1/namespaces/default/pods', JSON.stringify(pod))).status, 201);
+});

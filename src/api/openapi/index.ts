@@ -15,7 +15,7 @@ import { groupVersionPath, resourcePaths, type PathSpec, type ServedResource } f
 import { encodeSwaggerDocument } from './v2-protobuf.js';
 
 export type { ServedResource } from './operations.js';
-export { findUnknownFields } from './unknown-fields.js';
+export { checkAgainstSchema, findUnknownFields, type SchemaCheck, type TypeMismatch } from './unknown-fields.js';
 
 export interface OpenApiResponse {
   status: number;

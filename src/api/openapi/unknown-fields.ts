@@ -1,47 +1,119 @@
 /**
- * Finds the fields of an object that its schema does not declare, for the fieldValidation
- * query parameter (Strict rejects them, Warn reports them). Paths use upstream's spelling in
- * `strict decoding error: unknown field "spec.template.spec.containers[0].foo"`.
+ * Checks an object against its schema in one walk: the fields the schema does not declare (for
+ * the fieldValidation query parameter: Strict rejects them, Warn reports them) and values of the
+ * wrong JSON type (always refused, as upstream's decoder does). Paths use upstream's spelling, as
+ * in `strict decoding error: unknown field "spec.template.spec.containers[0].foo"`.
  */
 
 import { refName, type Definitions, type Schema } from './definitions.js';
+
+export interface TypeMismatch {
+  /** e.g. "status.nodeInfo.kernelVersion" */
+  path: string;
+  /** The Go-ish type name of the object holding the field, e.g. "NodeSystemInfo". */
+  holder: string;
+  expected: string;
+  actual: string;
+}
+
+export interface SchemaCheck {
+  unknownFields: string[];
+  typeMismatches: TypeMismatch[];
+}
 
 /**
  * Unknown field paths of `object` against the definition `definitionName`, sorted. Values of
  * free-form parts (maps, embedded raw objects, fields without properties) are not inspected.
  */
 export function findUnknownFields(definitions: Definitions, definitionName: string, object: unknown): string[] {
-  const unknown: string[] = [];
-  walk(definitions, { $ref: `#/definitions/${definitionName}` }, object, '', unknown);
-  return unknown.sort();
+  return checkAgainstSchema(definitions, definitionName, object).unknownFields;
 }
 
-function resolve(definitions: Definitions, schema: Schema): Schema | undefined {
+export function checkAgainstSchema(definitions: Definitions, definitionName: string, object: unknown): SchemaCheck {
+  const result: SchemaCheck = { unknownFields: [], typeMismatches: [] };
+  walk(definitions, { $ref: `#/definitions/${definitionName}` }, object, '', shortName(definitionName), result);
+  result.unknownFields.sort();
+  return result;
+}
+
+function shortName(definitionName: string): string {
+  return definitionName.slice(definitionName.lastIndexOf('.') + 1);
+}
+
+interface Resolved {
+  schema: Schema;
+  /** Name of the last definition a $ref led to. */
+  name?: string;
+}
+
+function resolve(definitions: Definitions, schema: Schema): Resolved | undefined {
   let current: Schema | undefined = schema;
+  let name: string | undefined;
   // Chains of refs are short in practice; the bound guards against a malformed cycle.
-  for (let hops = 0; current?.$ref && hops < 16; hops++) current = definitions[refName(current.$ref)];
-  return current?.$ref ? undefined : current;
+  for (let hops = 0; current?.$ref && hops < 16; hops++) {
+    name = refName(current.$ref);
+    current = definitions[name];
+  }
+  if (!current || current.$ref) return undefined;
+  return { schema: current, name };
 }
 
-function walk(definitions: Definitions, schema: Schema, value: unknown, path: string, unknown: string[]): void {
+function jsonType(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+/** Whether a JSON value decodes into a field of this schema (upstream's decoder rules). */
+function typeMatches(schema: Schema, name: string | undefined, value: unknown): boolean {
+  // Quantities and int-or-string fields take numbers and strings alike.
+  if (name?.endsWith('.Quantity') || schema.format === 'int-or-string') return typeof value === 'string' || typeof value === 'number';
+  switch (schema.type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return typeof value === 'object' && !Array.isArray(value);
+    default:
+      return true;
+  }
+}
+
+function walk(definitions: Definitions, schema: Schema, value: unknown, path: string, holder: string, result: SchemaCheck): void {
   const resolved = resolve(definitions, schema);
-  if (!resolved || value === null || typeof value !== 'object') return;
+  // null decodes to the zero value anywhere, as in Go.
+  if (!resolved || value === null || value === undefined) return;
+  const { schema: target, name } = resolved;
+  if (!typeMatches(target, name, value)) {
+    const expected = target.type === 'integer' ? (target.format === 'int32' ? 'int32' : 'int64') : target.type === 'boolean' ? 'bool' : (target.type ?? 'object');
+    result.typeMismatches.push({ path, holder, expected, actual: jsonType(value) });
+    return;
+  }
+  if (typeof value !== 'object') return;
+  const innerHolder = name ? shortName(name) : holder;
   if (Array.isArray(value)) {
-    if (!resolved.items) return;
-    value.forEach((element, index) => walk(definitions, resolved.items!, element, `${path}[${index}]`, unknown));
+    if (!target.items) return;
+    value.forEach((element, index) => walk(definitions, target.items!, element, `${path}[${index}]`, innerHolder, result));
     return;
   }
   const entries = Object.entries(value as Record<string, unknown>);
-  if (resolved.properties) {
+  if (target.properties) {
     for (const [key, child] of entries) {
       const childPath = path === '' ? key : `${path}.${key}`;
-      const property = resolved.properties[key];
-      if (property) walk(definitions, property, child, childPath, unknown);
-      else unknown.push(childPath);
+      const property = target.properties[key];
+      if (property) walk(definitions, property, child, childPath, innerHolder, result);
+      else result.unknownFields.push(childPath);
     }
-  } else if (typeof resolved.additionalProperties === 'object') {
+  } else if (typeof target.additionalProperties === 'object') {
     for (const [key, child] of entries) {
-      walk(definitions, resolved.additionalProperties, child, path === '' ? key : `${path}.${key}`, unknown);
+      walk(definitions, target.additionalProperties, child, path === '' ? key : `${path}.${key}`, innerHolder, result);
     }
   }
 }
