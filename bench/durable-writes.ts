@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     }
     await Promise.all(batch);
     const loadSeconds = (performance.now() - loadStarted) / 1000;
-    await loader.stop(); // takes the final snapshot
+    await loader.stop(); // restart replays what came after the last scheduled snapshot
     const restart = await restartServer(restartDir);
 
     await writeResult('durable-writes', {

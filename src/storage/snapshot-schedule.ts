@@ -2,13 +2,17 @@
  * Takes snapshots of the store into the durable log so that restart replays little: after
  * every `everyMutations` writes, or after `everyMs` when anything changed. Writes go on while a
  * snapshot is written (the store's view is captured synchronously, objects are immutable).
+ *
+ * A snapshot is also where watch history starts after a restart (like etcd's compaction), so
+ * none is taken at shutdown: the mutations since the last snapshot replay into the watch
+ * history, and resume points and continue tokens from before a restart stay valid.
  */
 import type { DurableLog } from './durable-log.js';
 import type { Store } from './store.js';
 import { log } from '../server/log.js';
 
 export interface SnapshotSchedule {
-  /** Takes a final snapshot (if anything changed) and stops. */
+  /** Stops taking snapshots (waits for one in progress). */
   stop(): Promise<void>;
 }
 
@@ -45,7 +49,6 @@ export function startSnapshotSchedule(store: Store, durableLog: DurableLog, opti
     async stop() {
       clearInterval(timer);
       await running;
-      await take('shutdown');
     },
   };
 }

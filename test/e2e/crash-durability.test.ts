@@ -129,3 +129,43 @@ test('a tampered log refuses to start with a clear message; --recover-to-checkpo
     await rm(dataDir, { recursive: true, force: true });
   }
 });
+
+test('watch resume points and continue tokens stay valid across a restart', { timeout: 60_000 }, async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'nautilus-resume-'));
+  try {
+    const first = await startServer([], dataDir);
+    let client = await rawClient(first.kubeconfig);
+    const create = async (name: string) => {
+      const response = await client.request('POST', '/api/v1/namespaces/default/configmaps', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: name } }));
+      assert.equal(response.status, 201);
+      return response.json<{ metadata: { resourceVersion: string; uid: string } }>().metadata;
+    };
+    const a = await create('resume-a');
+    const mark = a.resourceVersion;
+    const b = await create('resume-b');
+    await create('resume-c');
+    const page = (await client.request('GET', '/api/v1/namespaces/default/configmaps?limit=1&labelSelector=')).json<{ metadata: { continue: string; resourceVersion: string } }>();
+    assert.ok(page.metadata.continue, 'the first page has a continue token');
+    client.close();
+    await first.stop('SIGTERM');
+
+    const second = await startServer([], dataDir);
+    client = await rawClient(second.kubeconfig);
+    try {
+      const again = (await client.request('GET', '/api/v1/namespaces/default/configmaps/resume-b')).json<{ metadata: { resourceVersion: string; uid: string } }>();
+      assert.deepEqual(again.metadata.uid, b.uid, 'uids survive');
+      assert.equal(again.metadata.resourceVersion, b.resourceVersion, 'revisions survive');
+      const rest = await client.request('GET', `/api/v1/namespaces/default/configmaps?limit=100&continue=${encodeURIComponent(page.metadata.continue)}`);
+      assert.equal(rest.status, 200, rest.body);
+      assert.equal(rest.json<{ metadata: { resourceVersion: string } }>().metadata.resourceVersion, page.metadata.resourceVersion, 'the continued list is read at the first page revision');
+      const watch = await client.request('GET', `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${mark}&timeoutSeconds=1`);
+      const events = watch.body.trim().split('\n').map((line) => JSON.parse(line) as { type: string; object: { metadata: { name: string } } });
+      assert.deepEqual(events.map((e) => `${e.type} ${e.object.metadata.name}`), ['ADDED resume-b', 'ADDED resume-c']);
+    } finally {
+      client.close();
+      await second.stop('SIGKILL');
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
