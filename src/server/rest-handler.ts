@@ -3,7 +3,7 @@
  * GenericStore. Nothing in this file knows about a particular kind.
  */
 import { ApiError, errors } from '../api/status.js';
-import { deepCopy, isPlainObject, type KubeObject } from '../api/object.js';
+import { deepCopy, isPlainObject, nowRfc3339, type KubeObject } from '../api/object.js';
 import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES, negotiate, type BodyFormat } from '../api/negotiation.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { decodeContinue, encodeContinue } from '../api/continue-token.js';
@@ -38,7 +38,7 @@ export async function handleResource(ex: Exchange, info: RequestInfo, query: URL
   const generic = context.registry.resource(info.group, info.version, info.resource!);
   if (!generic) throw errors.pathNotFound();
   const strategy = generic.strategy;
-  if (strategy.namespaced && info.resource === 'namespaces') throw errors.pathNotFound();
+  // A cluster-scoped kind under /namespaces/{ns}/ does not exist (the namespace itself excepted).
   if (!strategy.namespaced && info.namespace && info.resource !== 'namespaces') throw errors.pathNotFound();
   const namespace = strategy.namespaced ? info.namespace : undefined;
   const sub = info.subresource;
@@ -60,7 +60,7 @@ export async function handleResource(ex: Exchange, info: RequestInfo, query: URL
     case 'watch':
       return watchObjects(ex, generic, namespace, info.name, query);
     case 'create':
-      if (info.name && strategy.kind !== 'Namespace') throw errors.methodNotAllowed('POST', info.path);
+      if (info.name) throw errors.methodNotAllowed('POST', info.path);
       return createObject(ex, generic, namespace, query, context);
     case 'update':
       return updateObject(ex, generic, namespace, info.name!, query, subresource, context);
@@ -325,7 +325,7 @@ async function serverSideApply(
       subresource,
       apiVersion: apiVersionOf(strategy),
       schema: context.patchSchema(strategy),
-      now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      now: nowRfc3339(),
     });
     if (result.outcome === 'conflict') throw applyConflictError(result.conflicts);
     return withManagedFields(result.object, result.managedFields) as Obj;

@@ -1,6 +1,6 @@
 /** Subresources with a shape of their own: /scale (autoscaling/v1 Scale) and pods/binding. */
 import { errors, fieldErrors } from '../api/status.js';
-import { getPath, isPlainObject } from '../api/object.js';
+import { getPath, isPlainObject, nowRfc3339 } from '../api/object.js';
 import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES } from '../api/negotiation.js';
 import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { applyMergePatch } from '../api/patch/merge-patch.js';
@@ -95,7 +95,7 @@ export const bindingSubresource: Subresource = {
         if (pod.spec?.nodeName) throw errors.conflict(generic.ref, info.name!, `pod ${info.name} is already assigned to node "${pod.spec.nodeName}"`);
         pod.spec.nodeName = target.name;
         const conditions: Obj[] = (pod.status ??= {}).conditions ?? [];
-        pod.status.conditions = [...conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }];
+        pod.status.conditions = [...conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRfc3339() }];
         return pod;
       },
       { dryRun, subresource: 'binding' },
