@@ -133,6 +133,30 @@ data: {color: blue, size: large}
     assert.equal(await server.ok(['get', 'configmap', 'ssa', '-n', 'decl', '-o', 'jsonpath={.data.size}']), '');
   });
 
+  test('client-side apply migrates to server-side apply without conflicts', async () => {
+    const manifest = (replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: migrate, namespace: decl}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: migrate}}
+  template:
+    metadata: {labels: {app: migrate}}
+    spec:
+      containers: [{name: c, image: busybox}]
+`;
+    await server.ok(['apply', '-f', '-'], { input: manifest(1) });
+    const out = await server.ok(['apply', '--server-side', '-f', '-'], { input: manifest(2) });
+    assert.match(out, /deployment.apps\/migrate serverside-applied/);
+    const deployment = JSON.parse(await server.ok(['get', 'deployment', 'migrate', '-n', 'decl', '-o', 'json', '--show-managed-fields']));
+    assert.equal(deployment.spec.replicas, 2);
+    const appliers = deployment.metadata.managedFields.filter((m: { operation: string }) => m.operation === 'Apply').map((m: { manager: string }) => m.manager);
+    // kubectl itself also applies the last-applied annotation, as manager kubectl-last-applied.
+    assert.deepEqual(appliers.sort(), ['kubectl', 'kubectl-last-applied']);
+    const replicasOwners = deployment.metadata.managedFields.filter((m: { fieldsV1: { 'f:spec'?: Record<string, unknown> } }) => m.fieldsV1['f:spec']?.['f:replicas']).map((m: { manager: string }) => m.manager);
+    assert.deepEqual(replicasOwners, ['kubectl'], 'the server-side applier now owns what client-side apply set');
+  });
+
   test('apply --prune with a label selector removes what the manifest no longer has', async () => {
     const doc = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: decl, labels: {set: pruned}}\ndata: {k: v}\n`;
     const both = await writeTemp(server.dataDir, 'prune.yaml', `${doc('p1')}---\n${doc('p2')}`);
