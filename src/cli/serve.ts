@@ -20,12 +20,13 @@ export async function run(argv: string[]): Promise<number> {
       tee: { type: 'string', default: 'auto' },
       'recover-to-checkpoint': { type: 'boolean', default: false },
       'memory-budget': { type: 'string', default: '2Gi' },
+      'token-auth-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--memory-budget 2Gi] [--tee ${TEE_CHOICES.join('|')}]\n`);
+    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--memory-budget 2Gi] [--token-auth-file FILE] [--tee ${TEE_CHOICES.join('|')}]\n`);
     return 0;
   }
   const port = Number(values.port);
@@ -54,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
       ephemeral: values.ephemeral,
       recoverToCheckpoint: values['recover-to-checkpoint'],
       memoryBudget,
+      tokenAuthFile: values['token-auth-file'],
     });
   } catch (error) {
     if (error instanceof IntegrityError) {

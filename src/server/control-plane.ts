@@ -10,6 +10,7 @@ import { selectProvider, type ProviderName } from '../tee/provider.js';
 import { attestationResponse } from '../tee/attestation-endpoint.js';
 import { buildDiscovery, type ExtraSubresource } from '../api/discovery.js';
 import { issueCertificate, loadOrCreateCa, spkiOf, type KeyAndCert } from '../auth/pki.js';
+import { StaticTokens } from '../auth/authenticate.js';
 import { Registry } from '../registry/registry.js';
 import { apiVersionOf, type KindStrategy } from '../registry/strategy.js';
 import { recordUpdate } from '../api/apply/index.js';
@@ -46,6 +47,8 @@ export interface ControlPlaneOptions {
   recoverToCheckpoint?: boolean;
   /** Bytes the stored objects may take (default 2 GiB); events get a tenth of it, as a ring. */
   memoryBudget?: number;
+  /** A CSV of static bearer tokens (upstream's --token-auth-file). */
+  tokenAuthFile?: string;
   /** The TEE whose evidence GET /attestation serves, bound to the serving key (default: none). */
   tee?: ProviderName;
 }
@@ -137,6 +140,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     openapi: schemas.openapi,
     attestation: await attestationEndpoint(options.tee ?? 'none', dataDir, serving),
     metrics,
+    tokens: options.tokenAuthFile ? StaticTokens.fromFile(options.tokenAuthFile) : undefined,
     isReady: () => ready,
   });
   const url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}`;

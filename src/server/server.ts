@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { errors } from '../api/status.js';
 import { negotiate } from '../api/negotiation.js';
 import type { DiscoveryDocuments } from '../api/discovery.js';
-import { userFromSocket, ANONYMOUS, type UserInfo } from '../auth/authenticate.js';
+import { userFromSocket, ANONYMOUS, type StaticTokens, type UserInfo } from '../auth/authenticate.js';
 import { Http1Exchange, Http2Exchange, type Exchange } from './exchange.js';
 import { parseRequestInfo } from './request-info.js';
 import { handleResource, type RestContext } from './rest-handler.js';
@@ -36,6 +36,8 @@ export interface ApiServerOptions {
   openapi?: OpenApiEndpoint;
   attestation?: AttestationEndpoint;
   metrics?: Metrics;
+  /** Static bearer tokens (--token-auth-file), besides client certificates. */
+  tokens?: StaticTokens;
   isReady: () => boolean;
 }
 
@@ -101,7 +103,8 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
   try {
     const url = new URL(ex.url, 'https://nautilus');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-    const user = userFromSocket(ex.socket);
+    const certificateUser = userFromSocket(ex.socket);
+    const user = certificateUser === ANONYMOUS ? (options.tokens?.authenticate(ex.header('authorization')) ?? ANONYMOUS) : certificateUser;
     if (path === '/metrics' && options.metrics) {
       requireUser(user);
       return respondJson(ex, 200, options.metrics.render(), 'text/plain; version=0.0.4');
