@@ -43,8 +43,20 @@ function rowJson(strategy: KindStrategy, stored: StoredObject, include: IncludeO
   }
   let row = `{"cells":${JSON.stringify(cells)}`;
   if (include === 'Object') row += `,"object":${stored.json.toString('utf8')}`;
-  else if (include === 'Metadata') row += `,"object":${partialObjectMetadata(object)}`;
+  else if (include === 'Metadata') row += `,"object":${cachedPartialObjectMetadata(stored)}`;
   return row + '}';
+}
+
+/** A stored version never changes, so its metadata is serialized once for every table it appears in. */
+const partialMetadataCache = new WeakMap<StoredObject, string>();
+
+export function cachedPartialObjectMetadata(stored: StoredObject): string {
+  let json = partialMetadataCache.get(stored);
+  if (json === undefined) {
+    json = partialObjectMetadata(stored.object as Obj);
+    partialMetadataCache.set(stored, json);
+  }
+  return json;
 }
 
 export function partialObjectMetadata(object: Obj): string {

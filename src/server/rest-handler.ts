@@ -7,7 +7,7 @@ import { deepCopy, isPlainObject, nowRfc3339, type KubeObject } from '../api/obj
 import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES, negotiate, type BodyFormat } from '../api/negotiation.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { decodeContinue, encodeContinue } from '../api/continue-token.js';
-import { partialObjectMetadata, tableJson, type IncludeObject } from '../api/table.js';
+import { cachedPartialObjectMetadata, tableJson, type IncludeObject } from '../api/table.js';
 import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { applyMergePatch } from '../api/patch/merge-patch.js';
 import { applyStrategicMergePatch } from '../api/patch/strategic-merge.js';
@@ -83,7 +83,7 @@ function getObject(ex: Exchange, generic: GenericStore, namespace: string | unde
     const meta = { resourceVersion: stored.object.metadata.resourceVersion ?? '' };
     return respondJson(ex, 200, tableJson(generic.strategy, [stored], meta, includeObject(query)), 'application/json;as=Table;v=v1;g=meta.k8s.io');
   }
-  if (shape === 'partialMetadata') return respondJson(ex, 200, partialObjectMetadata(stored.object as Obj), 'application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io');
+  if (shape === 'partialMetadata') return respondJson(ex, 200, cachedPartialObjectMetadata(stored), 'application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io');
   respondObject(ex, 200, stored);
 }
 
@@ -169,7 +169,7 @@ function listObjects(ex: Exchange, generic: GenericStore, namespace: string | un
   const shape = negotiate(ex.header('accept'), ['object', 'table', 'partialMetadata']);
   if (shape === 'table') return respondJson(ex, 200, tableJson(strategy, result.items, meta, includeObject(query)), 'application/json;as=Table;v=v1;g=meta.k8s.io');
   if (shape === 'partialMetadata') {
-    const items = result.items.map((item) => partialObjectMetadata(item.object as Obj)).join(',');
+    const items = result.items.map((item) => cachedPartialObjectMetadata(item)).join(',');
     return respondJson(ex, 200, `{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":${JSON.stringify(meta)},"items":[${items}]}`, 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io');
   }
   const items = result.items.map((item) => item.json.toString('utf8')).join(',');
