@@ -1,6 +1,7 @@
 /**
  * Request throughput on this machine's 2 cores with h2load (Debian package nghttp2-client):
- * GET one pod, and a 500-row Table page, with 10,000 pods stored, over HTTP/2 with a bearer token.
+ * GET one pod, a 500-row Table page (10,000 pods stored), and pod creates, over HTTP/2 with a
+ * bearer token; creates are measured with --ephemeral and with the sealed WAL in the same run.
  * Run: npm run build && node dist/bench/throughput.js
  */
 import { execFileSync } from 'node:child_process';
@@ -59,11 +60,33 @@ async function main(): Promise<void> {
     const base = controlPlane.url;
     const getPod = await h2load(`${base}/api/v1/namespaces/bench/pods/pod-42`, REQUESTS, []);
     const tablePage = await h2load(`${base}/api/v1/namespaces/bench/pods?limit=500`, Math.round(REQUESTS / 50), ['-H', 'accept: application/json;as=Table;v=v1;g=meta.k8s.io']);
-    await writeResult('throughput', { date: new Date().toISOString(), pods: PODS, clients: 8, streamsPerClient: 16, getPod, table500: tablePage });
-  } finally {
+    const createEphemeral = await createPods(base, dir);
     await controlPlane.stop();
+    const durablePlane = await startControlPlane({ address: '127.0.0.1', port: 0, dataDir: join(dir, 'durable'), kinds: allKinds, tokenAuthFile: tokens });
+    await durablePlane.registry.of('', 'namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+    const createDurable = await createPods(durablePlane.url, dir);
+    await durablePlane.stop();
+    await writeResult('throughput', {
+      date: new Date().toISOString(),
+      pods: PODS,
+      clients: 8,
+      streamsPerClient: 16,
+      getPod,
+      table500: tablePage,
+      createPodEphemeral: createEphemeral,
+      createPodDurable: createDurable,
+      durableVsEphemeral: Math.round((createDurable.requestsPerSecond / createEphemeral.requestsPerSecond) * 100) / 100,
+    });
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** POSTs the same generateName pod: every create is a new object. */
+async function createPods(base: string, dir: string): Promise<H2loadFigures> {
+  const body = join(dir, 'pod.json');
+  await writeFile(body, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'load-', labels: { app: 'load' } }, spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'registry.example/app:1.0', resources: { requests: { cpu: '100m' } } }] } }));
+  return h2load(`${base}/api/v1/namespaces/bench/pods`, Math.round(REQUESTS / 5), ['-d', body, '-H', 'content-type: application/json']);
 }
 
 main().catch((error) => {
