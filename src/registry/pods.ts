@@ -1,6 +1,6 @@
 /** core/v1 Pod. */
 import { fieldErrors, type FieldError } from '../api/status.js';
-import { jsonEqual } from '../api/object.js';
+import { isPlainObject, jsonEqual } from '../api/object.js';
 import type { KindStrategy, Obj } from './strategy.js';
 import { age, ageColumn } from './common/printing.js';
 import { defaultPodSpec, validatePodSpec } from './common/pod-spec.js';
@@ -10,25 +10,30 @@ const DEFAULT_TOLERATION_SECONDS = 300;
 /** What the DefaultTolerationSeconds and Priority admission plugins add to every pod. */
 function admissionDefaults(pod: Obj): void {
   const spec = pod.spec;
+  // A malformed spec is left for validation to report.
+  if (!isPlainObject(spec)) return;
   spec.priority ??= 0;
   spec.preemptionPolicy ??= 'PreemptLowerPriority';
   spec.enableServiceLinks ??= true;
   spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
   spec.serviceAccount ??= spec.serviceAccountName;
-  const tolerations: Array<Record<string, unknown>> = (spec.tolerations ??= []);
+  spec.tolerations ??= [];
+  if (!Array.isArray(spec.tolerations)) return;
+  const tolerations = spec.tolerations as unknown[];
   for (const taint of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-    const covered = tolerations.some((t) => (t.key === taint || (t.key === undefined && t.operator === 'Exists')) && (t.effect === undefined || t.effect === 'NoExecute'));
+    const covered = tolerations.some((t) => isPlainObject(t) && (t.key === taint || (t.key === undefined && t.operator === 'Exists')) && (t.effect === undefined || t.effect === 'NoExecute'));
     if (!covered) tolerations.push({ key: taint, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
   }
 }
 
 function qosClass(pod: Obj): string {
-  const containers: Obj[] = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  const list = (value: unknown): Obj[] => (Array.isArray(value) ? value.filter(isPlainObject) as Obj[] : []);
+  const containers: Obj[] = [...list(pod.spec?.containers), ...list(pod.spec?.initContainers)];
   let anyResources = false;
   let guaranteed = true;
   for (const c of containers) {
-    const requests = c.resources?.requests ?? {};
-    const limits = c.resources?.limits ?? {};
+    const requests = isPlainObject(c.resources?.requests) ? c.resources.requests : {};
+    const limits = isPlainObject(c.resources?.limits) ? c.resources.limits : {};
     if (Object.keys(requests).length || Object.keys(limits).length) anyResources = true;
     for (const r of ['cpu', 'memory']) {
       if (limits[r] === undefined || (requests[r] !== undefined && requests[r] !== limits[r])) guaranteed = false;
