@@ -6,15 +6,12 @@
  */
 
 import { isPlainObject } from '../object.js';
+import type { PatchSchema } from '../patch/schema.js';
 
-export interface ApplySchema {
+export interface ApplySchema extends PatchSchema {
   property(name: string): ApplySchema | undefined;
   items(): ApplySchema | undefined;
   additionalProperties(): ApplySchema | undefined;
-  readonly patchStrategy?: string;
-  readonly patchMergeKey?: string;
-  readonly listType?: 'atomic' | 'set' | 'map';
-  readonly listMapKeys?: readonly string[];
   /** x-kubernetes-map-type: an atomic map or struct is owned, compared and replaced as one value. */
   readonly mapType?: 'atomic' | 'granular';
   /** OpenAPI default; fills a list-map key an item omits (ports[].protocol defaults to "TCP"). */
