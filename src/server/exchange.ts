@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { constants as h2 } from 'node:http2';
+import type { Writable } from 'node:stream';
 import { errors } from '../api/status.js';
 
 export type Headers = Record<string, string | number | string[]>;
@@ -32,6 +33,22 @@ export interface Exchange {
   stream(status: number, headers: Headers): ResponseStream;
   onClose(listener: () => void): void;
   readonly responded: boolean;
+}
+
+/** Both transports' response bodies are Node writables. */
+function responseStream(out: Writable): ResponseStream {
+  return {
+    write: (chunk) => (out.destroyed ? false : out.write(chunk)),
+    end: () => {
+      if (!out.destroyed) out.end();
+    },
+    get closed() {
+      return out.destroyed || out.writableEnded;
+    },
+    get bufferedBytes() {
+      return out.writableLength;
+    },
+  };
 }
 
 /** 204, 304 and HEAD responses carry no body; HTTP/2 closes such streams on the headers. */
@@ -82,20 +99,8 @@ export class Http2Exchange implements Exchange {
 
   stream(status: number, headers: Headers): ResponseStream {
     this.responded = true;
-    const s = this.h2stream;
-    s.respond({ ':status': status, ...headers });
-    return {
-      write: (chunk) => (s.destroyed ? false : s.write(chunk)),
-      end: () => {
-        if (!s.destroyed) s.end();
-      },
-      get closed() {
-        return s.destroyed || s.closed;
-      },
-      get bufferedBytes() {
-        return s.writableLength;
-      },
-    };
+    this.h2stream.respond({ ':status': status, ...headers });
+    return responseStream(this.h2stream);
   }
 
   onClose(listener: () => void): void {
@@ -144,21 +149,9 @@ export class Http1Exchange implements Exchange {
 
   stream(status: number, headers: Headers): ResponseStream {
     this.responded = true;
-    const res = this.res;
-    res.writeHead(status, headers);
-    res.flushHeaders();
-    return {
-      write: (chunk) => (res.destroyed ? false : res.write(chunk)),
-      end: () => {
-        if (!res.destroyed) res.end();
-      },
-      get closed() {
-        return res.destroyed || res.writableEnded;
-      },
-      get bufferedBytes() {
-        return res.writableLength;
-      },
-    };
+    this.res.writeHead(status, headers);
+    this.res.flushHeaders();
+    return responseStream(this.res);
   }
 
   onClose(listener: () => void): void {
