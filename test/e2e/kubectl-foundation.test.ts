@@ -120,6 +120,27 @@ describe('kubectl against nautilus', () => {
     assert.equal(await server.ok(['get', 'configmap', 'settings', '-n', 'shop', '-o', 'jsonpath={.data.mode}']), 'production');
   });
 
+  test('nodes: get with the usual columns, -o wide, cordon and describe', async () => {
+    const node = `apiVersion: v1
+kind: Node
+metadata:
+  name: node-a
+  labels: {kubernetes.io/hostname: node-a, node-role.kubernetes.io/control-plane: ""}
+status:
+  nodeInfo: {kubeletVersion: v1.32.0, osImage: Debian GNU/Linux 12, kernelVersion: "6.1.0", containerRuntimeVersion: "containerd://1.7.0", architecture: amd64, operatingSystem: linux}
+  addresses: [{type: InternalIP, address: 10.0.0.5}]
+  conditions: [{type: Ready, status: "True", reason: KubeletReady, message: ready, lastHeartbeatTime: "2026-01-01T00:00:00Z", lastTransitionTime: "2026-01-01T00:00:00Z"}]
+`;
+    await server.ok(['create', '-f', '-'], { input: node });
+    assert.match(await server.ok(['get', 'nodes']), /^node-a\s+Ready\s+control-plane\s+\d+s\s+v1\.32\.0$/m);
+    const wide = await server.ok(['get', 'nodes', '-o', 'wide']);
+    assert.match(wide, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+INTERNAL-IP\s+EXTERNAL-IP\s+OS-IMAGE\s+KERNEL-VERSION\s+CONTAINER-RUNTIME$/m);
+    assert.match(wide, /10\.0\.0\.5\s+<none>\s+Debian GNU\/Linux 12\s+6\.1\.0\s+containerd:\/\/1\.7\.0$/m);
+    assert.match(await server.ok(['cordon', 'node-a']), /node\/node-a cordoned/);
+    assert.match(await server.ok(['get', 'nodes']), /^node-a\s+Ready,SchedulingDisabled\s/m);
+    assert.match(await server.ok(['describe', 'node', 'node-a']), /Unschedulable:\s+true/);
+  });
+
   test('label and field selectors, -A and --chunk-size', async () => {
     const byLabel = await server.ok(['get', 'pods,configmaps', '-n', 'shop', '-l', 'app=shop,tier in (frontend,backend)', '-o', 'name']);
     assert.deepEqual(byLabel.trim().split('\n').sort(), ['configmap/settings', 'pod/solo']);
