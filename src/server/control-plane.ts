@@ -129,16 +129,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   }
 
   const rest: RestContext = { registry, patchSchema: schemas.patchSchema, checkSchema: schemas.checkSchema };
+  const attestation = await attestationEndpoint(options.tee ?? 'none', dataDir, serving);
+  // With attestation on, discovery also names it, as the read-only resource nautilus.dev/v1 attestations.
+  const discoveredKinds = attestation ? [...options.kinds, ATTESTATION_API] : options.kinds;
   let ready = false;
   const server: ApiServer = await startApiServer({
     address: options.address,
     port: options.port,
     tls: { keyPem: serving.keyPem, certPem: serving.certPem, caPem: ca.certPem },
     rest,
-    discovery: buildDiscovery(options.kinds, EXTRA_SUBRESOURCES, `${advertised}:${options.port}`),
+    discovery: buildDiscovery(discoveredKinds, EXTRA_SUBRESOURCES, `${advertised}:${options.port}`),
     version: versionInfo(),
     openapi: schemas.openapi,
-    attestation: await attestationEndpoint(options.tee ?? 'none', dataDir, serving),
+    attestation,
     metrics,
     tokens: options.tokenAuthFile ? StaticTokens.fromFile(options.tokenAuthFile) : undefined,
     isReady: () => ready,
@@ -174,6 +177,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
   };
 }
+
+/** Discovery's description of GET /apis/nautilus.dev/v1/attestations/{name} (served, not stored). */
+const ATTESTATION_API: KindStrategy = {
+  group: 'nautilus.dev',
+  version: 'v1',
+  kind: 'AttestationDocument',
+  plural: 'attestations',
+  singular: 'attestation',
+  namespaced: false,
+  verbs: ['get'],
+  columns: [],
+};
 
 /** GET /attestation: evidence from the TEE that commits to this process's serving key. */
 async function attestationEndpoint(tee: ProviderName, dataDir: string, serving: KeyAndCert): Promise<AttestationEndpoint | undefined> {

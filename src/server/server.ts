@@ -48,6 +48,8 @@ export interface ApiServer {
 
 /** Paths anyone may read, as upstream's system:public-info-viewer. */
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/attestation']);
+/** The attestation document, also reachable as a read-only resource of the nautilus.dev/v1 API group. */
+export const ATTESTATION_RESOURCE_PATH = '/apis/nautilus.dev/v1/attestations/';
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const h2 = createHttp2Server({ settings: { maxConcurrentStreams: 1000 } });
@@ -109,7 +111,7 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
       requireUser(user);
       return respondJson(ex, 200, options.metrics.render(), 'text/plain; version=0.0.4');
     }
-    if (PUBLIC_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
+    if (PUBLIC_PATHS.has(path) || path.startsWith(ATTESTATION_RESOURCE_PATH) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
       return await handlePublic(ex, path, url.searchParams, options);
     }
     requireUser(user);
@@ -139,7 +141,7 @@ function requireUser(user: UserInfo): void {
 async function handlePublic(ex: Exchange, path: string, query: URLSearchParams, options: ApiServerOptions): Promise<void> {
   if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
   if (path === '/version') return respondJson(ex, 200, JSON.stringify(options.version, null, 2));
-  if (path === '/attestation') {
+  if (path === '/attestation' || path.startsWith(ATTESTATION_RESOURCE_PATH)) {
     if (!options.attestation) throw errors.pathNotFound();
     return respondJson(ex, 200, await options.attestation.respond(query.get('nonce') ?? undefined));
   }

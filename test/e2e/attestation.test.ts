@@ -62,6 +62,14 @@ test('verify checks the evidence and writes a kubeconfig that kubectl uses', asy
   assert.match(result.stdout, /namespace\/kube-system/);
 });
 
+test('discovery names the attestation API, served as nautilus.dev/v1 attestations', async () => {
+  const resources = await server.ok(['api-resources', '--api-group=nautilus.dev']);
+  assert.match(resources, /^attestations\s+nautilus\.dev\/v1\s+false\s+AttestationDocument$/m);
+  const raw = JSON.parse(await server.ok(['get', '--raw', '/apis/nautilus.dev/v1/attestations/current?nonce=00ff']));
+  assert.equal(raw.kind, 'AttestationDocument');
+  assert.equal(raw.nonce, '00ff');
+});
+
 test('a policy that expects other measurements is refused', async () => {
   const text = await readFile(policy, 'utf8');
   const wrong = await writeTemp(server.dataDir, 'wrong-policy.yaml', text.replace(/([0-9a-f]{96})/, (pcr) => pcr.replace(/^./, (c) => (c === '0' ? '1' : '0'))));
