@@ -1,5 +1,5 @@
 /** `nautilus verify`: check a server's (or a file's) attestation evidence against a policy. */
-import { X509Certificate, randomBytes } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -8,6 +8,7 @@ import { kubeconfigYaml } from '../server/kubeconfig.js';
 import type { AttestationDocumentBody } from '../tee/attestation-endpoint.js';
 import { parseCollateralJson } from '../tee/dcap-collateral.js';
 import { VerificationError } from '../tee/errors.js';
+import { verifyCheckpointKey } from '../tee/checkpoint-key.js';
 import { decodeEvidenceFile, detectEvidenceFormat } from '../tee/evidence-input.js';
 import { PolicyError, checkPolicy, parsePolicy, type AttestationPolicy } from '../tee/policy.js';
 import { DOCUMENT_FORMATS, checkEvidenceBinding, verifyEvidence, type DocumentFormat, type EvidenceVerifyOptions, type VerifiedEvidence } from '../tee/verify-evidence.js';
@@ -135,6 +136,11 @@ async function verifyServer(io: CommandIo, serverUrl: string, policy: Attestatio
   checkEvidenceBinding(result, { publicKeySpkiDer: leaf.publicKey.export({ type: 'spki', format: 'der' }), nonce });
   printEvidence(io, format, result, at);
   io.stdout.write(`binding: evidence vouches for the presented TLS key (certificate SHA-256 ${leaf.fingerprint256}) and the nonce\n`);
+  if (body.checkpointKey) {
+    const checkpointKey = verifyCheckpointKey(body.checkpointKey, leaf.publicKey);
+    const fingerprint = createHash('sha256').update(checkpointKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    io.stdout.write(`checkpoints: signed by key SHA-256 ${fingerprint}, vouched for by the attested TLS key\n`);
+  }
   const exitCode = reportPolicy(io, result, policy);
   if (exitCode !== 0 || !kubeconfigPath) return exitCode;
   // Pin the CA the server chains to when it sends one, else the presented certificate itself.

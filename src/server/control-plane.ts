@@ -17,6 +17,8 @@ import { recordUpdate } from '../api/apply/index.js';
 import { nowRfc3339 } from '../api/object.js';
 import { Store } from '../storage/store.js';
 import { createSealedLog } from '../storage/wal/index.js';
+import { signCheckpointKey } from '../tee/checkpoint-key.js';
+import type { KeyObject } from 'node:crypto';
 import { createLocalKeyProvider } from '../storage/keys/local.js';
 import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
 import { startNamespaceLifecycle } from '../controllers/namespace-lifecycle.js';
@@ -129,7 +131,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   }
 
   const rest: RestContext = { registry, patchSchema: schemas.patchSchema, checkSchema: schemas.checkSchema };
-  const attestation = await attestationEndpoint(options.tee ?? 'none', dataDir, serving);
+  const attestation = await attestationEndpoint(options.tee ?? 'none', dataDir, serving, durableLog?.checkpointPublicKey);
   // With attestation on, discovery also names it, as the read-only resource nautilus.dev/v1 attestations.
   const discoveredKinds = attestation ? [...options.kinds, ATTESTATION_API] : options.kinds;
   let ready = false;
@@ -191,14 +193,15 @@ const ATTESTATION_API: KindStrategy = {
 };
 
 /** GET /attestation: evidence from the TEE that commits to this process's serving key. */
-async function attestationEndpoint(tee: ProviderName, dataDir: string, serving: KeyAndCert): Promise<AttestationEndpoint | undefined> {
+async function attestationEndpoint(tee: ProviderName, dataDir: string, serving: KeyAndCert, checkpointKey: KeyObject | undefined): Promise<AttestationEndpoint | undefined> {
   const provider = await selectProvider(tee, { dataDir });
   if (!provider) return undefined;
   const spki = spkiOf(serving.certPem);
+  const checkpointStatement = checkpointKey ? signCheckpointKey(checkpointKey, serving.keyPem) : undefined;
   log.info('attestation enabled', { format: provider.format });
   return {
     async respond(nonceHex) {
-      const answer = await attestationResponse(provider, spki, nonceHex);
+      const answer = await attestationResponse(provider, spki, nonceHex, checkpointStatement);
       if (answer.statusCode !== 200) throw new ApiError(answer.statusCode, answer.reason, answer.message);
       return Buffer.from(JSON.stringify(answer.body));
     },

@@ -1,4 +1,5 @@
 import type { AttestationProvider, EvidenceFormat } from './provider.js';
+import type { CheckpointKeyStatement } from './checkpoint-key.js';
 
 /** Body of GET /attestation: evidence bound to the server's TLS key and the caller's nonce. */
 export interface AttestationDocumentBody {
@@ -9,6 +10,8 @@ export interface AttestationDocumentBody {
   readonly document: string;
   /** The nonce as received (lower-case hex), empty when none was sent. */
   readonly nonce: string;
+  /** The durable state's checkpoint-signing key, vouched for by the attested TLS key. */
+  readonly checkpointKey?: CheckpointKeyStatement;
 }
 
 export type AttestationResponse =
@@ -26,6 +29,7 @@ export async function attestationResponse(
   provider: AttestationProvider | undefined,
   tlsSpkiDer: Buffer,
   nonceHex?: string,
+  checkpointKey?: CheckpointKeyStatement,
 ): Promise<AttestationResponse> {
   if (!provider) return { statusCode: 404, reason: 'NotFound', message: 'attestation is not enabled on this server (no TEE provider)' };
   const nonceText = (nonceHex ?? '').toLowerCase();
@@ -36,6 +40,13 @@ export async function attestationResponse(
   const evidence = await provider.evidence({ publicKeySpkiDer: tlsSpkiDer, ...(nonce && { nonce }) });
   return {
     statusCode: 200,
-    body: { apiVersion: 'nautilus.dev/v1', kind: 'AttestationDocument', format: provider.format, document: evidence.toString('base64'), nonce: nonceText },
+    body: {
+      apiVersion: 'nautilus.dev/v1',
+      kind: 'AttestationDocument',
+      format: provider.format,
+      document: evidence.toString('base64'),
+      nonce: nonceText,
+      ...(checkpointKey && { checkpointKey }),
+    },
   };
 }

@@ -70,6 +70,30 @@ test('discovery names the attestation API, served as nautilus.dev/v1 attestation
   assert.equal(raw.nonce, '00ff');
 });
 
+test('a durable server binds its checkpoint-signing key, stable across restarts', { timeout: 60_000 }, async () => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dataDir = await mkdtemp(join(tmpdir(), 'nautilus-attest-durable-'));
+  const fingerprints: string[] = [];
+  try {
+    for (let run = 0; run < 2; run++) {
+      const durable = await startServer(['--tee', 'simulated'], dataDir);
+      try {
+        const result = await nautilus(['verify', durable.url, '--policy', policy, '--allow-simulated', '--ca-file', join(dataDir, 'simulated-nitro-root.pem')]);
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        const match = result.stdout.match(/checkpoints: signed by key SHA-256 ([0-9a-f]{64}), vouched for by the attested TLS key/);
+        assert.ok(match, result.stdout);
+        fingerprints.push(match[1]);
+      } finally {
+        await durable.stop('SIGTERM');
+      }
+    }
+    assert.equal(fingerprints[0], fingerprints[1], 'the serving key is new each start; the checkpoint key is not');
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
 test('a policy that expects other measurements is refused', async () => {
   const text = await readFile(policy, 'utf8');
   const wrong = await writeTemp(server.dataDir, 'wrong-policy.yaml', text.replace(/([0-9a-f]{96})/, (pcr) => pcr.replace(/^./, (c) => (c === '0' ? '1' : '0'))));

@@ -54,6 +54,8 @@ export interface SealedLogStats extends WriterStats {
 }
 
 export interface SealedLog extends DurableLog {
+  /** Public half of the key that signs checkpoints, snapshots and the marker. */
+  readonly checkpointPublicKey: crypto.KeyObject;
   /** What the last recover() found; undefined before it ran. */
   readonly recovery: RecoveryReport | undefined;
   stats(): SealedLogStats;
@@ -110,6 +112,10 @@ class SealedLogImpl implements SealedLog {
   private readonly walDir: string;
   private readonly snapshotDir: string;
   private readonly publicKey: crypto.KeyObject;
+
+  get checkpointPublicKey(): crypto.KeyObject {
+    return this.publicKey;
+  }
   private writer: SegmentWriter | undefined;
   private marker: MarkerKeeper | undefined;
   /** This run's epoch key: a fresh salt per start, so sequence-number nonces never repeat under a key. */
