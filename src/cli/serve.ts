@@ -44,6 +44,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: --tee must be one of ${TEE_CHOICES.join(', ')}, got ${JSON.stringify(values.tee)}\n`);
     return 2;
   }
+  // A request's stray rejected promise must not take every other client down with it.
+  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
   let controlPlane;
   try {
     controlPlane = await startControlPlane({
