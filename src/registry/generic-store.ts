@@ -108,6 +108,11 @@ export class GenericStore {
     return this.store.visibleRevision;
   }
 
+  /** The newest revision written (what a list without resourceVersion reads at). */
+  get currentRevision(): number {
+    return this.store.revision;
+  }
+
   async create(object: Obj, options: WriteOptions = {}): Promise<StoredObject> {
     const strategy = this.strategy;
     this.checkTypeMeta(object);

@@ -14,7 +14,8 @@ import { applyStrategicMergePatch } from '../api/patch/strategic-merge.js';
 import type { PatchSchema } from '../api/patch/schema.js';
 import type { SchemaCheck } from '../api/openapi/index.js';
 import { applyConfiguration, applyConflictError, fieldManagerName, withManagedFields } from '../api/apply/index.js';
-import type { GenericStore } from '../registry/generic-store.js';
+import { storageError, type GenericStore } from '../registry/generic-store.js';
+import { RevisionTooLargeError } from '../storage/store.js';
 import type { Registry } from '../registry/registry.js';
 import { apiVersionOf, type KindStrategy, type Obj } from '../registry/strategy.js';
 import type { StoredObject } from '../storage/store.js';
@@ -149,8 +150,11 @@ function listObjects(ex: Exchange, generic: GenericStore, namespace: string | un
   } else {
     const minimum = parseRevision(resourceVersion, 'resourceVersion');
     if (match === 'NotOlderThan' && minimum === undefined) throw errors.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
-    // NotOlderThan: the latest state is never older; a revision from the future cannot be served yet.
-    if (minimum !== undefined && minimum > 0) generic.list(namespace, { atRevision: minimum, limit: 1 });
+    // NotOlderThan: the latest state is never older (however old the revision asked for); a
+    // revision from the future cannot be served yet.
+    if (minimum !== undefined && minimum > generic.currentRevision) {
+      throw storageError(new RevisionTooLargeError(minimum, generic.currentRevision));
+    }
   }
   let result;
   try {

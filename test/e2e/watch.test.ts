@@ -74,3 +74,12 @@ test('a malformed resourceVersion on a watch is a 400', async () => {
   const response = await client.request('GET', '/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=abc');
   assert.equal(response.status, 400);
 });
+
+test('a list with an old resourceVersion (NotOlderThan) serves the latest state, never 410', async () => {
+  const response = await client.request('GET', '/api/v1/namespaces/default/configmaps?resourceVersion=1');
+  assert.equal(response.status, 200, response.body);
+  const list = response.json<{ metadata: { resourceVersion: string } }>();
+  assert.ok(Number(list.metadata.resourceVersion) > 1);
+  const future = await client.request('GET', '/api/v1/namespaces/default/configmaps?resourceVersion=999999999');
+  assert.equal(future.status, 504);
+});
