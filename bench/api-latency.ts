@@ -60,6 +60,8 @@ async function main(): Promise<void> {
   const getPod = await measure('/api/v1/namespaces/bench/pods/pod-{i}', { accept: 'application/json' });
   const tablePage = await measure('/api/v1/namespaces/bench/pods?limit=500', { accept: TABLE_ACCEPT });
   const tableSelector = await measure('/api/v1/pods?limit=500&labelSelector=app%3Dapp-7', { accept: TABLE_ACCEPT });
+  // What a kubelet asks for: its node's pods (answered from the spec.nodeName index).
+  const podsOfNode = await measure('/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-42', { accept: 'application/json' });
   client.close();
   const memory = process.memoryUsage();
   await controlPlane.stop();
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
     getPodMs: getPod,
     table500Ms: tablePage,
     table500WithLabelSelectorAllNamespacesMs: tableSelector,
+    listPodsOfOneNodeMs: podsOfNode,
     heapUsedMiB: Math.round(memory.heapUsed / 2 ** 20),
   });
 }

@@ -16,6 +16,7 @@ import type { SchemaCheck } from '../api/openapi/index.js';
 import { applyConfiguration, applyConflictError, fieldManagerName, withManagedFields } from '../api/apply/index.js';
 import { storageError, type GenericStore } from '../registry/generic-store.js';
 import { RevisionTooLargeError } from '../storage/store.js';
+import type { IndexQuery } from '../storage/secondary-index.js';
 import type { Registry } from '../registry/registry.js';
 import { apiVersionOf, type KindStrategy, type Obj } from '../registry/strategy.js';
 import type { StoredObject } from '../storage/store.js';
@@ -94,8 +95,15 @@ function includeObject(query: URLSearchParams): IncludeObject {
   return 'Metadata';
 }
 
-/** Label + field selector of a list or watch, compiled into one predicate. */
-function buildFilter(strategy: KindStrategy, query: URLSearchParams, name?: string): ((object: KubeObject) => boolean) | undefined {
+interface Selection {
+  /** The whole selector as one predicate (undefined: everything matches). */
+  filter?: (object: KubeObject) => boolean;
+  /** An equality requirement a secondary index can answer, to narrow a list's scan. */
+  index?: IndexQuery;
+}
+
+/** Label + field selector of a list or watch, compiled into one predicate and an index hint. */
+function buildSelection(strategy: KindStrategy, query: URLSearchParams, name?: string): Selection {
   const labelText = query.get('labelSelector');
   const fieldText = query.get('fieldSelector');
   const labels = labelText ? parseLabelSelector(labelText) : [];
@@ -105,14 +113,31 @@ function buildFilter(strategy: KindStrategy, query: URLSearchParams, name?: stri
       throw errors.badRequest(`field label not supported: ${requirement.field}`);
     }
   }
-  if (labels.length === 0 && fields.length === 0 && !name) return undefined;
+  if (labels.length === 0 && fields.length === 0 && !name) return {};
   const fieldValue = (object: KubeObject) => (field: string) => {
     if (field === 'metadata.name') return object.metadata.name;
     if (field === 'metadata.namespace') return object.metadata.namespace ?? '';
     return strategy.fieldSelectors![field](object as Obj);
   };
-  return (object) =>
+  const filter = (object: KubeObject) =>
     (!name || object.metadata.name === name) && (labels.length === 0 || matchesLabels(labels, object.metadata.labels)) && (fields.length === 0 || matchesFields(fields, fieldValue(object)));
+  return { filter, index: indexFor(strategy, fields, labels) };
+}
+
+/** The first requirement of the form field=value or label=value, as an index query. */
+function indexFor(strategy: KindStrategy, fields: ReturnType<typeof parseFieldSelector>, labels: ReturnType<typeof parseLabelSelector>): IndexQuery | undefined {
+  for (const requirement of fields) {
+    const extract = strategy.fieldSelectors?.[requirement.field];
+    // As in matchesFields, an absent field selects as the empty string.
+    if (requirement.op === '=' && extract) return { name: `field:${requirement.field}`, extract: (object) => extract(object as Obj) ?? '', value: requirement.value };
+  }
+  for (const requirement of labels) {
+    if (requirement.op === 'in' && requirement.values.length === 1) {
+      const key = requirement.key;
+      return { name: `label:${key}`, extract: (object) => object.metadata.labels?.[key], value: requirement.values[0] };
+    }
+  }
+  return undefined;
 }
 
 function parseRevision(value: string | null, what: string): number | undefined {
@@ -130,7 +155,7 @@ function parseLimit(value: string | null): number | undefined {
 
 function listObjects(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams): void {
   const strategy = generic.strategy;
-  const filter = buildFilter(strategy, query);
+  const { filter, index } = buildSelection(strategy, query);
   const limit = parseLimit(query.get('limit'));
   const continueToken = query.get('continue');
   const resourceVersion = query.get('resourceVersion');
@@ -158,7 +183,7 @@ function listObjects(ex: Exchange, generic: GenericStore, namespace: string | un
   }
   let result;
   try {
-    result = generic.list(namespace, { atRevision, afterKey, limit, filter });
+    result = generic.list(namespace, { atRevision, afterKey, limit, filter, index });
   } catch (error) {
     if (continueToken && error instanceof ApiError && error.code === 410) {
       throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
@@ -184,7 +209,7 @@ function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | u
   const shape = negotiate(ex.header('accept'), ['object', 'table']);
   startWatch(ex, generic, {
     namespace,
-    filter: buildFilter(generic.strategy, query, name),
+    filter: buildSelection(generic.strategy, query, name).filter,
     resourceVersion: query.get('resourceVersion') ?? '',
     sendInitialEvents: query.get('sendInitialEvents') === 'true',
     allowBookmarks: query.get('allowWatchBookmarks') === 'true',
@@ -386,8 +411,8 @@ function successStatus(generic: GenericStore, stored: StoredObject) {
 
 async function deleteCollection(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams): Promise<void> {
   const { dryRun, body } = await readDeleteOptions(ex, query);
-  const filter = buildFilter(generic.strategy, query);
-  const { items } = generic.list(namespace, { filter });
+  const { filter, index } = buildSelection(generic.strategy, query);
+  const { items } = generic.list(namespace, { filter, index });
   const deleted: string[] = [];
   for (const item of items) {
     try {

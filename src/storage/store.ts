@@ -11,6 +11,7 @@
 import type { KubeObject } from '../api/object.js';
 import type { DurableLog, Mutation, RecoveredState, SnapshotEntry } from './durable-log.js';
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
+import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
 
 /** One version of one object, serialized once and shared by every reader. */
 export interface StoredObject {
@@ -58,6 +59,11 @@ export interface ListQuery {
   afterKey?: string;
   limit?: number;
   filter?: (object: KubeObject) => boolean;
+  /**
+   * Narrows the scan to the objects an index maps `value` to. The filter must still hold the
+   * full selector: the index only saves reading objects that cannot match.
+   */
+  index?: IndexQuery;
 }
 
 export interface ListResult {
@@ -109,11 +115,17 @@ class ResourceTable {
 
   constructor(readonly name: string) {}
 
+  private readonly indexes = new Map<string, SecondaryIndex>();
+
   setItem(key: string, stored: StoredObject): void {
     const previous = this.items.get(key);
     if (!previous) this.keys.add(key);
     this.bytes += stored.json.length - (previous?.json.length ?? 0);
     this.items.set(key, stored);
+    for (const index of this.indexes.values()) {
+      if (previous) index.remove(key, previous.object);
+      index.add(key, stored.object);
+    }
   }
 
   deleteItem(key: string): void {
@@ -122,6 +134,18 @@ class ResourceTable {
     this.bytes -= previous.json.length;
     this.items.delete(key);
     this.keys.delete(key);
+    for (const index of this.indexes.values()) index.remove(key, previous.object);
+  }
+
+  /** The index `name`, built from the live objects the first time it is asked for. */
+  index(name: string, extract: IndexQuery['extract']): SecondaryIndex {
+    let index = this.indexes.get(name);
+    if (!index) {
+      index = new SecondaryIndex(extract);
+      for (const [key, stored] of this.items) index.add(key, stored.object);
+      this.indexes.set(name, index);
+    }
+    return index;
   }
 
   recordEvent(event: StoreEvent, limit: number): void {
@@ -250,7 +274,12 @@ export class Store {
     const revision = query.atRevision ?? this.currentRevision;
     if (revision > this.currentRevision) throw new RevisionTooLargeError(revision, this.currentRevision);
     const stateAt = this.stateAtRevision(table, revision);
-    const keys = stateAt ? mergeKeys(table.keys.keys(), stateAt) : table.keys.keys();
+    // An index reflects the latest state only; lists at a past revision scan.
+    const keys = stateAt
+      ? mergeKeys(table.keys.keys(), stateAt)
+      : query.index
+        ? [...table.index(query.index.name, query.index.extract).keys(query.index.value)].sort(compareKeys)
+        : table.keys.keys();
     const prefix = query.prefix ?? '';
     let index = lowerBound(keys, query.afterKey !== undefined && query.afterKey >= prefix ? query.afterKey + '\0' : prefix);
     const limit = query.limit && query.limit > 0 ? query.limit : Infinity;
@@ -263,7 +292,7 @@ export class Store {
       if (items.length === limit) {
         // Every key before `index` has been examined, so the next page starts after it.
         const result: ListResult = { items, revision, continueAfter: keys[index - 1] };
-        if (!query.filter && !stateAt) result.remaining = countWithPrefix(keys, index, prefix);
+        if (!query.filter && !query.index && !stateAt) result.remaining = countWithPrefix(keys, index, prefix);
         return result;
       }
       items.push(stored);

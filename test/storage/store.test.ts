@@ -131,3 +131,25 @@ test('a durable log is appended before a write is acknowledged or watched, and r
   assert.deepEqual(replay, [6]);
   assert.throws(() => restored.watch('core/configmaps', { fromRevision: 3 }, () => {}), RevisionCompactedError);
 });
+
+test('an index narrows a list to matching keys and follows every later write', async () => {
+  const store = new Store();
+  const pod = (ns: string, name: string, node?: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec: { nodeName: node } });
+  await store.create('core/pods', 'a/p1', pod('a', 'p1', 'n1'));
+  await store.create('core/pods', 'b/p2', pod('b', 'p2', 'n1'));
+  await store.create('core/pods', 'a/p3', pod('a', 'p3', 'n2'));
+  const onNode = (node: string) => ({ name: 'field:spec.nodeName', extract: (o: KubeObject) => (o.spec as { nodeName?: string }).nodeName ?? '', value: node });
+  const names = (result: { items: Array<{ object: KubeObject }> }) => result.items.map((i) => `${i.object.metadata.namespace}/${i.object.metadata.name}`);
+  assert.deepEqual(names(store.list('core/pods', { index: onNode('n1') })), ['a/p1', 'b/p2']);
+  assert.deepEqual(names(store.list('core/pods', { index: onNode('n1'), prefix: 'b/' })), ['b/p2']);
+  // Later writes move objects between values; deletes remove them.
+  await store.update('core/pods', 'a/p3', pod('a', 'p3', 'n1'));
+  await store.update('core/pods', 'a/p1', pod('a', 'p1', 'n2'));
+  await store.delete('core/pods', 'b/p2');
+  await store.create('core/pods', 'c/p4', pod('c', 'p4'));
+  assert.deepEqual(names(store.list('core/pods', { index: onNode('n1') })), ['a/p3']);
+  assert.deepEqual(names(store.list('core/pods', { index: onNode('n2') })), ['a/p1']);
+  assert.deepEqual(names(store.list('core/pods', { index: onNode('') })), ['c/p4']);
+  const page = store.list('core/pods', { index: onNode('n1'), limit: 1 });
+  assert.equal(page.continueAfter, undefined, 'one match, one page');
+});
