@@ -10,8 +10,8 @@ import type { KindStrategy } from '../registry/strategy.js';
 export interface KindSchemas {
   openapi: OpenApiService;
   patchSchema(strategy: KindStrategy): PatchSchema | undefined;
-  /** Unknown fields and wrongly typed values of an object of this kind. */
-  checkSchema(strategy: KindStrategy, object: unknown): SchemaCheck;
+  /** Unknown fields and wrongly typed values of an object of this kind; `prune` drops the unknown ones. */
+  checkSchema(strategy: KindStrategy, object: unknown, prune?: boolean): SchemaCheck;
 }
 
 export function buildKindSchemas(kinds: readonly KindStrategy[]): KindSchemas {
@@ -39,9 +39,9 @@ export function buildKindSchemas(kinds: readonly KindStrategy[]): KindSchemas {
       }
       return cache.get(strategy);
     },
-    checkSchema(strategy, object) {
+    checkSchema(strategy, object, prune) {
       const name = definitionName(strategy);
-      return name ? checkAgainstSchema(openapi.definitions(), name, object) : { unknownFields: [], typeMismatches: [] };
+      return name ? checkAgainstSchema(openapi.definitions(), name, object, prune) : { unknownFields: [], typeMismatches: [] };
     },
   };
 }

@@ -31,7 +31,7 @@ export interface RestContext {
   /** Patch schema of a kind, from the OpenAPI document. */
   patchSchema(strategy: KindStrategy): PatchSchema | undefined;
   /** Unknown fields (for fieldValidation) and wrongly typed values, from the OpenAPI document. */
-  checkSchema?(strategy: KindStrategy, object: unknown): SchemaCheck;
+  checkSchema?(strategy: KindStrategy, object: unknown, prune?: boolean): SchemaCheck;
 }
 
 const SUBRESOURCES: Record<string, Subresource> = { scale: scaleSubresource, binding: bindingSubresource };
@@ -249,11 +249,12 @@ async function readObjectBody(ex: Exchange): Promise<{ object: Obj; format: Body
 
 /**
  * Decoding rules of upstream's typed decoder: a value of the wrong JSON type is always refused;
- * unknown fields are refused (Strict), reported in Warning headers (Warn) or dropped silently (Ignore).
+ * unknown fields are refused (Strict), or dropped and reported in Warning headers (Warn), or
+ * dropped silently (Ignore).
  */
 function checkFields(context: RestContext, strategy: KindStrategy, object: unknown, validation: WriteQuery['fieldValidation']): string[] {
   if (!context.checkSchema) return [];
-  const { unknownFields, typeMismatches } = context.checkSchema(strategy, object);
+  const { unknownFields, typeMismatches } = context.checkSchema(strategy, object, validation !== 'Strict');
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
   if (typeMismatches.length > 0) {
     const first = typeMismatches[0];

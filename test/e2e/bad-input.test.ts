@@ -118,3 +118,16 @@ test('values of the wrong type are refused as upstream decoding does', async () 
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'typed', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 80 }], resources: { limits: { cpu: 1, memory: '1Gi' } }, readinessProbe: { httpGet: { port: 'http' } } }] } };
   assert.equal((await client.request('POST', '/api/v1/namespaces/default/pods', JSON.stringify(pod))).status, 201);
 });
+
+test('fieldValidation: Warn drops unknown fields with a Warning header, Ignore drops them silently, Strict refuses', async () => {
+  const body = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { a: 'b' }, bogus: 1 });
+  const warned = await client.request('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Warn', body('fv-warn'));
+  assert.equal(warned.status, 201);
+  assert.match(String(warned.headers.warning), /299 - "unknown field \\"bogus\\""/);
+  assert.equal('bogus' in warned.json(), false, 'the unknown field is not stored');
+  const ignored = await client.request('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Ignore', body('fv-ignore'));
+  assert.equal(ignored.status, 201);
+  assert.equal(ignored.headers.warning, undefined);
+  assert.equal('bogus' in ignored.json(), false);
+  await expectStatus('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', body('fv-strict'), 400, 'BadRequest', /ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus"/);
+});

@@ -29,9 +29,13 @@ export function findUnknownFields(definitions: Definitions, definitionName: stri
   return checkAgainstSchema(definitions, definitionName, object).unknownFields;
 }
 
-export function checkAgainstSchema(definitions: Definitions, definitionName: string, object: unknown): SchemaCheck {
+/**
+ * Checks `object` against the definition. With `prune`, unknown fields are also removed from
+ * it, as upstream's decoder drops them (fieldValidation Warn and Ignore).
+ */
+export function checkAgainstSchema(definitions: Definitions, definitionName: string, object: unknown, prune = false): SchemaCheck {
   const result: SchemaCheck = { unknownFields: [], typeMismatches: [] };
-  walk(definitions, { $ref: `#/definitions/${definitionName}` }, object, '', shortName(definitionName), result);
+  walk(definitions, { $ref: `#/definitions/${definitionName}` }, object, '', shortName(definitionName), result, prune);
   result.unknownFields.sort();
   return result;
 }
@@ -86,7 +90,7 @@ function typeMatches(schema: Schema, name: string | undefined, value: unknown): 
   }
 }
 
-function walk(definitions: Definitions, schema: Schema, value: unknown, path: string, holder: string, result: SchemaCheck): void {
+function walk(definitions: Definitions, schema: Schema, value: unknown, path: string, holder: string, result: SchemaCheck, prune: boolean): void {
   const resolved = resolve(definitions, schema);
   // null decodes to the zero value anywhere, as in Go.
   if (!resolved || value === null || value === undefined) return;
@@ -100,7 +104,7 @@ function walk(definitions: Definitions, schema: Schema, value: unknown, path: st
   const innerHolder = name ? shortName(name) : holder;
   if (Array.isArray(value)) {
     if (!target.items) return;
-    value.forEach((element, index) => walk(definitions, target.items!, element, `${path}[${index}]`, innerHolder, result));
+    value.forEach((element, index) => walk(definitions, target.items!, element, `${path}[${index}]`, innerHolder, result, prune));
     return;
   }
   const entries = Object.entries(value as Record<string, unknown>);
@@ -108,12 +112,15 @@ function walk(definitions: Definitions, schema: Schema, value: unknown, path: st
     for (const [key, child] of entries) {
       const childPath = path === '' ? key : `${path}.${key}`;
       const property = target.properties[key];
-      if (property) walk(definitions, property, child, childPath, innerHolder, result);
-      else result.unknownFields.push(childPath);
+      if (property) walk(definitions, property, child, childPath, innerHolder, result, prune);
+      else {
+        result.unknownFields.push(childPath);
+        if (prune) delete (value as Record<string, unknown>)[key];
+      }
     }
   } else if (typeof target.additionalProperties === 'object') {
     for (const [key, child] of entries) {
-      walk(definitions, target.additionalProperties, child, path === '' ? key : `${path}.${key}`, innerHolder, result);
+      walk(definitions, target.additionalProperties, child, path === '' ? key : `${path}.${key}`, innerHolder, result, prune);
     }
   }
 }
