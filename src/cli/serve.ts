@@ -58,6 +58,11 @@ export async function run(argv: string[]): Promise<number> {
       recoverToCheckpoint: values['recover-to-checkpoint'],
       memoryBudget,
       tokenAuthFile: values['token-auth-file'],
+      // Crash-only: serving memory the disk no longer matches would show unacknowledged state.
+      onDurabilityLost: (error) => {
+        log.error('exiting: the durable log failed', { error: error.message });
+        process.exit(1);
+      },
     });
   } catch (error) {
     if (error instanceof IntegrityError) {

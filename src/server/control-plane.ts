@@ -51,6 +51,8 @@ export interface ControlPlaneOptions {
   memoryBudget?: number;
   /** A CSV of static bearer tokens (upstream's --token-auth-file). */
   tokenAuthFile?: string;
+  /** What to do when the durable log fails (the CLI exits, so a restart recovers from disk). */
+  onDurabilityLost?: (error: Error) => void;
   /** The TEE whose evidence GET /attestation serves, bound to the serving key (default: none). */
   tee?: ProviderName;
 }
@@ -89,7 +91,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const durableLog = options.ephemeral
     ? undefined
     : await createSealedLog({ dir: dataDir, keyProvider: createLocalKeyProvider(dataDir), recoverToCheckpoint: options.recoverToCheckpoint });
-  const store = new Store({ durableLog });
+  const store = new Store({ durableLog, onDurabilityLost: options.onDurabilityLost });
   if (durableLog) {
     store.restore(await durableLog.recover());
     log.info('state recovered', { ...durableLog.recovery });

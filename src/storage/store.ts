@@ -92,6 +92,8 @@ export interface StoreOptions {
   durableLog?: DurableLog;
   /** Events kept per resource for watch resume and consistent continue tokens. */
   historyLimit?: number;
+  /** Called once when the durable log fails: memory is then ahead of the disk. */
+  onDurabilityLost?: (error: Error) => void;
 }
 
 interface Subscription {
@@ -183,10 +185,12 @@ export class Store {
   private readonly pending: StoreEvent[] = [];
   private readonly historyLimit: number;
   private readonly durableLog?: DurableLog;
+  private readonly onDurabilityLost?: (error: Error) => void;
   private failed?: Error;
 
   constructor(options: StoreOptions = {}) {
     this.durableLog = options.durableLog;
+    this.onDurabilityLost = options.onDurabilityLost;
     this.historyLimit = options.historyLimit ?? 50_000;
   }
 
@@ -375,7 +379,10 @@ export class Store {
         await this.durableLog.append(mutation);
       } catch (error) {
         // Memory is now ahead of the disk; nothing more may be acknowledged.
-        this.failed = new Error(`durable log failed, refusing further writes: ${(error as Error).message}`);
+        if (!this.failed) {
+          this.failed = new Error(`durable log failed, refusing further writes: ${(error as Error).message}`);
+          this.onDurabilityLost?.(this.failed);
+        }
         throw this.failed;
       }
     }

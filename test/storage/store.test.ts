@@ -153,3 +153,19 @@ test('an index narrows a list to matching keys and follows every later write', a
   const page = store.list('core/pods', { index: onNode('n1'), limit: 1 });
   assert.equal(page.continueAfter, undefined, 'one match, one page');
 });
+
+test('a failing durable log stops all further writes and is reported once', async () => {
+  const lost: string[] = [];
+  const log = {
+    recover: async () => ({ snapshotRevision: 0, entries: [], mutations: [] }),
+    append: async () => {
+      throw new Error('disk full');
+    },
+    snapshot: async () => {},
+    close: async () => {},
+  };
+  const store = new Store({ durableLog: log, onDurabilityLost: (error) => lost.push(error.message) });
+  await assert.rejects(store.create('core/configmaps', 'ns/a', cm('ns', 'a')), /durable log failed, refusing further writes: disk full/);
+  await assert.rejects(store.create('core/configmaps', 'ns/b', cm('ns', 'b')), /refusing further writes/);
+  assert.deepEqual(lost, ['durable log failed, refusing further writes: disk full']);
+});
