@@ -52,12 +52,6 @@ export function negotiate(accept: string | undefined, allowed: readonly Response
   return 'object';
 }
 
-/** Whether the client prefers YAML responses (kubectl never does, curl users may). */
-export function wantsYaml(accept: string | undefined): boolean {
-  const first = parseAccept(accept)[0];
-  return first?.type === 'application/yaml';
-}
-
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const MAX_DEPTH = 1000;
 

@@ -33,12 +33,6 @@ export const ageColumn: TableColumn = {
   cell: (o: Obj) => age(o.metadata.creationTimestamp),
 };
 
-/** Joins a list for a cell, "<none>" when empty (upstream's convention). */
-export function listOrNone(values: readonly unknown[] | undefined, separator = ','): string {
-  if (!values || values.length === 0) return '<none>';
-  return values.join(separator);
-}
-
 export function labelsToString(labels: Record<string, string> | undefined): string {
   const entries = Object.entries(labels ?? {});
   if (entries.length === 0) return '<none>';
