@@ -214,12 +214,6 @@ export function validateLabelSelector(selector: unknown, field: string): FieldEr
   return errs;
 }
 
-/** Required, positive (or zero) integer fields such as replicas. */
-export function validateRequiredNonNegative(value: unknown, field: string): FieldError[] {
-  if (value === undefined || value === null) return [fieldErrors.required(field)];
-  return validateNonNegativeInteger(value, field);
-}
-
 /** An int-or-string such as maxUnavailable: a non-negative integer or a percentage. */
 export function validateIntOrPercent(value: unknown, field: string): FieldError[] {
   if (value === undefined || value === null) return [];
