@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { startControlPlane, type ControlPlane } from '../src/server/control-plane.js';
 import { allKinds } from '../src/registry/catalog.js';
-import { adminClient, summarize, writeResult } from './common.js';
+import { adminClient, type summarize, writeResult } from './common.js';
 
 const WRITES = Number(process.env.WRITES ?? 10_000);
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 64);
@@ -25,39 +25,14 @@ function pod(i: number) {
   };
 }
 
-const WARMUP_WRITES = 1_000;
-
-async function createThroughput(controlPlane: ControlPlane) {
-  const client = await adminClient(controlPlane.kubeconfigPath);
-  const post = (body: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = client.session.request({ ':method': 'POST', ':path': '/api/v1/namespaces/bench/pods', 'content-type': 'application/json' });
-      let status = 0;
-      req.on('response', (h) => (status = Number(h[':status'])));
-      req.on('data', () => {});
-      req.on('end', () => resolve(status));
-      req.on('error', reject);
-      req.end(body);
-    });
-  // Warm the JIT and the connection first, so both modes are measured hot.
-  for (let i = 0; i < WARMUP_WRITES; i++) await post(JSON.stringify({ ...pod(i), metadata: { ...pod(i).metadata, name: `warmup-${i}` } }));
-  let next = 0;
-  const samples: number[] = [];
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < WRITES) {
-        const body = JSON.stringify(pod(next++));
-        const t = performance.now();
-        const status = await post(body);
-        samples.push(performance.now() - t);
-        if (status !== 201) throw new Error(`create answered ${status}`);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  client.close();
-  return { writesPerSecond: Math.round(WRITES / seconds), latencyMs: summarize(samples) };
+/** Runs bench/create-load in its own process against the control plane. */
+function createThroughput(controlPlane: ControlPlane): Promise<{ writesPerSecond: number; latencyMs: ReturnType<typeof summarize> }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [resolve('dist/bench/create-load.js'), controlPlane.kubeconfigPath, String(WRITES), String(IN_FLIGHT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.once('exit', (code) => (code === 0 ? resolvePromise(JSON.parse(output)) : reject(new Error(`create-load exited ${code}`))));
+  });
 }
 
 async function start(dataDir: string, ephemeral: boolean) {
