@@ -153,6 +153,13 @@ function validateStrictEvent(event: Obj): FieldError[] {
   return errs;
 }
 
+const REFERENCE_FIELDS = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'];
+
+/** Field selectors on the object an event is about (`involvedObject.*` in core/v1, `regarding.*` in events.k8s.io). */
+function referenceSelectors(reference: 'involvedObject' | 'regarding'): Record<string, (event: Obj) => string> {
+  return Object.fromEntries(REFERENCE_FIELDS.map((field) => [`${reference}.${field}`, (event: Obj) => event[reference]?.[field] ?? '']));
+}
+
 export const events: KindStrategy = {
   leadingNameColumn: false,
   group: '',
@@ -171,13 +178,7 @@ export const events: KindStrategy = {
 
   columns: eventColumns(coreView),
   fieldSelectors: {
-    'involvedObject.kind': (e) => e.involvedObject?.kind ?? '',
-    'involvedObject.namespace': (e) => e.involvedObject?.namespace ?? '',
-    'involvedObject.name': (e) => e.involvedObject?.name ?? '',
-    'involvedObject.uid': (e) => e.involvedObject?.uid ?? '',
-    'involvedObject.apiVersion': (e) => e.involvedObject?.apiVersion ?? '',
-    'involvedObject.resourceVersion': (e) => e.involvedObject?.resourceVersion ?? '',
-    'involvedObject.fieldPath': (e) => e.involvedObject?.fieldPath ?? '',
+    ...referenceSelectors('involvedObject'),
     reason: (e) => e.reason ?? '',
     reportingComponent: (e) => e.reportingComponent ?? '',
     source: (e) => e.source?.component ?? '',
@@ -201,13 +202,7 @@ export const eventsV1: KindStrategy = {
 
   columns: eventColumns(eventsApiView),
   fieldSelectors: {
-    'regarding.kind': (e) => e.regarding?.kind ?? '',
-    'regarding.namespace': (e) => e.regarding?.namespace ?? '',
-    'regarding.name': (e) => e.regarding?.name ?? '',
-    'regarding.uid': (e) => e.regarding?.uid ?? '',
-    'regarding.apiVersion': (e) => e.regarding?.apiVersion ?? '',
-    'regarding.resourceVersion': (e) => e.regarding?.resourceVersion ?? '',
-    'regarding.fieldPath': (e) => e.regarding?.fieldPath ?? '',
+    ...referenceSelectors('regarding'),
     reason: (e) => e.reason ?? '',
     reportingController: (e) => e.reportingController ?? '',
     type: (e) => e.type ?? '',
