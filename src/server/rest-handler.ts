@@ -4,7 +4,7 @@
  */
 import { ApiError, errors } from '../api/status.js';
 import { deepCopy, isPlainObject, nowRfc3339, type KubeObject } from '../api/object.js';
-import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES, negotiate, type BodyFormat } from '../api/negotiation.js';
+import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES, negotiate } from '../api/negotiation.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { decodeContinue, encodeContinue } from '../api/continue-token.js';
 import { cachedPartialObjectMetadata, tableJson, type IncludeObject } from '../api/table.js';
@@ -241,10 +241,9 @@ function writeQuery(query: URLSearchParams, ex: Exchange): WriteQuery {
   return { dryRun: dryRun.length > 0, fieldManager: fieldManagerName(fieldManager, ex.header('user-agent')) || 'unknown', fieldManagerGiven: fieldManager !== undefined, fieldValidation: validation };
 }
 
-async function readObjectBody(ex: Exchange): Promise<{ object: Obj; format: BodyFormat }> {
+async function readObjectBody(ex: Exchange): Promise<Obj> {
   const format = bodyFormat(ex.header('content-type'));
-  const body = await ex.readBody(MAX_BODY_BYTES);
-  return { object: decodeObject(body, format) as Obj, format };
+  return decodeObject(await ex.readBody(MAX_BODY_BYTES), format) as Obj;
 }
 
 /**
@@ -278,7 +277,7 @@ function checkNamespace(object: Obj, namespace: string | undefined, strategy: Ki
 
 async function createObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams, context: RestContext): Promise<void> {
   const options = writeQuery(query, ex);
-  const { object } = await readObjectBody(ex);
+  const object = await readObjectBody(ex);
   const warnings = checkFields(context, generic.strategy, object, options.fieldValidation);
   checkNamespace(object, namespace, generic.strategy);
   const stored = await generic.create(object, { dryRun: options.dryRun, fieldManager: options.fieldManager });
@@ -287,7 +286,7 @@ async function createObject(ex: Exchange, generic: GenericStore, namespace: stri
 
 async function updateObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams, subresource: 'status' | 'finalize' | undefined, context: RestContext): Promise<void> {
   const options = writeQuery(query, ex);
-  const { object } = await readObjectBody(ex);
+  const object = await readObjectBody(ex);
   const warnings = checkFields(context, generic.strategy, object, options.fieldValidation);
   checkNamespace(object, namespace, generic.strategy);
   const stored = await generic.update(namespace, name, object, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager });

@@ -71,7 +71,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ALPNProtocols: ['h2', 'http/1.1'],
     minVersion: 'TLSv1.2',
   });
+  const sockets = new Set<TLSSocket>();
   tlsServer.on('secureConnection', (socket: TLSSocket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
     else h1.emit('connection', socket);
@@ -83,11 +86,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     tlsServer.listen(options.port, options.address, () => resolve());
   });
   const port = (tlsServer.address() as AddressInfo).port;
-  const sockets = new Set<TLSSocket>();
-  tlsServer.on('secureConnection', (socket: TLSSocket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
   return {
     port,
     close: () =>
