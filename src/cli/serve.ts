@@ -6,8 +6,13 @@ import { log } from '../server/log.js';
 import type { ProviderName } from '../tee/provider.js';
 import { IntegrityError } from '../storage/wal/index.js';
 import { parseQuantity } from '../registry/common/validation.js';
+import { allControllers } from '../controllers/index.js';
+import { ControllerManager } from '../controllers/manager.js';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
+
+/** kcm's per-controller worker flags, e.g. --concurrent-deployment-syncs. */
+const WORKER_FLAGS = allControllers.flatMap((controller) => (controller.workersFlag ? [controller.workersFlag] : []));
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -21,6 +26,8 @@ export async function run(argv: string[]): Promise<number> {
       'recover-to-checkpoint': { type: 'boolean', default: false },
       'memory-budget': { type: 'string', default: '2Gi' },
       'token-auth-file': { type: 'string' },
+      controllers: { type: 'string', default: '*' },
+      ...Object.fromEntries(WORKER_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -44,6 +51,24 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: --tee must be one of ${TEE_CHOICES.join(', ')}, got ${JSON.stringify(values.tee)}\n`);
     return 2;
   }
+  const controllers = String(values.controllers).split(',');
+  try {
+    ControllerManager.enabled(allControllers, controllers);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const controllerWorkers: Record<string, number> = {};
+  for (const flag of WORKER_FLAGS) {
+    const value = (values as Record<string, unknown>)[flag.name];
+    if (value === undefined) continue;
+    const workers = Number(value);
+    if (!Number.isInteger(workers) || workers < 1) {
+      process.stderr.write(`error: --${flag.name} must be a positive integer, got ${JSON.stringify(value)}\n`);
+      return 2;
+    }
+    controllerWorkers[flag.name] = workers;
+  }
   // A request's stray rejected promise must not take every other client down with it.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
   let controlPlane;
@@ -58,6 +83,8 @@ export async function run(argv: string[]): Promise<number> {
       recoverToCheckpoint: values['recover-to-checkpoint'],
       memoryBudget,
       tokenAuthFile: values['token-auth-file'],
+      controllers,
+      controllerWorkers,
       // Crash-only: serving memory the disk no longer matches would show unacknowledged state.
       onDurabilityLost: (error) => {
         log.error('exiting: the durable log failed', { error: error.message });

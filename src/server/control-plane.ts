@@ -21,7 +21,11 @@ import { signCheckpointKey } from '../tee/checkpoint-key.js';
 import type { KeyObject } from 'node:crypto';
 import { createLocalKeyProvider } from '../storage/keys/local.js';
 import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
-import { startNamespaceLifecycle } from '../controllers/namespace-lifecycle.js';
+import { ControllerManager } from '../controllers/manager.js';
+import { allControllers } from '../controllers/index.js';
+import { InProcessClient } from '../client/in-process.js';
+import { InformerFactory } from '../client/informer-factory.js';
+import { LOOPBACK_USER } from '../auth/system-users.js';
 import { startEventRetention } from '../controllers/event-retention.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { startServiceAddressSync } from '../registry/service-address-sync.js';
@@ -55,6 +59,10 @@ export interface ControlPlaneOptions {
   onDurabilityLost?: (error: Error) => void;
   /** The TEE whose evidence GET /attestation serves, bound to the serving key (default: none). */
   tee?: ProviderName;
+  /** Which controllers run (kcm's --controllers: "*", "name", "-name"); default all. */
+  controllers?: readonly string[];
+  /** Controller worker counts by flag name (e.g. "concurrent-deployment-syncs"). */
+  controllerWorkers?: Readonly<Record<string, number>>;
 }
 
 export interface ControlPlane {
@@ -63,6 +71,10 @@ export interface ControlPlane {
   readonly kubeconfigPath: string;
   readonly store: Store;
   readonly registry: Registry;
+  /** The API as the server's own loopback identity (system:masters), for in-process components and tests. */
+  readonly client: InProcessClient;
+  /** The informers every in-process component shares. */
+  readonly informers: InformerFactory;
   readonly servingCertPem: string;
   stop(): Promise<void>;
 }
@@ -154,7 +166,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const serviceAddressSync = startServiceAddressSync(registry);
   await bootstrapCluster(registry, advertised, server.port);
-  const namespaceLifecycle = startNamespaceLifecycle(registry);
+  const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'nautilus', patchSchema: schemas.patchSchema });
+  const informers = new InformerFactory(client);
+  const controllerManager = new ControllerManager(allControllers, {
+    clientFor: (user, fieldManager) => client.as(user, fieldManager),
+    informers,
+    metrics: metrics.registry,
+    selection: options.controllers,
+    workers: options.controllerWorkers,
+    host: hostname(),
+  });
+  await controllerManager.start();
   const eventStores = options.kinds.filter((kind) => kind.kind === 'Event').map((kind) => registry.of(kind.group, kind.plural));
   const eventRetention = startEventRetention(eventStores, store, { ttlMs: EVENT_TTL_MS, maxBytes: memoryBudget / 10, sweepEveryMs: 60_000 });
 
@@ -170,9 +192,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     kubeconfigPath,
     store,
     registry,
+    client,
+    informers,
     servingCertPem: serving.certPem,
     async stop() {
-      namespaceLifecycle.stop();
+      await controllerManager.stop();
+      informers.stop();
       eventRetention.stop();
       serviceAddressSync.stop();
       await server.close();

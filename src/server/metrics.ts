@@ -1,4 +1,5 @@
 /** Prometheus text metrics, with upstream's metric names where they exist. */
+import { Registry } from 'prom-client';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 5, 10, 30, 60];
 
@@ -11,6 +12,8 @@ interface Histogram {
 export class Metrics {
   private readonly durations = new Map<string, Histogram>();
   private readonly gauges = new Map<string, () => number>();
+  /** Families kept by prom-client (work queues, controllers, scheduler …), rendered after ours. */
+  readonly registry = new Registry();
 
   observeRequest(verb: string, resource: string, seconds: number): void {
     const key = `verb="${verb}",resource="${resource}"`;
@@ -29,7 +32,7 @@ export class Metrics {
     this.gauges.set(nameWithLabels, read);
   }
 
-  render(): string {
+  async render(): Promise<string> {
     const lines: string[] = [];
     lines.push('# HELP apiserver_request_duration_seconds Response latency distribution in seconds for each verb and resource.');
     lines.push('# TYPE apiserver_request_duration_seconds histogram');
@@ -52,6 +55,6 @@ export class Metrics {
     const memory = process.memoryUsage();
     lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${memory.rss}`);
     lines.push('# TYPE nautilus_heap_used_bytes gauge', `nautilus_heap_used_bytes ${memory.heapUsed}`);
-    return lines.join('\n') + '\n';
+    return lines.join('\n') + '\n' + (await this.registry.metrics());
   }
 }

@@ -3,20 +3,17 @@
  * GenericStore. Nothing in this file knows about a particular kind.
  */
 import { ApiError, errors } from '../api/status.js';
-import { deepCopy, isPlainObject, nowRfc3339, type KubeObject } from '../api/object.js';
+import { deepCopy, isPlainObject, nowRfc3339 } from '../api/object.js';
 import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES, negotiate } from '../api/negotiation.js';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
+import { buildSelection } from '../registry/selection.js';
 import { decodeContinue, encodeContinue } from '../api/continue-token.js';
 import { cachedPartialObjectMetadata, tableJson, type IncludeObject } from '../api/table.js';
-import { applyJsonPatch } from '../api/patch/json-patch.js';
-import { applyMergePatch } from '../api/patch/merge-patch.js';
-import { applyStrategicMergePatch } from '../api/patch/strategic-merge.js';
+import { applyPatch } from '../api/patch/apply-patch.js';
 import type { PatchSchema } from '../api/patch/schema.js';
 import type { SchemaCheck } from '../api/openapi/index.js';
 import { applyConfiguration, applyConflictError, fieldManagerName, withManagedFields } from '../api/apply/index.js';
 import { storageError, type GenericStore } from '../registry/generic-store.js';
 import { RevisionTooLargeError } from '../storage/store.js';
-import type { IndexQuery } from '../storage/secondary-index.js';
 import type { Registry } from '../registry/registry.js';
 import { apiVersionOf, type KindStrategy, type Obj } from '../registry/strategy.js';
 import type { StoredObject } from '../storage/store.js';
@@ -95,49 +92,9 @@ function includeObject(query: URLSearchParams): IncludeObject {
   return 'Metadata';
 }
 
-interface Selection {
-  /** The whole selector as one predicate (undefined: everything matches). */
-  filter?: (object: KubeObject) => boolean;
-  /** An equality requirement a secondary index can answer, to narrow a list's scan. */
-  index?: IndexQuery;
-}
-
-/** Label + field selector of a list or watch, compiled into one predicate and an index hint. */
-function buildSelection(strategy: KindStrategy, query: URLSearchParams, name?: string): Selection {
-  const labelText = query.get('labelSelector');
-  const fieldText = query.get('fieldSelector');
-  const labels = labelText ? parseLabelSelector(labelText) : [];
-  const fields = fieldText ? parseFieldSelector(fieldText) : [];
-  for (const requirement of fields) {
-    if (requirement.field !== 'metadata.name' && requirement.field !== 'metadata.namespace' && !strategy.fieldSelectors?.[requirement.field]) {
-      throw errors.badRequest(`field label not supported: ${requirement.field}`);
-    }
-  }
-  if (labels.length === 0 && fields.length === 0 && !name) return {};
-  const fieldValue = (object: KubeObject) => (field: string) => {
-    if (field === 'metadata.name') return object.metadata.name;
-    if (field === 'metadata.namespace') return object.metadata.namespace ?? '';
-    return strategy.fieldSelectors![field](object as Obj);
-  };
-  const filter = (object: KubeObject) =>
-    (!name || object.metadata.name === name) && (labels.length === 0 || matchesLabels(labels, object.metadata.labels)) && (fields.length === 0 || matchesFields(fields, fieldValue(object)));
-  return { filter, index: indexFor(strategy, fields, labels) };
-}
-
-/** The first requirement of the form field=value or label=value, as an index query. */
-function indexFor(strategy: KindStrategy, fields: ReturnType<typeof parseFieldSelector>, labels: ReturnType<typeof parseLabelSelector>): IndexQuery | undefined {
-  for (const requirement of fields) {
-    const extract = strategy.fieldSelectors?.[requirement.field];
-    // As in matchesFields, an absent field selects as the empty string.
-    if (requirement.op === '=' && extract) return { name: `field:${requirement.field}`, extract: (object) => extract(object as Obj) ?? '', value: requirement.value };
-  }
-  for (const requirement of labels) {
-    if (requirement.op === 'in' && requirement.values.length === 1) {
-      const key = requirement.key;
-      return { name: `label:${key}`, extract: (object) => object.metadata.labels?.[key], value: requirement.values[0] };
-    }
-  }
-  return undefined;
+/** A list's or watch's selectors, from its query parameters. */
+function selectionFromQuery(strategy: KindStrategy, query: URLSearchParams, name?: string) {
+  return buildSelection(strategy, { labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined, name });
 }
 
 function parseRevision(value: string | null, what: string): number | undefined {
@@ -155,7 +112,7 @@ function parseLimit(value: string | null): number | undefined {
 
 function listObjects(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams): void {
   const strategy = generic.strategy;
-  const { filter, index } = buildSelection(strategy, query);
+  const { filter, index } = selectionFromQuery(strategy, query);
   const limit = parseLimit(query.get('limit'));
   const continueToken = query.get('continue');
   const resourceVersion = query.get('resourceVersion');
@@ -209,7 +166,7 @@ function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | u
   const shape = negotiate(ex.header('accept'), ['object', 'table']);
   startWatch(ex, generic, {
     namespace,
-    filter: buildSelection(generic.strategy, query, name).filter,
+    filter: selectionFromQuery(generic.strategy, query, name).filter,
     resourceVersion: query.get('resourceVersion') ?? '',
     sendInitialEvents: query.get('sendInitialEvents') === 'true',
     allowBookmarks: query.get('allowWatchBookmarks') === 'true',
@@ -305,12 +262,7 @@ async function patchObject(ex: Exchange, generic: GenericStore, namespace: strin
 
   let warnings: string[] = [];
   const patchFn = (current: Obj): Obj => {
-    let result: unknown;
-    if (format === 'json-patch') result = applyJsonPatch(current, patch);
-    else if (format === 'merge-patch') result = applyMergePatch(current, patch);
-    else result = applyStrategicMergePatch(current, patch, context.patchSchema(strategy));
-    if (!isPlainObject(result)) throw errors.badRequest('the patch did not produce an object');
-    const patched = result as Obj;
+    const patched = applyPatch(format, current, patch, context.patchSchema(strategy));
     // As upstream, unknown fields are judged on the patched object.
     warnings = checkFields(context, strategy, patched, options.fieldValidation);
     return patched;
@@ -411,7 +363,7 @@ function successStatus(generic: GenericStore, stored: StoredObject) {
 
 async function deleteCollection(ex: Exchange, generic: GenericStore, namespace: string | undefined, query: URLSearchParams): Promise<void> {
   const { dryRun, body } = await readDeleteOptions(ex, query);
-  const { filter, index } = buildSelection(generic.strategy, query);
+  const { filter, index } = selectionFromQuery(generic.strategy, query);
   const { items } = generic.list(namespace, { filter, index });
   const deleted: string[] = [];
   for (const item of items) {

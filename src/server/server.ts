@@ -107,7 +107,7 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
     const user = certificateUser === ANONYMOUS ? (options.tokens?.authenticate(ex.header('authorization')) ?? ANONYMOUS) : certificateUser;
     if (path === '/metrics' && options.metrics) {
       requireUser(user);
-      return respondJson(ex, 200, options.metrics.render(), 'text/plain; version=0.0.4');
+      return respondJson(ex, 200, await options.metrics.render(), 'text/plain; version=0.0.4');
     }
     if (PUBLIC_PATHS.has(path) || path.startsWith(ATTESTATION_RESOURCE_PATH) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
       return await handlePublic(ex, path, url.searchParams, options);

@@ -1,6 +1,7 @@
 /** Subresources with a shape of their own: /scale (autoscaling/v1 Scale) and pods/binding. */
 import { errors, fieldErrors } from '../api/status.js';
-import { getPath, isPlainObject, nowRfc3339 } from '../api/object.js';
+import { getPath, isPlainObject } from '../api/object.js';
+import { bindPod } from '../registry/pod-binding.js';
 import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES } from '../api/negotiation.js';
 import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { applyMergePatch } from '../api/patch/merge-patch.js';
@@ -82,24 +83,8 @@ export const bindingSubresource: Subresource = {
   supports: (strategy) => strategy.kind === 'Pod' && strategy.group === '',
   async handle(ex, info, query, generic, namespace) {
     if (info.verb !== 'create') throw errors.methodNotAllowed(ex.method, info.path);
-    const binding = decodeObject(await ex.readBody(MAX_BODY_BYTES), bodyFormat(ex.header('content-type')));
-    const target = binding.target as { kind?: string; name?: string } | undefined;
-    if (!target?.name) throw errors.invalid('Binding', '', info.name!, [fieldErrors.required('target.name')]);
-    if (target.kind && target.kind !== 'Node') throw errors.invalid('Binding', '', info.name!, [fieldErrors.notSupported('target.kind', target.kind, ['Node'])]);
-    const dryRun = query.getAll('dryRun').includes('All');
-    await generic.guaranteedUpdate(
-      namespace,
-      info.name!,
-      (pod) => {
-        if (pod.metadata.deletionTimestamp) throw errors.conflict(generic.ref, info.name!, 'pod is being deleted, cannot be assigned to a host');
-        if (pod.spec?.nodeName) throw errors.conflict(generic.ref, info.name!, `pod ${info.name} is already assigned to node "${pod.spec.nodeName}"`);
-        pod.spec.nodeName = target.name;
-        const conditions: Obj[] = (pod.status ??= {}).conditions ?? [];
-        pod.status.conditions = [...conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRfc3339() }];
-        return pod;
-      },
-      { dryRun, subresource: 'binding' },
-    );
+    const binding = decodeObject(await ex.readBody(MAX_BODY_BYTES), bodyFormat(ex.header('content-type'))) as Obj;
+    await bindPod(generic, namespace, info.name!, binding, { dryRun: query.getAll('dryRun').includes('All') });
     respondJson(ex, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
   },
 };

@@ -1,0 +1,356 @@
+/**
+ * A shared informer (client-go's SharedIndexInformer): one list + watch of one resource, a cache of
+ * its objects with a namespace index, label indexes and named indexes, and event handlers for
+ * every consumer. Level-triggered consumers read the cache through the `lister`; handlers only
+ * tell them which keys to look at.
+ *
+ * Cached objects are shared by every consumer (and, in process, with the store itself): read
+ * them, never change them — copy first, as with client-go's informer objects.
+ *
+ * Over the in-process client the cache is updated synchronously when a write is committed, so
+ * a component's own write is in its cache by the time the write's promise resolves. Over HTTP
+ * it lags by the watch's latency; code must be correct either way (level-triggered).
+ */
+import { matchesLabels, parseLabelSelector, type LabelSelector } from '../api/selectors.js';
+import { log } from '../server/log.js';
+import { objectKey, qualifiedResource, type ResourceType } from './resource-types.js';
+import type { ApiClient, Obj, ObjectVersion, Watch } from './api-client.js';
+
+export interface InformerOptions {
+  /** Only this namespace (default: all). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface ResourceEventHandlers {
+  /** `initialList` is true for objects delivered by the first list (or a late handler's replay). */
+  onAdd?(object: Obj, initialList: boolean): void;
+  onUpdate?(oldObject: Obj, newObject: Obj): void;
+  /** The object's last known state. */
+  onDelete?(object: Obj): void;
+}
+
+/** Index values of an object (e.g. its owner's uid, its node name); none to leave it out. */
+export type IndexFunction = (object: Obj) => readonly string[];
+
+interface NamedIndex {
+  fn: IndexFunction;
+  byValue: Map<string, Set<string>>;
+}
+
+const LIST_PAGE_SIZE = 500;
+const MAX_RETRY_DELAY_MS = 30_000;
+
+export class SharedInformer {
+  private readonly items = new Map<string, ObjectVersion>();
+  private readonly byNamespace = new Map<string, Set<string>>();
+  private readonly indexes = new Map<string, NamedIndex>();
+  /** label key → value → keys; built the first time a selector asks for that key. */
+  private readonly labelIndexes = new Map<string, Map<string, Set<string>>>();
+  private readonly handlers = new Set<ResourceEventHandlers>();
+  private watch?: Watch;
+  private resourceVersion = '';
+  private started = false;
+  private stopped = false;
+  private synced = false;
+  private syncPromise?: Promise<void>;
+  private retryDelayMs = 100;
+  private retryTimer?: NodeJS.Timeout;
+  readonly lister: Lister;
+
+  constructor(
+    private readonly client: ApiClient,
+    readonly type: ResourceType,
+    private readonly options: InformerOptions = {},
+  ) {
+    this.lister = new Lister(this);
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Starts listing and watching (once); resolves when the first list is in the cache. */
+  start(): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      this.syncPromise = new Promise((resolve) => {
+        const attempt = () => {
+          if (this.stopped) return resolve();
+          this.listAndWatch().then(resolve, (error) => {
+            log.warn('informer list failed; retrying', { resource: qualifiedResource(this.type), error: String(error) });
+            this.retryTimer = setTimeout(attempt, this.nextRetryDelay());
+            this.retryTimer.unref();
+          });
+        };
+        attempt();
+      });
+    }
+    return this.syncPromise!;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.watch?.stop();
+    this.watch = undefined;
+  }
+
+  /**
+   * Registers handlers. Added after the first list, they are first given every cached object as
+   * an add (client-go's behaviour), so a late consumer misses nothing.
+   */
+  addEventHandler(handlers: ResourceEventHandlers): { remove(): void } {
+    this.handlers.add(handlers);
+    if (this.synced && handlers.onAdd) for (const version of this.items.values()) guard(() => handlers.onAdd!(version.object, true));
+    return { remove: () => this.handlers.delete(handlers) };
+  }
+
+  /** Adds a named index (idempotent by name); usable at once, through `lister.byIndex`. */
+  addIndexer(name: string, fn: IndexFunction): void {
+    if (this.indexes.has(name)) return;
+    const index: NamedIndex = { fn, byValue: new Map() };
+    for (const [key, version] of this.items) addToIndex(index, key, version.object);
+    this.indexes.set(name, index);
+  }
+
+  // --- reading, for the Lister ---
+
+  version(key: string): ObjectVersion | undefined {
+    return this.items.get(key);
+  }
+
+  allKeys(): IterableIterator<string> {
+    return this.items.keys();
+  }
+
+  namespaceKeys(namespace: string): ReadonlySet<string> {
+    return this.byNamespace.get(namespace) ?? EMPTY;
+  }
+
+  indexKeys(name: string, value: string): ReadonlySet<string> {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`informer for ${qualifiedResource(this.type)} has no index ${JSON.stringify(name)}`);
+    return index.byValue.get(value) ?? EMPTY;
+  }
+
+  labelKeys(labelKey: string, value: string): ReadonlySet<string> {
+    let index = this.labelIndexes.get(labelKey);
+    if (!index) {
+      index = new Map();
+      for (const [key, version] of this.items) addLabel(index, labelKey, key, version.object);
+      this.labelIndexes.set(labelKey, index);
+    }
+    return index.get(value) ?? EMPTY;
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  // --- feeding ---
+
+  private async listAndWatch(): Promise<void> {
+    const { versions, resourceVersion } = await this.listAll();
+    if (this.stopped) return;
+    this.replace(versions);
+    this.resourceVersion = resourceVersion;
+    this.startWatch();
+    this.retryDelayMs = 100;
+    this.synced = true;
+  }
+
+  private async listAll(): Promise<{ versions: ObjectVersion[]; resourceVersion: string }> {
+    const { namespace, labelSelector, fieldSelector } = this.options;
+    if (this.client.listVersions) return this.client.listVersions(this.type, namespace, { labelSelector, fieldSelector });
+    const versions: ObjectVersion[] = [];
+    let token: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.client.list(this.type, namespace, { labelSelector, fieldSelector, limit: LIST_PAGE_SIZE, continue: token });
+      for (const object of page.items) versions.push({ object, revision: Number(object.metadata.resourceVersion ?? 0) });
+      token = page.continue;
+      resourceVersion = page.resourceVersion;
+    } while (token);
+    return { versions, resourceVersion };
+  }
+
+  private startWatch(): void {
+    if (this.stopped) return;
+    const { namespace, labelSelector, fieldSelector } = this.options;
+    this.watch = this.client.watch(this.type, namespace, { labelSelector, fieldSelector, resourceVersion: this.resourceVersion }, {
+      onEvent: (type, version) => {
+        this.resourceVersion = String(version.revision);
+        if (type === 'DELETED') this.remove(version.object);
+        else this.upsert(version, false);
+      },
+      onBookmark: (resourceVersion) => {
+        if (resourceVersion) this.resourceVersion = resourceVersion;
+      },
+      onClose: ({ expired, error }) => {
+        this.watch = undefined;
+        if (this.stopped) return;
+        if (error && !expired) log.debug('informer watch closed', { resource: qualifiedResource(this.type), error: String(error) });
+        // A watch that ends is renewed from where it stopped; one whose revision expired relists.
+        const renew = expired ? () => this.relist() : () => this.startWatch();
+        this.retryTimer = setTimeout(renew, error ? this.nextRetryDelay() : 0);
+        this.retryTimer.unref();
+      },
+    });
+  }
+
+  private relist(): void {
+    this.listAndWatch().catch((error) => {
+      log.warn('informer relist failed; retrying', { resource: qualifiedResource(this.type), error: String(error) });
+      this.retryTimer = setTimeout(() => this.relist(), this.nextRetryDelay());
+      this.retryTimer.unref();
+    });
+  }
+
+  private nextRetryDelay(): number {
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_DELAY_MS);
+    return delay;
+  }
+
+  /** A full list: what is new is added, what changed updated, what is gone deleted. */
+  private replace(versions: ObjectVersion[]): void {
+    const initial = !this.synced;
+    const seen = new Set<string>();
+    for (const version of versions) {
+      seen.add(keyOf(version.object));
+      this.upsert(version, initial);
+    }
+    if (initial) return;
+    for (const [key, version] of [...this.items]) if (!seen.has(key)) this.remove(version.object);
+  }
+
+  private upsert(version: ObjectVersion, initialList: boolean): void {
+    const key = keyOf(version.object);
+    const previous = this.items.get(key);
+    if (previous && previous.revision === version.revision) return;
+    if (previous) this.unindex(key, previous.object);
+    this.items.set(key, version);
+    this.index(key, version.object);
+    if (previous) for (const handlers of this.handlers) handlers.onUpdate && guard(() => handlers.onUpdate!(previous.object, version.object));
+    else for (const handlers of this.handlers) handlers.onAdd && guard(() => handlers.onAdd!(version.object, initialList));
+  }
+
+  private remove(object: Obj): void {
+    const key = keyOf(object);
+    const previous = this.items.get(key);
+    if (!previous) return;
+    this.items.delete(key);
+    this.unindex(key, previous.object);
+    for (const handlers of this.handlers) handlers.onDelete && guard(() => handlers.onDelete!(object));
+  }
+
+  private index(key: string, object: Obj): void {
+    const namespace = object.metadata.namespace;
+    if (namespace) addTo(this.byNamespace, namespace, key);
+    for (const index of this.indexes.values()) addToIndex(index, key, object);
+    for (const [labelKey, index] of this.labelIndexes) addLabel(index, labelKey, key, object);
+  }
+
+  private unindex(key: string, object: Obj): void {
+    const namespace = object.metadata.namespace;
+    if (namespace) removeFrom(this.byNamespace, namespace, key);
+    for (const index of this.indexes.values()) for (const value of indexValues(index, object)) removeFrom(index.byValue, value, key);
+    for (const [labelKey, index] of this.labelIndexes) {
+      const value = object.metadata.labels?.[labelKey];
+      if (value !== undefined) removeFrom(index, value, key);
+    }
+  }
+}
+
+/** Reads an informer's cache: by key, by namespace and label selector, by named index. */
+export class Lister {
+  constructor(private readonly informer: SharedInformer) {}
+
+  get(namespace: string | undefined, name: string): Obj | undefined {
+    return this.informer.version(objectKey(namespace, name))?.object;
+  }
+
+  /** Objects in `namespace` (all when undefined) matching `selector` (a parsed or textual label selector). */
+  list(namespace?: string, selector?: LabelSelector | string): Obj[] {
+    const requirements = typeof selector === 'string' ? parseLabelSelector(selector) : (selector ?? []);
+    const keys = this.candidateKeys(namespace, requirements);
+    const result: Obj[] = [];
+    for (const key of keys) {
+      const object = this.informer.version(key)?.object;
+      if (!object) continue;
+      if (namespace !== undefined && object.metadata.namespace !== namespace) continue;
+      if (requirements.length > 0 && !matchesLabels(requirements, object.metadata.labels)) continue;
+      result.push(object);
+    }
+    return result;
+  }
+
+  /** Objects whose index `name` contains `value`. */
+  byIndex(name: string, value: string): Obj[] {
+    const result: Obj[] = [];
+    for (const key of this.informer.indexKeys(name, value)) {
+      const object = this.informer.version(key)?.object;
+      if (object) result.push(object);
+    }
+    return result;
+  }
+
+  get size(): number {
+    return this.informer.size;
+  }
+
+  /** The smallest key set that can hold every match: a label value's keys or the namespace's. */
+  private candidateKeys(namespace: string | undefined, requirements: LabelSelector): Iterable<string> {
+    const equality = requirements.find((r): r is Extract<typeof r, { op: 'in' }> => r.op === 'in' && r.values.length === 1);
+    const byLabel = equality ? this.informer.labelKeys(equality.key, equality.values[0]) : undefined;
+    const byNamespace = namespace !== undefined ? this.informer.namespaceKeys(namespace) : undefined;
+    if (byLabel && (!byNamespace || byLabel.size <= byNamespace.size)) return byLabel;
+    return byNamespace ?? this.informer.allKeys();
+  }
+}
+
+function keyOf(object: Obj): string {
+  return objectKey(object.metadata.namespace, object.metadata.name ?? '');
+}
+
+function guard(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    log.error('informer event handler failed', { error: error instanceof Error ? error.stack : String(error) });
+  }
+}
+
+function indexValues(index: NamedIndex, object: Obj): readonly string[] {
+  try {
+    return index.fn(object);
+  } catch {
+    return [];
+  }
+}
+
+function addToIndex(index: NamedIndex, key: string, object: Obj): void {
+  for (const value of indexValues(index, object)) addTo(index.byValue, value, key);
+}
+
+function addLabel(index: Map<string, Set<string>>, labelKey: string, key: string, object: Obj): void {
+  const value = object.metadata.labels?.[labelKey];
+  if (value !== undefined) addTo(index, value, key);
+}
+
+function addTo(map: Map<string, Set<string>>, value: string, key: string): void {
+  let keys = map.get(value);
+  if (!keys) map.set(value, (keys = new Set()));
+  keys.add(key);
+}
+
+function removeFrom(map: Map<string, Set<string>>, value: string, key: string): void {
+  const keys = map.get(value);
+  if (!keys) return;
+  keys.delete(key);
+  if (keys.size === 0) map.delete(value);
+}
+
+const EMPTY: ReadonlySet<string> = new Set();

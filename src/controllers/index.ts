@@ -1,0 +1,5 @@
+/** Every controller the controller manager can run, in start order. */
+import type { ControllerDefinition } from './manager.js';
+import { namespaceController } from './namespace.js';
+
+export const allControllers: readonly ControllerDefinition[] = [namespaceController];

@@ -1,0 +1,125 @@
+/**
+ * The controller manager (kube-controller-manager, in process): starts each enabled controller
+ * with its own identity, its own event source and its worker count, over the process's shared
+ * informers. `--controllers` selects them as kcm's flag does: `*` for the defaults, `name` to add,
+ * `-name` to leave out; names are upstream's (`deployment-controller`), short aliases accepted
+ * (`deployment`).
+ */
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { ApiClient } from '../client/api-client.js';
+import { EventRecorder } from '../client/event-recorder.js';
+import type { InformerFactory } from '../client/informer-factory.js';
+import { WorkQueue } from '../client/work-queue.js';
+import { WorkQueueMetrics } from '../client/work-queue-metrics.js';
+import type { UserInfo } from '../auth/authenticate.js';
+import { serviceAccountUser } from '../auth/system-users.js';
+import { log } from '../server/log.js';
+
+/** What every controller gets when it starts. */
+export interface ControllerContext {
+  /** The API, as this controller's own service account (`system:serviceaccount:kube-system:<name>`). */
+  client: ApiClient;
+  /** The process's shared informers: read through them, never list the API per event. */
+  informers: InformerFactory;
+  /** Events about the objects it manages, from this controller as their source. */
+  events: EventRecorder;
+  /** Concurrent reconciles (its `--concurrent-*-syncs` flag, or its default). */
+  workers: number;
+  /** A work queue named after the controller, with workqueue_* metrics. */
+  newQueue(name?: string): WorkQueue;
+  /** Settings shared by controllers (grace periods, thresholds …). */
+  settings: ControllerSettings;
+}
+
+/** Tunables upstream exposes as kcm flags, with upstream's defaults where they exist. */
+export interface ControllerSettings {
+  [name: string]: number | string | boolean | undefined;
+}
+
+export interface RunningController {
+  stop(): Promise<void> | void;
+}
+
+export interface ControllerDefinition {
+  /** Upstream's name, e.g. "deployment-controller". */
+  name: string;
+  /** Short names `--controllers` also accepts, e.g. "deployment". */
+  aliases?: string[];
+  /** The service account it acts as in kube-system (upstream's, e.g. "deployment-controller"). */
+  serviceAccount: string;
+  /** Its worker-count flag without dashes, e.g. "concurrent-deployment-syncs", and its default. */
+  workersFlag?: { name: string; default: number };
+  /** Off unless named in --controllers (upstream has a few such). */
+  disabledByDefault?: boolean;
+  start(context: ControllerContext): RunningController | Promise<RunningController>;
+}
+
+export interface ControllerManagerOptions {
+  /** Builds a client acting as `user`, writing with the given field manager. */
+  clientFor(user: UserInfo, fieldManager: string): ApiClient;
+  informers: InformerFactory;
+  metrics: MetricsRegistry;
+  /** The --controllers list (default ["*"]). */
+  selection?: readonly string[];
+  /** Worker counts by flag name, from the command line. */
+  workers?: Readonly<Record<string, number>>;
+  settings?: ControllerSettings;
+  /** Host recorded as the events' source (the process's hostname). */
+  host?: string;
+}
+
+/** Upstream's field manager for everything kcm writes. */
+const FIELD_MANAGER = 'kube-controller-manager';
+
+export class ControllerManager {
+  private readonly running: Array<{ name: string; controller: RunningController }> = [];
+
+  constructor(private readonly definitions: readonly ControllerDefinition[], private readonly options: ControllerManagerOptions) {}
+
+  /** Names of the controllers `--controllers` selects, in definition order; throws on an unknown name. */
+  static enabled(definitions: readonly ControllerDefinition[], selection: readonly string[] = ['*']): ControllerDefinition[] {
+    const byName = new Map<string, ControllerDefinition>();
+    for (const definition of definitions) for (const name of [definition.name, ...(definition.aliases ?? [])]) byName.set(name, definition);
+    const on = new Set<ControllerDefinition>();
+    const off = new Set<ControllerDefinition>();
+    let star = false;
+    for (const raw of selection) {
+      const entry = raw.trim();
+      if (entry === '') continue;
+      if (entry === '*') {
+        star = true;
+        continue;
+      }
+      const negated = entry.startsWith('-');
+      const definition = byName.get(negated ? entry.slice(1) : entry);
+      if (!definition) throw new Error(`--controllers: unknown controller ${JSON.stringify(entry)}; known: ${definitions.map((d) => d.name).join(', ')}`);
+      (negated ? off : on).add(definition);
+    }
+    return definitions.filter((d) => !off.has(d) && (on.has(d) || (star && !d.disabledByDefault)));
+  }
+
+  async start(): Promise<void> {
+    const { informers, metrics } = this.options;
+    const queueMetrics = WorkQueueMetrics.in(metrics);
+    for (const definition of ControllerManager.enabled(this.definitions, this.options.selection)) {
+      const user = serviceAccountUser('kube-system', definition.serviceAccount);
+      const client = this.options.clientFor(user, FIELD_MANAGER);
+      const flag = definition.workersFlag;
+      const context: ControllerContext = {
+        client,
+        informers,
+        events: new EventRecorder(client, { component: definition.name, host: this.options.host }),
+        workers: flag ? (this.options.workers?.[flag.name] ?? flag.default) : 1,
+        newQueue: (name = definition.name) => new WorkQueue(name, { metrics: queueMetrics }),
+        settings: this.options.settings ?? {},
+      };
+      this.running.push({ name: definition.name, controller: await definition.start(context) });
+    }
+    informers.start();
+    log.info('controllers started', { controllers: this.running.map((r) => r.name) });
+  }
+
+  async stop(): Promise<void> {
+    for (const { controller } of this.running.splice(0).reverse()) await controller.stop();
+  }
+}

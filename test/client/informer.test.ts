@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InformerFactory } from '../../src/client/informer-factory.js';
+import { PODS, NAMESPACES } from '../../src/client/resource-types.js';
+import type { Obj } from '../../src/client/api-client.js';
+import { inMemoryCluster, pod } from './fixture.js';
+
+describe('SharedInformer over the in-process client', () => {
+  it('lists, then follows every change, and its cache holds a write by the time the write resolves', async () => {
+    const { client } = await inMemoryCluster(['a', 'b']);
+    await client.create(PODS, 'a', pod('a', 'one', { app: 'web' }));
+    const informers = new InformerFactory(client);
+    const pods = informers.informer(PODS);
+    const events: string[] = [];
+    pods.addEventHandler({
+      onAdd: (p, initial) => events.push(`add ${p.metadata.name}${initial ? ' (list)' : ''}`),
+      onUpdate: (old, p) => events.push(`update ${p.metadata.name} ${old.metadata.labels?.app}→${p.metadata.labels?.app}`),
+      onDelete: (p) => events.push(`delete ${p.metadata.name}`),
+    });
+    informers.start();
+    await informers.waitForSync();
+    assert.equal(pods.hasSynced, true);
+
+    await client.create(PODS, 'b', pod('b', 'two', { app: 'db' }));
+    assert.ok(pods.lister.get('b', 'two'), 'own write is cached when it resolves');
+    await client.mutate(PODS, 'a', 'one', (p) => ({ ...p, metadata: { ...p.metadata, labels: { app: 'api' } } }));
+    await client.delete(PODS, 'b', 'two');
+    assert.deepEqual(events, ['add one (list)', 'add two', 'update one web→api', 'delete two']);
+    assert.equal(pods.lister.get('b', 'two'), undefined);
+    informers.stop();
+  });
+
+  it('answers by namespace, by label selector and by named index, staying right through updates', async () => {
+    const { client } = await inMemoryCluster(['a', 'b']);
+    for (let i = 0; i < 6; i++) await client.create(PODS, i % 2 ? 'a' : 'b', pod(i % 2 ? 'a' : 'b', `p${i}`, { app: i < 3 ? 'web' : 'db', tier: String(i % 3) }));
+    const informers = new InformerFactory(client);
+    const pods = informers.informer(PODS);
+    pods.addIndexer('byTier', (p) => [p.metadata.labels?.tier ?? '']);
+    await informers.waitForSync();
+    const names = (list: Obj[]) => list.map((p) => p.metadata.name).sort();
+    assert.deepEqual(names(pods.lister.list('a')), ['p1', 'p3', 'p5']);
+    assert.deepEqual(names(pods.lister.list(undefined, 'app=web')), ['p0', 'p1', 'p2']);
+    assert.deepEqual(names(pods.lister.list('a', 'app=web')), ['p1']);
+    assert.deepEqual(names(pods.lister.list(undefined, 'app in (web,db),tier!=0')), ['p1', 'p2', 'p4', 'p5']);
+    assert.deepEqual(names(pods.lister.byIndex('byTier', '0')), ['p0', 'p3']);
+
+    // The label index built for app=… follows changes.
+    await client.mutate(PODS, 'a', 'p1', (p) => ({ ...p, metadata: { ...p.metadata, labels: { app: 'db', tier: '0' } } }));
+    assert.deepEqual(names(pods.lister.list(undefined, 'app=web')), ['p0', 'p2']);
+    assert.deepEqual(names(pods.lister.byIndex('byTier', '0')), ['p0', 'p1', 'p3']);
+    await client.delete(PODS, 'b', 'p0');
+    assert.deepEqual(names(pods.lister.list(undefined, 'app=web')), ['p2']);
+    assert.deepEqual(names(pods.lister.list('b')), ['p2', 'p4']);
+    informers.stop();
+  });
+
+  it('is shared: one informer per resource, and a late handler is first given what is cached', async () => {
+    const { client } = await inMemoryCluster(['a']);
+    const informers = new InformerFactory(client);
+    assert.equal(informers.informer(NAMESPACES), informers.informer(NAMESPACES));
+    const namespaces = informers.informer(NAMESPACES);
+    await informers.waitForSync();
+    const seen: string[] = [];
+    namespaces.addEventHandler({ onAdd: (ns, initial) => seen.push(`${ns.metadata.name}:${initial}`) });
+    assert.deepEqual(seen, ['a:true']);
+    informers.stop();
+  });
+
+  it('with a field selector, sees objects enter and leave it as adds and deletes', async () => {
+    const { client } = await inMemoryCluster(['a']);
+    const informers = new InformerFactory(client);
+    const onNode = informers.informer(PODS, { fieldSelector: 'spec.nodeName=n1' });
+    const events: string[] = [];
+    onNode.addEventHandler({ onAdd: (p) => events.push(`add ${p.metadata.name}`), onDelete: (p) => events.push(`delete ${p.metadata.name}`) });
+    await informers.waitForSync();
+    await client.create(PODS, 'a', pod('a', 'x'));
+    await client.createSubresource(PODS, 'a', 'x', 'binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'x' }, target: { kind: 'Node', name: 'n1' } });
+    assert.equal(onNode.lister.get('a', 'x')?.spec.nodeName, 'n1');
+    await client.delete(PODS, 'a', 'x');
+    assert.deepEqual(events, ['add x', 'delete x']);
+    informers.stop();
+  });
+});
