@@ -34,7 +34,7 @@ export interface InProcessClientOptions {
   patchSchema?: (strategy: KindStrategy) => PatchSchema | undefined;
 }
 
-type SubresourceWriter = (generic: GenericStore, namespace: string | undefined, name: string, body: Obj, options: WriteOptions) => Promise<Obj>;
+type SubresourceWriter = (generic: GenericStore, namespace: string | undefined, name: string, body: Obj, options: { dryRun?: boolean; fieldManager?: string; user?: UserInfo }) => Promise<Obj>;
 
 const SUBRESOURCE_WRITERS: Record<string, SubresourceWriter> = {
   binding: async (pods, namespace, name, body, options) => {
@@ -143,7 +143,7 @@ export class InProcessClient implements ApiClient {
 
   async delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<Obj | undefined> {
     const generic = this.authorized(type, 'delete', namespace, name);
-    const result = await generic.delete(scope(generic, namespace), name, options);
+    const result = await generic.delete(scope(generic, namespace), name, { ...options, user: this.options.user });
     return result.deleted ? undefined : copyOf(result.stored);
   }
 
@@ -154,10 +154,10 @@ export class InProcessClient implements ApiClient {
     return writer(generic, scope(generic, namespace), name, structuredClone(body), this.writeOptions(options));
   }
 
-  private writeOptions(options: WriteOptions): { dryRun?: boolean; fieldManager: string; subresource?: 'status' | 'finalize' } {
+  private writeOptions(options: WriteOptions): { dryRun?: boolean; fieldManager: string; subresource?: 'status' | 'finalize'; user: UserInfo } {
     const subresource = options.subresource;
     if (subresource !== undefined && subresource !== 'status' && subresource !== 'finalize') throw errors.pathNotFound();
-    return { dryRun: options.dryRun, fieldManager: options.fieldManager ?? this.options.fieldManager, subresource };
+    return { dryRun: options.dryRun, fieldManager: options.fieldManager ?? this.options.fieldManager, subresource, user: this.options.user };
   }
 
   /** The kind's store, once the client's user may do `verb` on it. */

@@ -10,6 +10,8 @@ import { deepCopy, jsonEqual, nowRfc3339, type KubeObject } from '../api/object.
 import { RevisionCompactedError, RevisionTooLargeError, StoreConflictError, type EventType, type ListQuery, type ListResult, type Store, type StoreEvent, type StoredObject, type Watcher } from '../storage/store.js';
 import { apiVersionOf, resourceId, type KindStrategy, type Obj } from './strategy.js';
 import { dns1123LabelErrors, dns1123SubdomainErrors, validateObjectMeta } from './common/validation.js';
+import type { AdmissionAttributes, AdmissionChain, AdmissionOperation } from '../admission/admission.js';
+import type { UserInfo } from '../auth/authenticate.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -22,6 +24,8 @@ export interface WriteOptions {
   fieldManager?: string;
   /** Server-side apply has already computed metadata.managedFields. */
   managedFieldsComputed?: boolean;
+  /** Who writes, for admission (undefined: the server itself). */
+  user?: UserInfo;
 }
 
 export interface DeleteOptions {
@@ -29,6 +33,8 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
   gracePeriodSeconds?: number;
   propagationPolicy?: string;
+  /** Who deletes, for admission (undefined: the server itself). */
+  user?: UserInfo;
 }
 
 export interface DeleteResult {
@@ -55,6 +61,8 @@ export interface GenericStoreHooks {
   admitWrite?: (strategy: KindStrategy) => void;
   /** Records who changed which fields in metadata.managedFields. */
   recordManagedFields?: (update: ManagedFieldsUpdate) => void;
+  /** Mutating and validating admission plugins, run on every create, update and delete. */
+  admission?: AdmissionChain;
 }
 
 const IN_PROCESS_MANAGER = 'nautilus';
@@ -127,9 +135,12 @@ export class GenericStore {
     else delete meta.generation;
     if (meta.generateName && !meta.name) meta.name = generateName(meta.generateName);
     strategy.defaults?.(object);
+    const admission = this.admissionAttributes('CREATE', object, undefined, options);
+    await this.hooks.admission?.admit(admission);
     strategy.prepareForCreate?.(object);
     try {
       this.validate(object);
+      await this.hooks.admission?.validate(admission);
       this.hooks.admitWrite?.(strategy);
       if (strategy.namespaced) this.hooks.beforeNamespacedCreate?.(object);
       if (!options.managedFieldsComputed) this.hooks.recordManagedFields?.({ object, old: undefined, strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER });
@@ -177,10 +188,17 @@ export class GenericStore {
     if (meta.uid && meta.uid !== old.metadata.uid) {
       throw errors.conflict(this.ref, name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${old.metadata.uid}`);
     }
+    const mainResource = options.subresource === undefined || options.subresource === 'binding';
     const updated =
       options.subresource === 'status' ? this.subresourceUpdate(object, old, 'status') : options.subresource === 'finalize' ? this.finalizeUpdate(object, old) : this.mainUpdate(object, old, options.subresource !== 'binding');
     try {
+      const admission = this.admissionAttributes('UPDATE', updated, old, options);
+      await this.hooks.admission?.admit(admission);
+      if (mainResource && this.strategy.generation && !jsonEqual(specOf(updated), specOf(old))) {
+        updated.metadata.generation = (old.metadata.generation ?? 0) + 1;
+      }
       this.validate(updated, old);
+      await this.hooks.admission?.validate(admission);
       this.hooks.admitWrite?.(this.strategy);
       if (!options.managedFieldsComputed) {
         const subresource = options.subresource === 'binding' ? undefined : options.subresource;
@@ -234,6 +252,7 @@ export class GenericStore {
     if (pre?.resourceVersion && pre.resourceVersion !== object.metadata.resourceVersion) {
       throw errors.conflict(this.ref, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${object.metadata.resourceVersion}`);
     }
+    await this.hooks.admission?.validate(this.admissionAttributes('DELETE', undefined, object, options));
     if (!this.waitsForFinalizers(object)) {
       if (options.dryRun) return { deleted: true, stored: current };
       return { deleted: true, stored: await this.storeDelete(namespace, name, current.revision) };
@@ -250,6 +269,23 @@ export class GenericStore {
     } catch (error) {
       throw storageError(error, this.ref, name);
     }
+  }
+
+  private admissionAttributes(operation: AdmissionOperation, object: Obj | undefined, oldObject: Obj | undefined, options: { dryRun?: boolean; user?: UserInfo; subresource?: string }): AdmissionAttributes {
+    const strategy = this.strategy;
+    const meta = (object ?? oldObject)!.metadata;
+    return {
+      operation,
+      resource: { group: strategy.group, version: strategy.version, resource: strategy.plural },
+      subresource: options.subresource,
+      kind: { group: strategy.group, version: strategy.version, kind: strategy.kind },
+      namespace: strategy.namespaced ? meta.namespace : undefined,
+      name: meta.name,
+      object,
+      oldObject,
+      user: options.user,
+      dryRun: options.dryRun ?? false,
+    };
   }
 
   private waitsForFinalizers(object: Obj): boolean {
@@ -273,9 +309,6 @@ export class GenericStore {
     }
     this.strategy.defaults?.(updated);
     this.strategy.prepareForUpdate?.(updated, old);
-    if (this.strategy.generation && !jsonEqual(specOf(updated), specOf(old))) {
-      updated.metadata.generation = (old.metadata.generation ?? 0) + 1;
-    }
     return updated;
   }
 

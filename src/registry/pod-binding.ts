@@ -6,10 +6,12 @@ import { errors, fieldErrors } from '../api/status.js';
 import { nowRfc3339 } from '../api/object.js';
 import type { GenericStore } from './generic-store.js';
 import type { Obj } from './strategy.js';
+import type { UserInfo } from '../auth/authenticate.js';
 
 export interface BindOptions {
   dryRun?: boolean;
   fieldManager?: string;
+  user?: UserInfo;
 }
 
 export async function bindPod(pods: GenericStore, namespace: string | undefined, name: string, binding: Obj, options: BindOptions = {}): Promise<void> {
@@ -29,6 +31,6 @@ export async function bindPod(pods: GenericStore, namespace: string | undefined,
       pod.status.conditions = [...conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRfc3339() }];
       return pod;
     },
-    { dryRun: options.dryRun, subresource: 'binding', fieldManager: options.fieldManager },
+    { dryRun: options.dryRun, subresource: 'binding', fieldManager: options.fieldManager, user: options.user },
   );
 }

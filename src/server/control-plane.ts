@@ -26,6 +26,8 @@ import { allControllers } from '../controllers/index.js';
 import { InProcessClient } from '../client/in-process.js';
 import { InformerFactory } from '../client/informer-factory.js';
 import { LOOPBACK_USER } from '../auth/system-users.js';
+import { AdmissionChain } from '../admission/admission.js';
+import { defaultAdmissionPlugins } from '../admission/plugins.js';
 import { startEventRetention } from '../controllers/event-retention.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { startServiceAddressSync } from '../registry/service-address-sync.js';
@@ -114,6 +116,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const schemas = buildKindSchemas(options.kinds);
   const memoryBudget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const registry = new Registry(options.kinds, store, {
+    admission: new AdmissionChain(defaultAdmissionPlugins()),
     admitWrite: (strategy) => {
       // Events make room for themselves (event retention); everything else stops at the budget.
       if (strategy.kind === 'Event') return;

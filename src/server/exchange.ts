@@ -8,6 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { constants as h2 } from 'node:http2';
 import type { Writable } from 'node:stream';
 import { errors } from '../api/status.js';
+import type { UserInfo } from '../auth/authenticate.js';
 
 export type Headers = Record<string, string | number | string[]>;
 
@@ -33,6 +34,8 @@ export interface Exchange {
   stream(status: number, headers: Headers): ResponseStream;
   onClose(listener: () => void): void;
   readonly responded: boolean;
+  /** Who sent the request, once authenticated (what admission and audit see). */
+  user?: UserInfo;
 }
 
 /** Both transports' response bodies are Node writables. */
@@ -61,6 +64,7 @@ function tooLarge(limit: number) {
 }
 
 export class Http2Exchange implements Exchange {
+  user?: UserInfo;
   readonly method: string;
   readonly url: string;
   responded = false;
@@ -109,6 +113,7 @@ export class Http2Exchange implements Exchange {
 }
 
 export class Http1Exchange implements Exchange {
+  user?: UserInfo;
   responded = false;
 
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}

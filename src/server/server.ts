@@ -105,6 +105,7 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const certificateUser = userFromSocket(ex.socket);
     const user = certificateUser === ANONYMOUS ? (options.tokens?.authenticate(ex.header('authorization')) ?? ANONYMOUS) : certificateUser;
+    ex.user = user;
     if (path === '/metrics' && options.metrics) {
       requireUser(user);
       return respondJson(ex, 200, await options.metrics.render(), 'text/plain; version=0.0.4');

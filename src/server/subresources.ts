@@ -72,7 +72,7 @@ export const scaleSubresource: Subresource = {
         setPath(current, generic.strategy.scale!.specReplicasPath, replicas);
         return current;
       },
-      { dryRun },
+      { dryRun, user: ex.user },
     );
     respondJson(ex, 200, JSON.stringify(toScale(generic, stored.object as Obj)));
   },
@@ -84,7 +84,7 @@ export const bindingSubresource: Subresource = {
   async handle(ex, info, query, generic, namespace) {
     if (info.verb !== 'create') throw errors.methodNotAllowed(ex.method, info.path);
     const binding = decodeObject(await ex.readBody(MAX_BODY_BYTES), bodyFormat(ex.header('content-type'))) as Obj;
-    await bindPod(generic, namespace, info.name!, binding, { dryRun: query.getAll('dryRun').includes('All') });
+    await bindPod(generic, namespace, info.name!, binding, { dryRun: query.getAll('dryRun').includes('All'), user: ex.user });
     respondJson(ex, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
   },
 };
