@@ -1,5 +1,6 @@
 /** Every controller the controller manager can run, in start order. */
 import type { ControllerDefinition } from './manager.js';
 import { namespaceController } from './namespace.js';
+import { statefulSetController } from './statefulset/index.js';
 
-export const allControllers: readonly ControllerDefinition[] = [namespaceController];
+export const allControllers: readonly ControllerDefinition[] = [namespaceController, statefulSetController];

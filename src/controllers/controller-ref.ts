@@ -1,0 +1,124 @@
+/**
+ * Controller references (metav1.OwnerReference with controller=true) and claiming, as upstream's
+ * ControllerRefManager: a controller adopts orphans its selector matches, releases what it owns
+ * but no longer matches, and never touches what another controller owns. The garbage collector
+ * deletes dependents through these references, so each carries blockOwnerDeletion.
+ */
+import type { OwnerReference } from '../api/object.js';
+import { matchesLabels, type LabelSelector } from '../api/selectors.js';
+import { ApiError } from '../api/status.js';
+import type { ApiClient, Obj } from '../client/api-client.js';
+import type { SharedInformer } from '../client/informer.js';
+import { apiVersionOfType, type ResourceType } from '../client/resource-types.js';
+import { controllerOf } from './reconciler.js';
+
+/** Named informer index: objects by the uid of their controller. */
+export const BY_CONTROLLER_UID = 'controller-uid';
+
+export function indexByControllerUid(informer: SharedInformer): void {
+  informer.addIndexer(BY_CONTROLLER_UID, (object) => {
+    const ref = controllerOf(object);
+    return ref ? [ref.uid] : [];
+  });
+}
+
+/** metav1.NewControllerRef. */
+export function newControllerRef(owner: Obj, ownerType: ResourceType): OwnerReference {
+  return { apiVersion: apiVersionOfType(ownerType), kind: ownerType.kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+export function isControlledBy(object: Obj, owner: Obj): boolean {
+  return controllerOf(object)?.uid === owner.metadata.uid;
+}
+
+export interface ClaimOptions {
+  client: ApiClient;
+  /** The dependents' type (pods, controller revisions …). */
+  type: ResourceType;
+  owner: Obj;
+  ownerType: ResourceType;
+  selector: LabelSelector;
+  /** Everything that may be claimed: those the owner controls and those its selector matches. */
+  candidates: Iterable<Obj>;
+  /** Finalizers an adopted object gets (the Job controller's tracking finalizer). */
+  adoptFinalizers?: readonly string[];
+  /** A further condition for belonging (a StatefulSet's pods must be named after it). */
+  filter?: (object: Obj) => boolean;
+}
+
+/** Dependents the owner's informer index and selector point at, each once. */
+export function claimCandidates(informer: SharedInformer, owner: Obj, selector: LabelSelector): Obj[] {
+  const byKey = new Map<string, Obj>();
+  for (const object of informer.lister.byIndex(BY_CONTROLLER_UID, owner.metadata.uid!)) byKey.set(object.metadata.name!, object);
+  if (selector.length > 0) for (const object of informer.lister.list(owner.metadata.namespace, selector)) byKey.set(object.metadata.name!, object);
+  return [...byKey.values()];
+}
+
+/**
+ * The dependents the owner controls after adopting and releasing (ClaimObjects). Returned objects
+ * are the cache's, or the API's answer for those just adopted; never modify them.
+ */
+export async function claimObjects(options: ClaimOptions): Promise<Obj[]> {
+  const { client, type, owner, ownerType, selector, adoptFinalizers = [] } = options;
+  const ownerDeleting = owner.metadata.deletionTimestamp !== undefined;
+  const claimed: Obj[] = [];
+  for (const object of options.candidates) {
+    const ref = controllerOf(object);
+    const matches = matchesLabels(selector, object.metadata.labels) && (options.filter?.(object) ?? true);
+    if (ref) {
+      if (ref.uid !== owner.metadata.uid) continue;
+      // An owner being deleted keeps what it has; its dependents go with it.
+      if (matches || ownerDeleting) {
+        claimed.push(object);
+        continue;
+      }
+      if (object.metadata.deletionTimestamp) continue;
+      await release(client, type, object, owner);
+      continue;
+    }
+    if (!matches || ownerDeleting || object.metadata.deletionTimestamp) continue;
+    const adopted = await adopt(client, type, object, owner, ownerType, adoptFinalizers);
+    if (adopted) claimed.push(adopted);
+  }
+  return claimed;
+}
+
+async function adopt(client: ApiClient, type: ResourceType, object: Obj, owner: Obj, ownerType: ResourceType, finalizers: readonly string[]): Promise<Obj | undefined> {
+  try {
+    return await client.mutate(type, object.metadata.namespace, object.metadata.name!, (current) => {
+      // Someone else may have adopted it since the cache saw it.
+      if (controllerOf(current) || current.metadata.uid !== object.metadata.uid) throw new ApiError(409, 'Conflict', 'object was adopted by another controller');
+      current.metadata.ownerReferences = [...(current.metadata.ownerReferences ?? []), newControllerRef(owner, ownerType)];
+      const missing = finalizers.filter((f) => !(current.metadata.finalizers ?? []).includes(f));
+      if (missing.length > 0) current.metadata.finalizers = [...(current.metadata.finalizers ?? []), ...missing];
+      return current;
+    });
+  } catch (error) {
+    if (error instanceof ApiError && (error.code === 404 || error.code === 409)) return undefined;
+    throw error;
+  }
+}
+
+async function release(client: ApiClient, type: ResourceType, object: Obj, owner: Obj): Promise<void> {
+  try {
+    await client.mutate(type, object.metadata.namespace, object.metadata.name!, (current) => {
+      current.metadata.ownerReferences = (current.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
+      return current;
+    });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === 404)) throw error;
+  }
+}
+
+/** Enqueues the controller of `object` if it is of `ownerType` (handlers for dependents' events). */
+export function ownerKeyOf(object: Obj, ownerType: ResourceType): string | undefined {
+  const ref = controllerOf(object);
+  if (!ref || ref.kind !== ownerType.kind || ref.apiVersion !== apiVersionOfType(ownerType)) return undefined;
+  return `${object.metadata.namespace}/${ref.name}`;
+}
+
+/** Ignores a 404 (the object is already gone), rethrows everything else. */
+export function ignoreNotFound(error: unknown): undefined {
+  if (error instanceof ApiError && error.code === 404) return undefined;
+  throw error;
+}
