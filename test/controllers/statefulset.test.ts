@@ -63,9 +63,9 @@ describe('StatefulSet controller', () => {
     await t.settle();
     assert.deepEqual(await t.podNames(), ['db-0']);
     const db0 = await t.client.get(PODS, 'default', 'db-0');
-    assert.equal(db0.metadata.labels['statefulset.kubernetes.io/pod-name'], 'db-0');
-    assert.equal(db0.metadata.labels['apps.kubernetes.io/pod-index'], '0');
-    assert.match(db0.metadata.labels['controller-revision-hash'], /^db-[bcdfghjklmnpqrstvwxz2456789]+$/);
+    assert.equal(db0.metadata.labels!['statefulset.kubernetes.io/pod-name'], 'db-0');
+    assert.equal(db0.metadata.labels!['apps.kubernetes.io/pod-index'], '0');
+    assert.match(db0.metadata.labels!['controller-revision-hash'], /^db-[bcdfghjklmnpqrstvwxz2456789]+$/);
     assert.equal(db0.spec.hostname, 'db-0');
     assert.equal(db0.spec.subdomain, 'db');
     assert.deepEqual(db0.metadata.ownerReferences!.map((r) => [r.kind, r.name, r.controller, r.blockOwnerDeletion]), [['StatefulSet', 'db', true, true]]);
@@ -136,7 +136,7 @@ describe('StatefulSet controller', () => {
     await t.settle();
     assert.deepEqual(await t.names(PERSISTENT_VOLUME_CLAIMS), ['data-db-0', 'data-db-1']);
     const claim = await t.client.get(PERSISTENT_VOLUME_CLAIMS, 'default', 'data-db-0');
-    assert.equal(claim.metadata.labels.app, 'db');
+    assert.equal(claim.metadata.labels!.app, 'db');
     const set = await t.client.get(STATEFUL_SETS, 'default', 'db');
     // whenDeleted=Delete: the set controls the claims of pods within the replicas.
     assert.deepEqual(claim.metadata.ownerReferences!.map((r) => [r.kind, r.uid, r.controller]), [['StatefulSet', set.metadata.uid, true]]);
