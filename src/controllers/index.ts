@@ -2,5 +2,6 @@
 import type { ControllerDefinition } from './manager.js';
 import { namespaceController } from './namespace.js';
 import { statefulSetController } from './statefulset/index.js';
+import { daemonSetController } from './daemonset/index.js';
 
-export const allControllers: readonly ControllerDefinition[] = [namespaceController, statefulSetController];
+export const allControllers: readonly ControllerDefinition[] = [namespaceController, statefulSetController, daemonSetController];

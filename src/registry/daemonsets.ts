@@ -1,7 +1,7 @@
 /** apps/v1 DaemonSet. */
 import { fieldErrors, type FieldError } from '../api/status.js';
-import { isPlainObject } from '../api/object.js';
-import type { KindStrategy } from './strategy.js';
+import { isPlainObject, jsonEqual } from '../api/object.js';
+import type { KindStrategy, Obj } from './strategy.js';
 import { ageColumn, formatLabelSelector, labelsToString, templateColumns } from './common/printing.js';
 import { defaultPodTemplate } from './common/pod-spec.js';
 import { isZeroIntOrPercent, validateIntOrPercent, validateNonNegativeInteger, validateOneOf } from './common/validation.js';
@@ -22,6 +22,16 @@ function validateUpdateStrategy(strategy: unknown): FieldError[] {
     }
   }
   return errs;
+}
+
+/**
+ * apps/v1 keeps the template generation (extensions/v1beta1's spec.templateGeneration) in this
+ * annotation: 1 on create, one more whenever the template changes. Daemon pods carry it.
+ */
+const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
+
+function setTemplateGeneration(daemonSet: Obj, generation: number): void {
+  daemonSet.metadata.annotations = { ...(daemonSet.metadata.annotations ?? {}), [TEMPLATE_GENERATION_ANNOTATION]: String(generation) };
 }
 
 /** The initial status: upstream's DaemonSetStatus serialises its counters even when zero. */
@@ -54,6 +64,11 @@ export const daemonSets: KindStrategy = {
   },
   prepareForCreate(daemonSet) {
     daemonSet.status = { ...EMPTY_STATUS };
+    setTemplateGeneration(daemonSet, 1);
+  },
+  prepareForUpdate(daemonSet, old) {
+    const previous = Number(old.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION] ?? 0) || 0;
+    setTemplateGeneration(daemonSet, jsonEqual(daemonSet.spec?.template, old.spec?.template) ? previous : previous + 1);
   },
   validate(daemonSet, old) {
     const spec = daemonSet.spec;
