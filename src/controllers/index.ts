@@ -3,5 +3,7 @@ import type { ControllerDefinition } from './manager.js';
 import { namespaceController } from './namespace.js';
 import { statefulSetController } from './statefulset/index.js';
 import { daemonSetController } from './daemonset/index.js';
+import { jobController } from './job/index.js';
+import { ttlAfterFinishedController } from './ttl-after-finished.js';
 
-export const allControllers: readonly ControllerDefinition[] = [namespaceController, statefulSetController, daemonSetController];
+export const allControllers: readonly ControllerDefinition[] = [namespaceController, statefulSetController, daemonSetController, jobController, ttlAfterFinishedController];
