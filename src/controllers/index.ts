@@ -4,6 +4,7 @@ import { namespaceController } from './namespace.js';
 import { statefulSetController } from './statefulset/index.js';
 import { daemonSetController } from './daemonset/index.js';
 import { jobController } from './job/index.js';
+import { cronJobController } from './cronjob/index.js';
 import { ttlAfterFinishedController } from './ttl-after-finished.js';
 
-export const allControllers: readonly ControllerDefinition[] = [namespaceController, statefulSetController, daemonSetController, jobController, ttlAfterFinishedController];
+export const allControllers: readonly ControllerDefinition[] = [namespaceController, statefulSetController, daemonSetController, jobController, cronJobController, ttlAfterFinishedController];
