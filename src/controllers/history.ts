@@ -27,15 +27,22 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
-/** The patch that restores `owner`'s pod template: {"spec":{"template":{…,"$patch":"replace"}}}. */
+/**
+ * The patch that restores `owner`'s pod template: {"spec":{"template":{…,"$patch":"replace"}}},
+ * written as Go writes it (sorted keys, the template's empty creationTimestamp as null), so that
+ * kubectl, computing the same patch from the live object, sees which revision is current.
+ */
 export function templatePatch(owner: Obj): Obj {
-  return canonical({ spec: { template: { ...structuredClone(owner.spec?.template ?? {}), $patch: 'replace' } } }) as Obj;
+  const template = structuredClone(owner.spec?.template ?? {});
+  template.metadata = { creationTimestamp: null, ...(template.metadata ?? {}) };
+  return canonical({ spec: { template: { ...template, $patch: 'replace' } } }) as Obj;
 }
 
 /** The pod template a revision restores. */
 export function templateOfRevision(revision: Obj): Obj {
   const template = structuredClone(revision.data?.spec?.template ?? {});
   delete template.$patch;
+  if (template.metadata?.creationTimestamp === null) delete template.metadata.creationTimestamp;
   return template;
 }
 
