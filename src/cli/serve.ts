@@ -8,6 +8,7 @@ import { IntegrityError } from '../storage/wal/index.js';
 import { parseQuantity } from '../registry/common/validation.js';
 import { allControllers } from '../controllers/index.js';
 import { ControllerManager } from '../controllers/manager.js';
+import { parseFeatureGates } from '../controllers/feature-gates.js';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
 
@@ -27,6 +28,7 @@ export async function run(argv: string[]): Promise<number> {
       'memory-budget': { type: 'string', default: '2Gi' },
       'token-auth-file': { type: 'string' },
       controllers: { type: 'string', default: '*' },
+      'feature-gates': { type: 'string', default: '' },
       ...Object.fromEntries(WORKER_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -58,6 +60,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${(error as Error).message}\n`);
     return 2;
   }
+  let featureGates: Record<string, boolean>;
+  try {
+    featureGates = parseFeatureGates(String(values['feature-gates']));
+  } catch (error) {
+    process.stderr.write(`error: --feature-gates: ${(error as Error).message}\n`);
+    return 2;
+  }
   const controllerWorkers: Record<string, number> = {};
   for (const flag of WORKER_FLAGS) {
     const value = (values as Record<string, unknown>)[flag.name];
@@ -85,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
       tokenAuthFile: values['token-auth-file'],
       controllers,
       controllerWorkers,
+      controllerSettings: featureGates,
       // Crash-only: serving memory the disk no longer matches would show unacknowledged state.
       onDurabilityLost: (error) => {
         log.error('exiting: the durable log failed', { error: error.message });

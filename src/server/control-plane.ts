@@ -21,7 +21,7 @@ import { signCheckpointKey } from '../tee/checkpoint-key.js';
 import type { KeyObject } from 'node:crypto';
 import { createLocalKeyProvider } from '../storage/keys/local.js';
 import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
-import { ControllerManager } from '../controllers/manager.js';
+import { ControllerManager, type ControllerSettings } from '../controllers/manager.js';
 import { allControllers } from '../controllers/index.js';
 import { InProcessClient } from '../client/in-process.js';
 import { InformerFactory } from '../client/informer-factory.js';
@@ -65,6 +65,8 @@ export interface ControlPlaneOptions {
   controllers?: readonly string[];
   /** Controller worker counts by flag name (e.g. "concurrent-deployment-syncs"). */
   controllerWorkers?: Readonly<Record<string, number>>;
+  /** Controller feature gates and tunables (serve --feature-gates), by name. */
+  controllerSettings?: ControllerSettings;
 }
 
 export interface ControlPlane {
@@ -177,6 +179,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics: metrics.registry,
     selection: options.controllers,
     workers: options.controllerWorkers,
+    settings: options.controllerSettings,
     host: hostname(),
   });
   await controllerManager.start();
