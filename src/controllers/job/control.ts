@@ -485,11 +485,11 @@ export class JobControl {
 
   /** Writes status with the resourceVersion read: a concurrent change makes the sync retry. */
   private async writeStatus(job: Obj): Promise<Obj> {
-    const body = structuredClone(job);
-    body.status = normalizeStatus(body.status);
-    const stored = await this.deps.client.update(JOBS, job.metadata.namespace, job.metadata.name!, body, { subresource: 'status' });
-    // Keep working on our view of status (the counters we just wrote), with the new version.
-    return { ...structuredClone(job), metadata: { ...job.metadata, resourceVersion: stored.metadata.resourceVersion } };
+    // The client copies what it is given; `job` is this sync's own copy, so no clone is needed here.
+    const stored = await this.deps.client.update(JOBS, job.metadata.namespace, job.metadata.name!, { ...job, status: normalizeStatus(job.status) }, { subresource: 'status' });
+    // Carry on with our view of status (the counters just written) at the new version.
+    job.metadata.resourceVersion = stored.metadata.resourceVersion;
+    return job;
   }
 }
 
