@@ -298,6 +298,14 @@ describe('Job controller', () => {
     t.stop();
   });
 
+  it('leaves a Job whose spec.managedBy names another controller alone', async () => {
+    const t = await setup();
+    await t.client.create(JOBS, 'default', job('external', { managedBy: 'example.com/queue' }));
+    await t.settle('external');
+    assert.equal((await t.jobPods('external')).length, 0);
+    t.stop();
+  });
+
   it('ttlSecondsAfterFinished deletes the finished Job when its time is up', async () => {
     const t = await setup();
     const ttl = new TtlAfterFinished({ client: t.client, jobs: t.informers.informer(JOBS), clock: t.clock });

@@ -59,6 +59,8 @@ interface SyncContext {
   requeueAfterMs: number[];
 }
 
+/** spec.managedBy names a controller other than this one. */
+export const isManagedElsewhere = (job: Obj) => typeof job.spec?.managedBy === 'string' && job.spec.managedBy !== 'kubernetes.io/job-controller';
 export const hasTrackingFinalizer = (pod: Obj) => (pod.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER);
 const isIndexed = (job: Obj) => job.spec?.completionMode === 'Indexed';
 const isSuspended = (job: Obj) => job.spec?.suspend === true;
@@ -84,6 +86,8 @@ export class JobControl {
       this.backoff.remove(key);
       return;
     }
+    // A Job another controller manages (spec.managedBy, JobManagedBy) is left to it.
+    if (isManagedElsewhere(shared)) return;
     const mode = shared.spec?.completionMode ?? 'NonIndexed';
     if (mode !== 'NonIndexed' && mode !== 'Indexed') {
       this.deps.events.event(shared, 'Warning', 'UnknownCompletionMode', 'Skipped Job sync because completion mode is unknown');

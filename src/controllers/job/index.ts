@@ -11,7 +11,7 @@ import { BY_CONTROLLER_UID, indexByControllerUid, ownerKeyOf } from '../controll
 import type { ControllerDefinition } from '../manager.js';
 import { controllerOf, keyOf, startReconciler } from '../reconciler.js';
 import { isJobFinished } from './conditions.js';
-import { hasTrackingFinalizer, JobControl } from './control.js';
+import { hasTrackingFinalizer, isManagedElsewhere, JobControl } from './control.js';
 
 export function newJobController(options: { clock?: Clock } = {}): ControllerDefinition {
   return {
@@ -84,7 +84,7 @@ export function newJobController(options: { clock?: Clock } = {}): ControllerDef
         if (ref) {
           if (ref.kind !== 'Job' || ref.apiVersion !== apiVersionOfType(JOBS)) return;
           const job = jobOf(pod);
-          if (job && !isJobFinished(job)) return;
+          if (job && (!isJobFinished(job) || isManagedElsewhere(job))) return;
         }
         await control.removeFinalizer(pod);
       };
