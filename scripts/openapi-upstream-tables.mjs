@@ -139,6 +139,7 @@ export const OPAQUE_PROPERTY_TYPES = {
     additionalProperties: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool',
     default: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON',
     example: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON',
+    enum: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON',
     items: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray',
   },
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources': {

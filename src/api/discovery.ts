@@ -84,7 +84,23 @@ function groupVersions(kinds: readonly KindStrategy[], extras: readonly ExtraSub
     const index = GROUP_PRIORITY.indexOf(group);
     return index < 0 ? GROUP_PRIORITY.length : index;
   };
-  return [...byKey.values()].sort((a, b) => rank(a.group) - rank(b.group) || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  return [...byKey.values()].sort((a, b) => rank(a.group) - rank(b.group) || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0) || compareVersions(a.version, b.version));
+}
+
+/**
+ * Kubernetes' version priority (the first is preferred): GA before beta before alpha, higher
+ * numbers first, then anything else alphabetically.
+ */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const match = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!match) return { rank: 3, major: 0, minor: 0 };
+    return { rank: match[2] === undefined ? 0 : match[2] === 'beta' ? 1 : 2, major: Number(match[1]), minor: Number(match[3] ?? 0) };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  if (x.rank === 3 && y.rank === 3) return a < b ? -1 : a > b ? 1 : 0;
+  return x.rank - y.rank || y.major - x.major || y.minor - x.minor;
 }
 
 function legacyResourceList(gv: GroupVersion) {

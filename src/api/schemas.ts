@@ -6,6 +6,7 @@
 import { checkAgainstSchema, createOpenApi, type OpenApiService, type SchemaCheck } from './openapi/index.js';
 import { schemaFromOpenApi, type OpenApiSchemaObject, type PatchSchema } from './patch/schema.js';
 import type { KindStrategy } from '../registry/strategy.js';
+import type { Definitions } from './openapi/definitions.js';
 
 export interface KindSchemas {
   openapi: OpenApiService;
@@ -14,7 +15,8 @@ export interface KindSchemas {
   checkSchema(strategy: KindStrategy, object: unknown, prune?: boolean): SchemaCheck;
 }
 
-export function buildKindSchemas(kinds: readonly KindStrategy[]): KindSchemas {
+/** `extraDefinitions`: schemas of kinds the generated definitions do not have (custom resources). */
+export function buildKindSchemas(kinds: readonly KindStrategy[], extraDefinitions?: Definitions): KindSchemas {
   const openapi = createOpenApi(
     kinds.map((kind) => ({
       group: kind.group,
@@ -25,7 +27,7 @@ export function buildKindSchemas(kinds: readonly KindStrategy[]): KindSchemas {
       verbs: kind.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
       subresources: [...(kind.statusSubresource ? ['status'] : []), ...(kind.scale ? ['scale'] : []), ...(kind.kind === 'Pod' && kind.group === '' ? ['binding'] : [])],
     })),
-    { advertiseFieldValidation: true },
+    { advertiseFieldValidation: true, extraDefinitions },
   );
   const definitions = openapi.definitions() as Record<string, OpenApiSchemaObject>;
   const cache = new Map<KindStrategy, PatchSchema | undefined>();
@@ -40,6 +42,8 @@ export function buildKindSchemas(kinds: readonly KindStrategy[]): KindSchemas {
       return cache.get(strategy);
     },
     checkSchema(strategy, object, prune) {
+      // Custom resources are checked by their own structural schema (types by its validation).
+      if (strategy.unknownFields) return { unknownFields: strategy.unknownFields(object as never, prune ?? false), typeMismatches: [] };
       const name = definitionName(strategy);
       return name ? checkAgainstSchema(openapi.definitions(), name, object, prune) : { unknownFields: [], typeMismatches: [] };
     },

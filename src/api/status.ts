@@ -90,7 +90,7 @@ export const errors = {
 
 /** A validation failure at one field path, in upstream's vocabulary (field.ErrorType). */
 export interface FieldError {
-  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTypeInvalid';
+  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueTypeInvalid';
   field: string;
   /** Human text after the field path, e.g. `Required value` or `Invalid value: "x": must be ...`. */
   detail: string;

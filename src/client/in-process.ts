@@ -60,7 +60,9 @@ export class InProcessClient implements ApiClient {
   }
 
   async discover(): Promise<DiscoveredResource[]> {
-    return this.options.registry.kinds.map((kind) => ({
+    // One version per group-resource: the one that answers for it (a custom resource's storage version).
+    const registry = this.options.registry;
+    return registry.kinds.filter((kind) => registry.of(kind.group, kind.plural).strategy === kind).map((kind) => ({
       group: kind.group,
       version: kind.version,
       resource: kind.plural,

@@ -63,3 +63,5 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
   const slash = key.indexOf('/');
   return slash < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
+
+export const CUSTOM_RESOURCE_DEFINITIONS = type('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false);

@@ -27,6 +27,7 @@ import { storageClasses } from './storage-classes.js';
 import { ingressClasses, ingresses } from './ingresses.js';
 import { networkPolicies } from './network-policies.js';
 import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac.js';
+import { customResourceDefinitions } from './custom-resource-definitions.js';
 
 export const allKinds: KindStrategy[] = [
   // core/v1
@@ -66,6 +67,8 @@ export const allKinds: KindStrategy[] = [
   networkPolicies,
   // policy/v1
   podDisruptionBudgets,
+  // apiextensions.k8s.io/v1
+  customResourceDefinitions,
   // rbac.authorization.k8s.io/v1
   clusterRoleBindings,
   clusterRoles,

@@ -73,6 +73,8 @@ const MAX_GENERATE_ATTEMPTS = 5;
 export class GenericStore {
   readonly resource: string;
   readonly ref: { group: string; resource: string; kind: string };
+  /** Set when objects are stored at another version than this store serves (custom resources). */
+  private readonly conversion?: VersionConversion;
 
   constructor(
     readonly strategy: KindStrategy,
@@ -81,6 +83,21 @@ export class GenericStore {
   ) {
     this.resource = resourceId(strategy);
     this.ref = { group: strategy.group, resource: strategy.plural, kind: strategy.kind };
+    if (strategy.storageVersion && strategy.storageVersion !== strategy.version) {
+      this.conversion = new VersionConversion(apiVersionOf(strategy), apiVersionOf({ group: strategy.group, version: strategy.storageVersion }), strategy.convert);
+    }
+  }
+
+  /** A stored version as this store serves it. */
+  private served(stored: StoredObject): StoredObject;
+  private served(stored: StoredObject | undefined): StoredObject | undefined;
+  private served(stored: StoredObject | undefined): StoredObject | undefined {
+    return stored && this.conversion ? this.conversion.served(stored) : stored;
+  }
+
+  /** The object as it is written to storage. */
+  private toStorage(object: Obj): Obj {
+    return this.conversion ? this.conversion.toStorage(object) : object;
   }
 
   key(namespace: string | undefined, name: string): string {
@@ -90,16 +107,17 @@ export class GenericStore {
   get(namespace: string | undefined, name: string): StoredObject {
     const stored = this.store.get(this.resource, this.key(namespace, name));
     if (!stored) throw errors.notFound(this.ref, name);
-    return stored;
+    return this.served(stored);
   }
 
   tryGet(namespace: string | undefined, name: string): StoredObject | undefined {
-    return this.store.get(this.resource, this.key(namespace, name));
+    return this.served(this.store.get(this.resource, this.key(namespace, name)));
   }
 
   list(namespace: string | undefined, query: Omit<ListQuery, 'prefix'>): ListResult {
     try {
-      return this.store.list(this.resource, { ...query, prefix: this.strategy.namespaced && namespace ? `${namespace}/` : undefined });
+      const result = this.store.list(this.resource, { ...query, prefix: this.strategy.namespaced && namespace ? `${namespace}/` : undefined });
+      return this.conversion ? { ...result, items: result.items.map((item) => this.served(item)) } : result;
     } catch (error) {
       throw storageError(error);
     }
@@ -108,7 +126,10 @@ export class GenericStore {
   /** Watches this kind; see Store.watch. */
   watch(namespace: string | undefined, options: { fromRevision: number; filter?: (object: KubeObject) => boolean }, onEvent: (event: StoreEvent, type: EventType) => void): Watcher {
     // A RevisionCompactedError passes through: watches report it in-stream, not as a status code.
-    return this.store.watch(this.resource, { ...options, prefix: this.strategy.namespaced && namespace ? `${namespace}/` : undefined }, onEvent);
+    const prefix = this.strategy.namespaced && namespace ? `${namespace}/` : undefined;
+    const conversion = this.conversion;
+    if (!conversion) return this.store.watch(this.resource, { ...options, prefix }, onEvent);
+    return this.store.watch(this.resource, { ...options, prefix }, (event, type) => onEvent({ ...event, current: conversion.served(event.current), previous: event.previous && conversion.served(event.previous) }, type));
   }
 
   /** The newest revision watchers have been shown. */
@@ -160,7 +181,7 @@ export class GenericStore {
     const meta = object.metadata;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.store.create(this.resource, this.key(meta.namespace, meta.name!), object);
+        return this.served(await this.store.create(this.resource, this.key(meta.namespace, meta.name!), this.toStorage(object)));
       } catch (error) {
         if (!(error instanceof StoreConflictError) || error.kind !== 'exists') throw storageError(error);
         // A generated name may collide; upstream retries with a new suffix.
@@ -213,7 +234,7 @@ export class GenericStore {
         // The last finalizer is gone: the pending deletion completes now.
         return await this.storeDelete(namespace, name, current.revision);
       }
-      return await this.store.update(this.resource, this.key(namespace, name), updated, current.revision);
+      return this.served(await this.store.update(this.resource, this.key(namespace, name), this.toStorage(updated), current.revision));
     } catch (error) {
       this.strategy.abandon?.(updated, old);
       throw storageError(error, this.ref, name);
@@ -265,7 +286,7 @@ export class GenericStore {
     this.strategy.prepareForDelete?.(marked);
     if (options.dryRun) return { deleted: false, stored: dryRunResult(marked) };
     try {
-      return { deleted: false, stored: await this.store.update(this.resource, this.key(namespace, name), marked, current.revision) };
+      return { deleted: false, stored: this.served(await this.store.update(this.resource, this.key(namespace, name), this.toStorage(marked), current.revision)) };
     } catch (error) {
       throw storageError(error, this.ref, name);
     }
@@ -294,7 +315,7 @@ export class GenericStore {
 
   private async storeDelete(namespace: string | undefined, name: string, expectedRevision: number): Promise<StoredObject> {
     try {
-      return await this.store.delete(this.resource, this.key(namespace, name), expectedRevision);
+      return this.served(await this.store.delete(this.resource, this.key(namespace, name), expectedRevision));
     } catch (error) {
       throw storageError(error, this.ref, name);
     }
@@ -349,6 +370,38 @@ export class GenericStore {
       throw errors.badRequest(`the kind in the data (${object.kind}) does not match the expected kind (${this.strategy.kind})`);
     }
     if (typeof object.metadata !== 'object' || object.metadata === null || Array.isArray(object.metadata)) object.metadata = {};
+  }
+}
+
+/**
+ * Conversion None between the versions of one kind: only apiVersion differs. Each stored version
+ * is converted once (stored versions never change), so lists and watches pay it once.
+ */
+class VersionConversion {
+  private readonly cache = new WeakMap<StoredObject, StoredObject>();
+
+  constructor(
+    readonly servedApiVersion: string,
+    readonly storageApiVersion: string,
+    private readonly convert?: KindStrategy['convert'],
+  ) {}
+
+  toStorage(object: Obj): Obj {
+    const converted = this.convert ? this.convert.toStorage(deepCopy(object)) : { ...object };
+    converted.apiVersion = this.storageApiVersion;
+    return converted;
+  }
+
+  served(stored: StoredObject): StoredObject {
+    if (stored.object.apiVersion === this.servedApiVersion) return stored;
+    let converted = this.cache.get(stored);
+    if (!converted) {
+      const object = this.convert ? this.convert.fromStorage(deepCopy(stored.object) as Obj) : { ...stored.object };
+      object.apiVersion = this.servedApiVersion;
+      converted = { object, json: Buffer.from(JSON.stringify(object)), revision: stored.revision };
+      this.cache.set(stored, converted);
+    }
+    return converted;
   }
 }
 

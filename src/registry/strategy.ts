@@ -74,6 +74,20 @@ export interface KindStrategy {
    * last, shown only with -o wide: they set false and list Name among their own columns.
    */
   leadingNameColumn?: boolean;
+  /**
+   * The version objects are stored at, when several versions share one storage (custom
+   * resources): reads convert to `version`, writes back to this (conversion None: apiVersion only).
+   */
+  storageVersion?: string;
+  /** Converts between this version and the storage version beyond apiVersion (e.g. autoscaling/v1 ↔ v2). */
+  convert?: { fromStorage(object: Obj): Obj; toStorage(object: Obj): Obj };
+  /** Sent as a Warning header on every request to this version (a deprecated CRD version). */
+  deprecationWarning?: string;
+  /**
+   * Fields the kind's own schema does not know (custom resources); dropped when `drop`. Kinds
+   * without it are checked against the built-in OpenAPI definitions.
+   */
+  unknownFields?(object: Obj, drop: boolean): string[];
   /** Field selectors beyond metadata.name and metadata.namespace. */
   fieldSelectors?: Record<string, (object: Obj) => string | undefined>;
 }

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { ApiError, errors } from '../api/status.js';
 import { selectProvider, type ProviderName } from '../tee/provider.js';
 import { attestationResponse } from '../tee/attestation-endpoint.js';
-import { buildDiscovery, type ExtraSubresource } from '../api/discovery.js';
+import type { ExtraSubresource } from '../api/discovery.js';
 import { issueCertificate, loadOrCreateCa, spkiOf, type KeyAndCert } from '../auth/pki.js';
 import { StaticTokens } from '../auth/authenticate.js';
 import { Registry } from '../registry/registry.js';
@@ -34,7 +34,8 @@ import { startServiceAddressSync } from '../registry/service-address-sync.js';
 import { loadOrCreateAdminCredentials, kubeconfigYaml } from './kubeconfig.js';
 import { Metrics } from './metrics.js';
 import { startApiServer, type ApiServer, type AttestationEndpoint } from './server.js';
-import { buildKindSchemas } from '../api/schemas.js';
+import { ApiSurface } from './api-surface.js';
+import { startCrdController } from '../apiextensions/crd-controller.js';
 import type { RestContext } from './rest-handler.js';
 import { log } from './log.js';
 
@@ -115,7 +116,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const snapshots = durableLog ? startSnapshotSchedule(store, durableLog) : undefined;
 
   const metrics = new Metrics();
-  const schemas = buildKindSchemas(options.kinds);
+  // The served API's derived documents; the registry's hooks read them only once requests flow.
+  let surface: ApiSurface | undefined;
+  const patchSchema = (strategy: KindStrategy) => surface!.patchSchema(strategy);
   const memoryBudget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   const registry = new Registry(options.kinds, store, {
     admission: new AdmissionChain(defaultAdmissionPlugins()),
@@ -127,7 +130,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       }
     },
     recordManagedFields: ({ object, old, strategy, manager, subresource }) => {
-      const entries = recordUpdate({ live: old, updated: object, manager, subresource, apiVersion: apiVersionOf(strategy), schema: schemas.patchSchema(strategy), now: nowRfc3339() });
+      const entries = recordUpdate({ live: old, updated: object, manager, subresource, apiVersion: apiVersionOf(strategy), schema: patchSchema(strategy), now: nowRfc3339() });
       if (entries.length > 0) object.metadata.managedFields = entries;
       else delete object.metadata.managedFields;
     },
@@ -149,19 +152,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics.gauge(`nautilus_storage_bytes{resource="${label}"}`, () => store.bytes(resource));
   }
 
-  const rest: RestContext = { registry, patchSchema: schemas.patchSchema, checkSchema: schemas.checkSchema };
   const attestation = await attestationEndpoint(options.tee ?? 'none', dataDir, serving, durableLog?.checkpointPublicKey);
   // With attestation on, discovery also names it, as the read-only resource nautilus.dev/v1 attestations.
-  const discoveredKinds = attestation ? [...options.kinds, ATTESTATION_API] : options.kinds;
+  const apiSurface = new ApiSurface(registry, { discoveryOnly: attestation ? [ATTESTATION_API] : [], extraSubresources: EXTRA_SUBRESOURCES, serverAddress: `${advertised}:${options.port}` });
+  surface = apiSurface;
+  const rest: RestContext = { registry, patchSchema: apiSurface.patchSchema, checkSchema: apiSurface.checkSchema };
   let ready = false;
   const server: ApiServer = await startApiServer({
     address: options.address,
     port: options.port,
     tls: { keyPem: serving.keyPem, certPem: serving.certPem, caPem: ca.certPem },
     rest,
-    discovery: buildDiscovery(discoveredKinds, EXTRA_SUBRESOURCES, `${advertised}:${options.port}`),
+    discovery: () => apiSurface.discovery,
     version: versionInfo(),
-    openapi: schemas.openapi,
+    openapi: apiSurface.openapi,
     attestation,
     metrics,
     tokens: options.tokenAuthFile ? StaticTokens.fromFile(options.tokenAuthFile) : undefined,
@@ -171,8 +175,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const serviceAddressSync = startServiceAddressSync(registry);
   await bootstrapCluster(registry, advertised, server.port);
-  const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'nautilus', patchSchema: schemas.patchSchema });
+  const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'nautilus', patchSchema });
   const informers = new InformerFactory(client);
+  const crdController = await startCrdController({ registry, client, informers });
   const controllerManager = new ControllerManager(allControllers, {
     clientFor: (user, fieldManager) => client.as(user, fieldManager),
     informers,
@@ -203,6 +208,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     servingCertPem: serving.certPem,
     async stop() {
       await controllerManager.stop();
+      await crdController.stop();
       informers.stop();
       eventRetention.stop();
       serviceAddressSync.stop();

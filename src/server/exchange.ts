@@ -36,6 +36,8 @@ export interface Exchange {
   readonly responded: boolean;
   /** Who sent the request, once authenticated (what admission and audit see). */
   user?: UserInfo;
+  /** Warnings for the client beyond the response's own (deprecated versions, admission webhooks). */
+  warnings?: string[];
 }
 
 /** Both transports' response bodies are Node writables. */

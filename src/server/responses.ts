@@ -16,7 +16,8 @@ function warningHeaders(warnings: readonly string[] | undefined): Headers {
 }
 
 export function respondJson(ex: Exchange, status: number, body: string | Buffer, contentType = JSON_TYPE, warnings?: readonly string[]): void {
-  ex.respond(status, { 'content-type': contentType, ...warningHeaders(warnings) }, body);
+  const all = ex.warnings?.length ? [...ex.warnings, ...(warnings ?? [])] : warnings;
+  ex.respond(status, { 'content-type': contentType, ...warningHeaders(all) }, body);
 }
 
 export function respondObject(ex: Exchange, status: number, stored: StoredObject, warnings?: readonly string[]): void {
@@ -30,7 +31,7 @@ export function respondError(ex: Exchange, error: unknown): void {
     log.error('request failed', { method: ex.method, url: ex.url, error: (error as Error)?.stack ?? String(error) });
     apiError = new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error)?.message ?? String(error)}`);
   }
-  const headers: Headers = { 'content-type': JSON_TYPE };
+  const headers: Headers = { 'content-type': JSON_TYPE, ...warningHeaders(ex.warnings) };
   if (apiError.details?.retryAfterSeconds) headers['retry-after'] = String(apiError.details.retryAfterSeconds);
   ex.respond(apiError.code, headers, JSON.stringify(apiError.toStatus()));
 }
@@ -92,7 +93,7 @@ export function startWatch(ex: Exchange, generic: GenericStore, request: WatchRe
     }
     throw error;
   }
-  stream = ex.stream(200, { 'content-type': contentType, 'cache-control': 'no-cache, private' });
+  stream = ex.stream(200, { 'content-type': contentType, 'cache-control': 'no-cache, private', ...warningHeaders(ex.warnings) });
 
   if (initial) {
     const { items } = generic.list(request.namespace, { atRevision: startRevision, filter: request.filter });

@@ -21,6 +21,7 @@ import type { Exchange } from './exchange.js';
 import type { RequestInfo } from './request-info.js';
 import { respondJson, respondObject, startWatch } from './responses.js';
 import type { Subresource } from './subresources.js';
+import { isCustomResource } from '../apiextensions/custom-resource-strategy.js';
 import { scaleSubresource, bindingSubresource } from './subresources.js';
 
 export interface RestContext {
@@ -37,6 +38,7 @@ export async function handleResource(ex: Exchange, info: RequestInfo, query: URL
   const generic = context.registry.resource(info.group, info.version, info.resource!);
   if (!generic) throw errors.pathNotFound();
   const strategy = generic.strategy;
+  if (strategy.deprecationWarning) (ex.warnings ??= []).push(strategy.deprecationWarning);
   // A cluster-scoped kind under /namespaces/{ns}/ does not exist (the namespace itself excepted).
   if (!strategy.namespaced && info.namespace && info.resource !== 'namespaces') throw errors.pathNotFound();
   const namespace = strategy.namespaced ? info.namespace : undefined;
@@ -257,6 +259,10 @@ async function patchObject(ex: Exchange, generic: GenericStore, namespace: strin
   const patch = decodeBody(await ex.readBody(MAX_BODY_BYTES), format);
   const strategy = generic.strategy;
 
+  if (format === 'strategic-merge-patch' && isCustomResource(strategy)) {
+    // Custom resources have no patch strategies: upstream refuses strategic merge for them.
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+  }
   if (format === 'apply-patch') return serverSideApply(ex, generic, namespace, name, query, subresource, context, options, patch);
   if (query.has('force')) throw errors.badRequest('force: Invalid value: forbidden: may not be specified for non-apply patch');
 

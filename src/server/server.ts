@@ -31,7 +31,8 @@ export interface ApiServerOptions {
   port: number;
   tls: { keyPem: string; certPem: string; caPem: string };
   rest: RestContext;
-  discovery: DiscoveryDocuments;
+  /** The current discovery documents (they change as custom resources come and go). */
+  discovery: () => DiscoveryDocuments;
   version: Record<string, string>;
   openapi?: OpenApiEndpoint;
   attestation?: AttestationEndpoint;
@@ -125,7 +126,7 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
       const answer = options.openapi.handle(path, url.searchParams, { accept: ex.header('accept'), ifNoneMatch: ex.header('if-none-match') });
       if (answer) return ex.respond(answer.status, answer.headers, answer.body);
     }
-    return serveDiscovery(ex, path, options.discovery);
+    return serveDiscovery(ex, path, options.discovery());
   } catch (error) {
     respondError(ex, error);
   } finally {

@@ -29,7 +29,7 @@ function setPath(object: Obj, path: string, value: unknown): void {
 
 function toScale(generic: GenericStore, object: Obj) {
   const scale = generic.strategy.scale!;
-  const selector = getPath(object, 'spec.selector');
+  const selector = getPath(object, scale.labelSelectorPath ?? 'spec.selector');
   const status: Record<string, unknown> = { replicas: getPath(object, scale.statusReplicasPath) ?? 0 };
   const selectorText = isPlainObject(selector) ? formatLabelSelector(selector) : typeof selector === 'string' ? selector : undefined;
   if (selectorText && selectorText !== '<none>') status.selector = selectorText;

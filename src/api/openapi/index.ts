@@ -39,6 +39,8 @@ export interface OpenApiOptions {
    * enforce it; without it kubectl validates client-side against /openapi/v2.
    */
   advertiseFieldValidation?: boolean;
+  /** Definitions beside the generated ones (custom resources'), each tagged with its group-version-kind. */
+  extraDefinitions?: Definitions;
 }
 
 /** What kubectl asks for; "@" is not a token character, so it is never sent back as a Content-Type. */
@@ -70,7 +72,8 @@ function once<T>(build: () => T): () => T {
 
 export function createOpenApi(resources: ServedResource[], options: OpenApiOptions = {}): OpenApiService {
   const generated = loadGeneratedDefinitions();
-  const allByGvk = indexByGroupVersionKind(generated.definitions);
+  const allDefinitions = options.extraDefinitions ? { ...generated.definitions, ...options.extraDefinitions } : generated.definitions;
+  const allByGvk = options.extraDefinitions ? new Map([...indexByGroupVersionKind(generated.definitions), ...indexByGroupVersionKind(options.extraDefinitions)]) : indexByGroupVersionKind(generated.definitions);
   const lookup = (gvk: GroupVersionKind) => allByGvk.get(gvkKey(gvk.group, gvk.version, gvk.kind));
   const operationOptions = { advertiseFieldValidation: options.advertiseFieldValidation ?? false };
 
@@ -83,7 +86,7 @@ export function createOpenApi(resources: ServedResource[], options: OpenApiOptio
     pathsByGroupVersion.set(key, [...(pathsByGroupVersion.get(key) ?? []), ...paths]);
   }
   const allPaths = [...pathsByGroupVersion.values()].flat();
-  const definitions = servedDefinitions(generated.definitions, allPaths, [...servedGroupVersions.values()]);
+  const definitions = servedDefinitions(allDefinitions, allPaths, [...servedGroupVersions.values()]);
   const servedByGvk = indexByGroupVersionKind(definitions);
 
   const v2Document = once(() => swaggerDocument(generated.kubernetesVersion, allPaths, definitions));
