@@ -28,6 +28,11 @@ import { ingressClasses, ingresses } from './ingresses.js';
 import { networkPolicies } from './network-policies.js';
 import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac.js';
 import { customResourceDefinitions } from './custom-resource-definitions.js';
+import { mutatingWebhookConfigurations, validatingAdmissionPolicies, validatingAdmissionPolicyBindings, validatingWebhookConfigurations } from './admission-registration.js';
+import { apiServices } from './api-services.js';
+import { horizontalPodAutoscalersV1, horizontalPodAutoscalersV2 } from './horizontal-pod-autoscalers.js';
+import { runtimeClasses } from './runtime-classes.js';
+import { csiDrivers, csiNodes, csiStorageCapacities, volumeAttachments } from './csi.js';
 
 export const allKinds: KindStrategy[] = [
   // core/v1
@@ -46,12 +51,22 @@ export const allKinds: KindStrategy[] = [
   secrets,
   serviceAccounts,
   services,
+  // admissionregistration.k8s.io/v1
+  mutatingWebhookConfigurations,
+  validatingAdmissionPolicies,
+  validatingAdmissionPolicyBindings,
+  validatingWebhookConfigurations,
+  // apiregistration.k8s.io/v1
+  apiServices,
   // apps/v1
   controllerRevisions,
   daemonSets,
   deployments,
   replicaSets,
   statefulSets,
+  // autoscaling/v2 (preferred) and v1, one storage
+  horizontalPodAutoscalersV2,
+  horizontalPodAutoscalersV1,
   // batch/v1
   cronJobs,
   jobs,
@@ -65,6 +80,8 @@ export const allKinds: KindStrategy[] = [
   ingressClasses,
   ingresses,
   networkPolicies,
+  // node.k8s.io/v1
+  runtimeClasses,
   // policy/v1
   podDisruptionBudgets,
   // apiextensions.k8s.io/v1
@@ -77,5 +94,9 @@ export const allKinds: KindStrategy[] = [
   // scheduling.k8s.io/v1
   priorityClasses,
   // storage.k8s.io/v1
+  csiDrivers,
+  csiNodes,
+  csiStorageCapacities,
   storageClasses,
+  volumeAttachments,
 ];

@@ -24,11 +24,18 @@ resourcequotas           quota    v1                                true   Resou
 secrets                  -        v1                                true   Secret
 serviceaccounts          sa       v1                                true   ServiceAccount
 services                 svc      v1                                true   Service
+mutatingwebhookconfigurations -   admissionregistration.k8s.io/v1   false  MutatingWebhookConfiguration
+validatingadmissionpolicies -     admissionregistration.k8s.io/v1   false  ValidatingAdmissionPolicy
+validatingadmissionpolicybindings - admissionregistration.k8s.io/v1 false  ValidatingAdmissionPolicyBinding
+validatingwebhookconfigurations - admissionregistration.k8s.io/v1   false  ValidatingWebhookConfiguration
+customresourcedefinitions crd,crds apiextensions.k8s.io/v1          false  CustomResourceDefinition
+apiservices              -        apiregistration.k8s.io/v1         false  APIService
 controllerrevisions      -        apps/v1                           true   ControllerRevision
 daemonsets               ds       apps/v1                           true   DaemonSet
 deployments              deploy   apps/v1                           true   Deployment
 replicasets              rs       apps/v1                           true   ReplicaSet
 statefulsets             sts      apps/v1                           true   StatefulSet
+horizontalpodautoscalers hpa     autoscaling/v2                    true   HorizontalPodAutoscaler
 cronjobs                 cj       batch/v1                          true   CronJob
 jobs                     -        batch/v1                          true   Job
 leases                   -        coordination.k8s.io/v1            true   Lease
@@ -37,40 +44,50 @@ events                   ev       events.k8s.io/v1                  true   Event
 ingressclasses           -        networking.k8s.io/v1              false  IngressClass
 ingresses                ing      networking.k8s.io/v1              true   Ingress
 networkpolicies          netpol   networking.k8s.io/v1              true   NetworkPolicy
+runtimeclasses           -        node.k8s.io/v1                    false  RuntimeClass
 poddisruptionbudgets     pdb      policy/v1                         true   PodDisruptionBudget
 clusterrolebindings      -        rbac.authorization.k8s.io/v1      false  ClusterRoleBinding
 clusterroles             -        rbac.authorization.k8s.io/v1      false  ClusterRole
 rolebindings             -        rbac.authorization.k8s.io/v1      true   RoleBinding
 roles                    -        rbac.authorization.k8s.io/v1      true   Role
 priorityclasses          pc       scheduling.k8s.io/v1              false  PriorityClass
+csidrivers               -        storage.k8s.io/v1                 false  CSIDriver
+csinodes                 -        storage.k8s.io/v1                 false  CSINode
+csistoragecapacities     -        storage.k8s.io/v1                 true   CSIStorageCapacity
 storageclasses           sc       storage.k8s.io/v1                 false  StorageClass
+volumeattachments        -        storage.k8s.io/v1                 false  VolumeAttachment
 `
   .trim()
   .split('\n')
   .map((line) => {
     const [plural, shortName, apiVersion, namespaced, kind] = line.trim().split(/\s+/);
-    return { plural, shortNames: shortName === '-' ? [] : [shortName], apiVersion, namespaced: namespaced === 'true', kind };
+    return { plural, shortNames: shortName === '-' ? [] : shortName.split(','), apiVersion, namespaced: namespaced === 'true', kind };
   });
 
 /** Resources in the "all" category (`kubectl get all`). */
-const ALL_CATEGORY = ['pods', 'replicationcontrollers', 'services', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'cronjobs', 'jobs'];
+const ALL_CATEGORY = ['pods', 'replicationcontrollers', 'services', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'horizontalpodautoscalers', 'cronjobs', 'jobs'];
+/** Served besides the preferred versions kubectl api-resources lists. */
+const OTHER_VERSIONS = ['autoscaling/v1 horizontalpodautoscalers'];
 /** Resources with a /status subresource. */
 const WITH_STATUS = [
   'namespaces', 'nodes', 'persistentvolumeclaims', 'persistentvolumes', 'pods', 'replicationcontrollers', 'resourcequotas', 'services',
   'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'cronjobs', 'jobs', 'ingresses', 'poddisruptionbudgets',
+  'customresourcedefinitions', 'apiservices', 'validatingadmissionpolicies', 'horizontalpodautoscalers', 'volumeattachments',
 ];
 const WITH_SCALE = ['replicationcontrollers', 'deployments', 'replicasets', 'statefulsets'];
 /** Resources whose strategies set metadata.generation. */
 const WITH_GENERATION = [
   'replicationcontrollers', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'cronjobs', 'jobs', 'endpointslices',
   'ingressclasses', 'ingresses', 'networkpolicies', 'poddisruptionbudgets', 'priorityclasses',
+  'customresourcedefinitions', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'horizontalpodautoscalers',
 ];
 
 const byResource = new Map(allKinds.map((k) => [`${apiVersionOf(k)} ${k.plural}`, k]));
 
 describe('catalog of kinds', () => {
   it('serves exactly the resources of upstream discovery, with their names and scope', () => {
-    assert.equal(allKinds.length, DISCOVERY.length);
+    assert.equal(allKinds.length, DISCOVERY.length + OTHER_VERSIONS.length);
+    for (const other of OTHER_VERSIONS) assert.ok(byResource.get(other), other);
     for (const expected of DISCOVERY) {
       const strategy = byResource.get(`${expected.apiVersion} ${expected.plural}`);
       assert.ok(strategy, `missing ${expected.apiVersion} ${expected.plural}`);
@@ -82,12 +99,12 @@ describe('catalog of kinds', () => {
   });
 
   it('puts the workloads and services in the "all" category', () => {
-    const inAll = allKinds.filter((k) => k.categories?.includes('all')).map((k) => k.plural).sort();
+    const inAll = [...new Set(allKinds.filter((k) => k.categories?.includes('all')).map((k) => k.plural))].sort();
     assert.deepEqual(inAll, [...ALL_CATEGORY].sort());
   });
 
   it('declares /status and /scale subresources where upstream has them', () => {
-    assert.deepEqual(allKinds.filter((k) => k.statusSubresource).map((k) => k.plural).sort(), [...WITH_STATUS].sort());
+    assert.deepEqual([...new Set(allKinds.filter((k) => k.statusSubresource).map((k) => k.plural))].sort(), [...WITH_STATUS].sort());
     for (const k of allKinds) {
       if (WITH_SCALE.includes(k.plural)) assert.deepEqual(k.scale, { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'status.selector' });
       else assert.equal(k.scale, undefined, k.plural);
@@ -95,7 +112,7 @@ describe('catalog of kinds', () => {
   });
 
   it('tracks metadata.generation where upstream does', () => {
-    assert.deepEqual(allKinds.filter((k) => k.generation).map((k) => k.plural).sort(), [...WITH_GENERATION].sort());
+    assert.deepEqual([...new Set(allKinds.filter((k) => k.generation).map((k) => k.plural))].sort(), [...WITH_GENERATION].sort());
   });
 
   it('gives every kind distinct, non-empty table columns', () => {
