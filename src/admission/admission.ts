@@ -27,6 +27,10 @@ export interface AdmissionAttributes {
   /** Who asks; undefined only for the server's own writes made before authentication exists. */
   user?: UserInfo;
   dryRun: boolean;
+  /** Warnings for the client (admission webhooks, ValidatingAdmissionPolicy Warn): plugins append. */
+  warnings?: string[];
+  /** Audit annotations plugins record ("<plugin or policy>/<key>" → value), for the audit log. */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface AdmissionPlugin {

@@ -26,6 +26,8 @@ export interface WriteOptions {
   managedFieldsComputed?: boolean;
   /** Who writes, for admission (undefined: the server itself). */
   user?: UserInfo;
+  /** Collects warnings admission has for the client. */
+  warnings?: string[];
 }
 
 export interface DeleteOptions {
@@ -35,6 +37,8 @@ export interface DeleteOptions {
   propagationPolicy?: string;
   /** Who deletes, for admission (undefined: the server itself). */
   user?: UserInfo;
+  /** Collects warnings admission has for the client. */
+  warnings?: string[];
 }
 
 export interface DeleteResult {
@@ -292,7 +296,7 @@ export class GenericStore {
     }
   }
 
-  private admissionAttributes(operation: AdmissionOperation, object: Obj | undefined, oldObject: Obj | undefined, options: { dryRun?: boolean; user?: UserInfo; subresource?: string }): AdmissionAttributes {
+  private admissionAttributes(operation: AdmissionOperation, object: Obj | undefined, oldObject: Obj | undefined, options: { dryRun?: boolean; user?: UserInfo; subresource?: string; warnings?: string[] }): AdmissionAttributes {
     const strategy = this.strategy;
     const meta = (object ?? oldObject)!.metadata;
     return {
@@ -306,6 +310,8 @@ export class GenericStore {
       oldObject,
       user: options.user,
       dryRun: options.dryRun ?? false,
+      warnings: options.warnings,
+      auditAnnotations: {},
     };
   }
 

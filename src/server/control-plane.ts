@@ -120,8 +120,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let surface: ApiSurface | undefined;
   const patchSchema = (strategy: KindStrategy) => surface!.patchSchema(strategy);
   const memoryBudget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  // Admission plugins read their configuration (webhooks, policies) from the registry they guard.
+  let registryRef: Registry | undefined;
   const registry = new Registry(options.kinds, store, {
-    admission: new AdmissionChain(defaultAdmissionPlugins()),
+    admission: new AdmissionChain(defaultAdmissionPlugins({ registry: () => registryRef! })),
     admitWrite: (strategy) => {
       // Events make room for themselves (event retention); everything else stops at the budget.
       if (strategy.kind === 'Event') return;
@@ -145,6 +147,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       }
     },
   });
+  registryRef = registry;
   for (const kind of options.kinds) {
     const resource = `${kind.group || 'core'}/${kind.plural}`;
     const label = kind.group ? `${kind.plural}.${kind.group}` : kind.plural;

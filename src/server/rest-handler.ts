@@ -239,7 +239,7 @@ async function createObject(ex: Exchange, generic: GenericStore, namespace: stri
   const object = await readObjectBody(ex);
   const warnings = checkFields(context, generic.strategy, object, options.fieldValidation);
   checkNamespace(object, namespace, generic.strategy);
-  const stored = await generic.create(object, { dryRun: options.dryRun, fieldManager: options.fieldManager, user: ex.user });
+  const stored = await generic.create(object, { dryRun: options.dryRun, fieldManager: options.fieldManager, user: ex.user, warnings: (ex.warnings ??= []) });
   respondObject(ex, 201, stored, warnings);
 }
 
@@ -248,7 +248,7 @@ async function updateObject(ex: Exchange, generic: GenericStore, namespace: stri
   const object = await readObjectBody(ex);
   const warnings = checkFields(context, generic.strategy, object, options.fieldValidation);
   checkNamespace(object, namespace, generic.strategy);
-  const stored = await generic.update(namespace, name, object, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager, user: ex.user });
+  const stored = await generic.update(namespace, name, object, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager, user: ex.user, warnings: (ex.warnings ??= []) });
   respondObject(ex, 200, stored, warnings);
 }
 
@@ -273,7 +273,7 @@ async function patchObject(ex: Exchange, generic: GenericStore, namespace: strin
     warnings = checkFields(context, strategy, patched, options.fieldValidation);
     return patched;
   };
-  const stored = await generic.guaranteedUpdate(namespace, name, patchFn, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager, user: ex.user });
+  const stored = await generic.guaranteedUpdate(namespace, name, patchFn, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager, user: ex.user, warnings: (ex.warnings ??= []) });
   respondObject(ex, 200, stored, warnings);
 }
 
@@ -317,7 +317,7 @@ async function serverSideApply(
     if (result.outcome === 'conflict') throw applyConflictError(result.conflicts);
     return withManagedFields(result.object, result.managedFields) as Obj;
   };
-  const writeOptions = { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager, managedFieldsComputed: true, user: ex.user };
+  const writeOptions = { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager, managedFieldsComputed: true, user: ex.user, warnings: (ex.warnings ??= []) };
   if (!generic.tryGet(namespace, name)) {
     const created = apply(undefined);
     created.metadata.name = name;
@@ -356,7 +356,7 @@ async function readDeleteOptions(ex: Exchange, query: URLSearchParams): Promise<
 
 async function deleteObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams): Promise<void> {
   const { dryRun, body } = await readDeleteOptions(ex, query);
-  const result = await generic.delete(namespace, name, { dryRun, preconditions: body.preconditions, gracePeriodSeconds: body.gracePeriodSeconds, propagationPolicy: body.propagationPolicy, user: ex.user });
+  const result = await generic.delete(namespace, name, { dryRun, preconditions: body.preconditions, gracePeriodSeconds: body.gracePeriodSeconds, propagationPolicy: body.propagationPolicy, user: ex.user, warnings: (ex.warnings ??= []) });
   if (!result.deleted) return respondObject(ex, 200, result.stored);
   respondJson(ex, 200, JSON.stringify(successStatus(generic, result.stored)));
 }
@@ -374,7 +374,7 @@ async function deleteCollection(ex: Exchange, generic: GenericStore, namespace: 
   const deleted: string[] = [];
   for (const item of items) {
     try {
-      const result = await generic.delete(item.object.metadata.namespace, item.object.metadata.name!, { dryRun, propagationPolicy: body.propagationPolicy, gracePeriodSeconds: body.gracePeriodSeconds, user: ex.user });
+      const result = await generic.delete(item.object.metadata.namespace, item.object.metadata.name!, { dryRun, propagationPolicy: body.propagationPolicy, gracePeriodSeconds: body.gracePeriodSeconds, user: ex.user, warnings: (ex.warnings ??= []) });
       deleted.push(result.stored.json.toString('utf8'));
     } catch (error) {
       // Another writer may have removed it first; that is the outcome asked for.

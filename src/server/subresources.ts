@@ -72,7 +72,7 @@ export const scaleSubresource: Subresource = {
         setPath(current, generic.strategy.scale!.specReplicasPath, replicas);
         return current;
       },
-      { dryRun, user: ex.user },
+      { dryRun, user: ex.user, warnings: (ex.warnings ??= []) },
     );
     respondJson(ex, 200, JSON.stringify(toScale(generic, stored.object as Obj)));
   },
