@@ -107,6 +107,10 @@ export interface ApiClient {
   mutate(type: ResourceType, namespace: string | undefined, name: string, mutate: (current: Obj) => Obj | Promise<Obj>, options?: WriteOptions): Promise<Obj>;
   /** Returns the object when it now waits for finalizers or graceful termination, else undefined. */
   delete(type: ResourceType, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<Obj | undefined>;
+  /** The autoscaling/v1 Scale of a kind with a scale subresource (workloads, custom resources). */
+  getScale(type: ResourceType, namespace: string | undefined, name: string): Promise<Obj>;
+  /** Sets spec.replicas through the scale subresource; returns the new Scale. */
+  updateScale(type: ResourceType, namespace: string | undefined, name: string, replicas: number, options?: WriteOptions): Promise<Obj>;
   /** POST to a subresource that takes its own kind (pods/binding, pods/eviction). */
   createSubresource(type: ResourceType, namespace: string | undefined, name: string, subresource: string, body: Obj, options?: WriteOptions): Promise<Obj>;
 }

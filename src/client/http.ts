@@ -177,6 +177,14 @@ export class HttpClient implements ApiClient {
     return answer.kind === 'Status' ? undefined : answer;
   }
 
+  async getScale(type: ResourceType, namespace: string | undefined, name: string): Promise<Obj> {
+    return (await this.call('GET', objectPath(type, namespace, name, 'scale'))) as Obj;
+  }
+
+  async updateScale(type: ResourceType, namespace: string | undefined, name: string, replicas: number, options: WriteOptions = {}): Promise<Obj> {
+    return (await this.call('PATCH', objectPath(type, namespace, name, 'scale'), { spec: { replicas } }, writeQuery(options), PATCH_CONTENT_TYPES.merge)) as Obj;
+  }
+
   async createSubresource(type: ResourceType, namespace: string | undefined, name: string, subresource: string, body: Obj, options: WriteOptions = {}): Promise<Obj> {
     return (await this.call('POST', objectPath(type, namespace, name, subresource), body, writeQuery(options))) as Obj;
   }

@@ -16,6 +16,7 @@ import type { UserInfo } from '../auth/authenticate.js';
 import { forbidden, type AuthorizationAttributes, type Authorizer } from '../auth/authorization.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { bindPod } from '../registry/pod-binding.js';
+import { applyScale, toScale } from '../registry/scale.js';
 import type { Registry } from '../registry/registry.js';
 import { buildSelection } from '../registry/selection.js';
 import type { KindStrategy } from '../registry/strategy.js';
@@ -147,6 +148,19 @@ export class InProcessClient implements ApiClient {
     const generic = this.authorized(type, 'delete', namespace, name);
     const result = await generic.delete(scope(generic, namespace), name, { ...options, user: this.options.user });
     return result.deleted ? undefined : copyOf(result.stored);
+  }
+
+  async getScale(type: ResourceType, namespace: string | undefined, name: string): Promise<Obj> {
+    const generic = this.authorized(type, 'get', namespace, name, 'scale');
+    if (!generic.strategy.scale) throw errors.pathNotFound();
+    return toScale(generic.strategy, copyOf(generic.get(scope(generic, namespace), name)));
+  }
+
+  async updateScale(type: ResourceType, namespace: string | undefined, name: string, replicas: number, options: WriteOptions = {}): Promise<Obj> {
+    const generic = this.authorized(type, 'update', namespace, name, 'scale');
+    if (!generic.strategy.scale) throw errors.pathNotFound();
+    const stored = await generic.guaranteedUpdate(scope(generic, namespace), name, (current) => applyScale(generic.strategy, current, replicas, name), this.writeOptions({ ...options, subresource: undefined }));
+    return toScale(generic.strategy, copyOf(stored));
   }
 
   async createSubresource(type: ResourceType, namespace: string | undefined, name: string, subresource: string, body: Obj, options: WriteOptions = {}): Promise<Obj> {

@@ -6,5 +6,14 @@ import { daemonSetController } from './daemonset/index.js';
 import { jobController } from './job/index.js';
 import { cronJobController } from './cronjob/index.js';
 import { ttlAfterFinishedController } from './ttl-after-finished.js';
+import { horizontalPodAutoscalerControllerDefinition } from './horizontal-pod-autoscaler.js';
 
-export const allControllers: readonly ControllerDefinition[] = [namespaceController, statefulSetController, daemonSetController, jobController, cronJobController, ttlAfterFinishedController];
+export const allControllers: readonly ControllerDefinition[] = [
+  namespaceController,
+  statefulSetController,
+  daemonSetController,
+  jobController,
+  cronJobController,
+  ttlAfterFinishedController,
+  horizontalPodAutoscalerControllerDefinition,
+];

@@ -1,11 +1,11 @@
 /** Subresources with a shape of their own: /scale (autoscaling/v1 Scale) and pods/binding. */
-import { errors, fieldErrors } from '../api/status.js';
-import { getPath, isPlainObject } from '../api/object.js';
+import { errors } from '../api/status.js';
+import { getPath } from '../api/object.js';
 import { bindPod } from '../registry/pod-binding.js';
 import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES } from '../api/negotiation.js';
 import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { applyMergePatch } from '../api/patch/merge-patch.js';
-import { formatLabelSelector } from '../registry/common/printing.js';
+import { applyScale, toScale } from '../registry/scale.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import type { KindStrategy, Obj } from '../registry/strategy.js';
 import type { Exchange } from './exchange.js';
@@ -17,37 +17,11 @@ export interface Subresource {
   handle(ex: Exchange, info: RequestInfo, query: URLSearchParams, generic: GenericStore, namespace: string | undefined): Promise<void> | void;
 }
 
-function setPath(object: Obj, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let current: Record<string, unknown> = object;
-  for (const part of parts.slice(0, -1)) {
-    if (!isPlainObject(current[part])) current[part] = {};
-    current = current[part] as Record<string, unknown>;
-  }
-  current[parts[parts.length - 1]] = value;
-}
-
-function toScale(generic: GenericStore, object: Obj) {
-  const scale = generic.strategy.scale!;
-  const selector = getPath(object, scale.labelSelectorPath ?? 'spec.selector');
-  const status: Record<string, unknown> = { replicas: getPath(object, scale.statusReplicasPath) ?? 0 };
-  const selectorText = isPlainObject(selector) ? formatLabelSelector(selector) : typeof selector === 'string' ? selector : undefined;
-  if (selectorText && selectorText !== '<none>') status.selector = selectorText;
-  const meta = object.metadata;
-  return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: { name: meta.name, namespace: meta.namespace, uid: meta.uid, resourceVersion: meta.resourceVersion, creationTimestamp: meta.creationTimestamp },
-    spec: { replicas: getPath(object, scale.specReplicasPath) ?? 0 },
-    status,
-  };
-}
-
 export const scaleSubresource: Subresource = {
   supports: (strategy) => strategy.scale !== undefined,
   async handle(ex, info, query, generic, namespace) {
     const name = info.name!;
-    if (info.verb === 'get') return respondJson(ex, 200, JSON.stringify(toScale(generic, generic.get(namespace, name).object as Obj)));
+    if (info.verb === 'get') return respondJson(ex, 200, JSON.stringify(toScale(generic.strategy, generic.get(namespace, name).object as Obj)));
     if (info.verb !== 'update' && info.verb !== 'patch') throw errors.methodNotAllowed(ex.method, info.path);
     const format = bodyFormat(ex.header('content-type'));
     const body = await ex.readBody(MAX_BODY_BYTES);
@@ -56,25 +30,21 @@ export const scaleSubresource: Subresource = {
       namespace,
       name,
       (current) => {
-        const currentScale = toScale(generic, current);
+        const currentScale = toScale(generic.strategy, current);
         let scale: Record<string, unknown>;
         if (info.verb === 'update') scale = decodeObject(body, format);
         else if (format === 'json-patch') scale = applyJsonPatch(currentScale, decodeBody(body, format)) as Record<string, unknown>;
         else scale = applyMergePatch(currentScale, decodeBody(body, format)) as Record<string, unknown>;
         const replicas = getPath(scale, 'spec.replicas');
-        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-          throw errors.invalid('Scale', 'autoscaling', name, [fieldErrors.invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
-        }
         const precondition = getPath(scale, 'metadata.resourceVersion');
         if (typeof precondition === 'string' && precondition !== '' && precondition !== current.metadata.resourceVersion) {
           throw errors.conflict(generic.ref, name, 'the object has been modified; please apply your changes to the latest version and try again');
         }
-        setPath(current, generic.strategy.scale!.specReplicasPath, replicas);
-        return current;
+        return applyScale(generic.strategy, current, replicas, name);
       },
       { dryRun, user: ex.user, warnings: (ex.warnings ??= []) },
     );
-    respondJson(ex, 200, JSON.stringify(toScale(generic, stored.object as Obj)));
+    respondJson(ex, 200, JSON.stringify(toScale(generic.strategy, stored.object as Obj)));
   },
 };
 
