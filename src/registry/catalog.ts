@@ -30,12 +30,15 @@ import { clusterRoleBindings, clusterRoles, roleBindings, roles } from './rbac.j
 import { customResourceDefinitions } from './custom-resource-definitions.js';
 import { mutatingWebhookConfigurations, validatingAdmissionPolicies, validatingAdmissionPolicyBindings, validatingWebhookConfigurations } from './admission-registration.js';
 import { apiServices } from './api-services.js';
+import { bindings, componentStatuses } from './served-only.js';
 import { horizontalPodAutoscalersV1, horizontalPodAutoscalersV2 } from './horizontal-pod-autoscalers.js';
 import { runtimeClasses } from './runtime-classes.js';
 import { csiDrivers, csiNodes, csiStorageCapacities, volumeAttachments } from './csi.js';
 
 export const allKinds: KindStrategy[] = [
   // core/v1
+  bindings,
+  componentStatuses,
   configMaps,
   endpoints,
   events,

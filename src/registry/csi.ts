@@ -21,6 +21,7 @@ export const csiDrivers: KindStrategy = {
   namespaced: false,
   defaults(driver) {
     driver.spec ??= {};
+    if (typeof driver.spec !== 'object' || driver.spec === null) return;
     driver.spec.attachRequired ??= true;
     driver.spec.podInfoOnMount ??= false;
     driver.spec.storageCapacity ??= false;

@@ -43,8 +43,13 @@ function validateAggregation(role: Obj): FieldError[] {
 function defaultSubjects(binding: Obj): void {
   if (isPlainObject(binding.roleRef)) binding.roleRef.apiGroup ||= RBAC_GROUP;
   for (const subject of listAt(binding, 'subjects')) {
-    if (!isPlainObject(subject) || subject.apiGroup !== undefined) continue;
-    subject.apiGroup = subject.kind === 'ServiceAccount' ? '' : RBAC_GROUP;
+    if (!isPlainObject(subject)) continue;
+    // A ServiceAccount's group is "", which upstream's omitempty leaves out of the object.
+    if (subject.kind === 'ServiceAccount') {
+      if (subject.apiGroup === '') delete subject.apiGroup;
+      continue;
+    }
+    if (subject.apiGroup === undefined) subject.apiGroup = RBAC_GROUP;
   }
 }
 

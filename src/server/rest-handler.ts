@@ -22,6 +22,7 @@ import type { RequestInfo } from './request-info.js';
 import { respondJson, respondObject, startWatch } from './responses.js';
 import type { Subresource } from './subresources.js';
 import { isCustomResource } from '../apiextensions/custom-resource-strategy.js';
+import { handleServedOnly, isServedOnly } from './served-only.js';
 import { scaleSubresource, bindingSubresource } from './subresources.js';
 
 export interface RestContext {
@@ -38,6 +39,7 @@ export async function handleResource(ex: Exchange, info: RequestInfo, query: URL
   const generic = context.registry.resource(info.group, info.version, info.resource!);
   if (!generic) throw errors.pathNotFound();
   const strategy = generic.strategy;
+  if (isServedOnly(strategy)) return handleServedOnly(ex, info, query, strategy, context.registry);
   if (strategy.deprecationWarning) (ex.warnings ??= []).push(strategy.deprecationWarning);
   // A cluster-scoped kind under /namespaces/{ns}/ does not exist (the namespace itself excepted).
   if (!strategy.namespaced && info.namespace && info.resource !== 'namespaces') throw errors.pathNotFound();

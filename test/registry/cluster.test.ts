@@ -130,7 +130,7 @@ describe('RBAC', () => {
       subjects: [{ kind: 'User', name: 'jane' }, { kind: 'Group', name: 'devs' }, { kind: 'ServiceAccount', name: 'ci', namespace: 'build' }, { kind: 'User', name: 'bob' }],
     });
     assert.equal(binding.roleRef.apiGroup, 'rbac.authorization.k8s.io');
-    assert.deepEqual(binding.subjects.map((s: { apiGroup: string }) => s.apiGroup), ['rbac.authorization.k8s.io', 'rbac.authorization.k8s.io', '', 'rbac.authorization.k8s.io']);
+    assert.deepEqual(binding.subjects.map((s: { apiGroup: string }) => s.apiGroup), ['rbac.authorization.k8s.io', 'rbac.authorization.k8s.io', undefined, 'rbac.authorization.k8s.io']);
     assert.deepEqual(row(roleBindings, binding), { Role: 'ClusterRole/view', Age: CREATED_AGE, Users: 'jane, bob', Groups: 'devs', ServiceAccounts: 'build/ci' });
   });
 
