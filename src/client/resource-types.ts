@@ -66,3 +66,4 @@ export function splitKey(key: string): { namespace: string | undefined; name: st
 
 export const CUSTOM_RESOURCE_DEFINITIONS = type('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false);
 export const HORIZONTAL_POD_AUTOSCALERS = type('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler');
+export const API_SERVICES = type('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false);

@@ -36,6 +36,9 @@ import { Metrics } from './metrics.js';
 import { startApiServer, type ApiServer, type AttestationEndpoint } from './server.js';
 import { ApiSurface } from './api-surface.js';
 import { startCrdController } from '../apiextensions/crd-controller.js';
+import { Aggregator } from '../aggregator/aggregator.js';
+import { extensionApiserverAuthentication, loadOrCreateFrontProxy } from '../aggregator/front-proxy.js';
+import { CONFIG_MAPS } from '../client/resource-types.js';
 import type { RestContext } from './rest-handler.js';
 import { log } from './log.js';
 
@@ -161,6 +164,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   surface = apiSurface;
   const rest: RestContext = { registry, patchSchema: apiSurface.patchSchema, checkSchema: apiSurface.checkSchema };
   let ready = false;
+  let aggregator: Aggregator | undefined;
   const server: ApiServer = await startApiServer({
     address: options.address,
     port: options.port,
@@ -173,6 +177,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics,
     tokens: options.tokenAuthFile ? StaticTokens.fromFile(options.tokenAuthFile) : undefined,
     isReady: () => ready,
+    aggregation: {
+      route(group, version) {
+        const backend = aggregator?.backendFor(group, version);
+        return backend && ((ex) => aggregator!.proxy(ex, backend));
+      },
+    },
   });
   const url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}`;
 
@@ -181,6 +191,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'nautilus', patchSchema });
   const informers = new InformerFactory(client);
   const crdController = await startCrdController({ registry, client, informers });
+  const frontProxy = await loadOrCreateFrontProxy(pkiDir);
+  await publishExtensionApiserverAuthentication(client, extensionApiserverAuthentication(ca.certPem, frontProxy));
+  aggregator = new Aggregator({ registry, client, informers, surface: apiSurface, frontProxy: frontProxy.client });
+  await aggregator.start();
   const controllerManager = new ControllerManager(allControllers, {
     clientFor: (user, fieldManager) => client.as(user, fieldManager),
     informers,
@@ -212,6 +226,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     async stop() {
       await controllerManager.stop();
       await crdController.stop();
+      aggregator?.stop();
       informers.stop();
       eventRetention.stop();
       serviceAddressSync.stop();
@@ -220,6 +235,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       await durableLog?.close();
     },
   };
+}
+
+/** kube-system/extension-apiserver-authentication, which aggregated API servers read to trust the front proxy. */
+async function publishExtensionApiserverAuthentication(client: InProcessClient, data: Record<string, string>): Promise<void> {
+  const name = 'extension-apiserver-authentication';
+  try {
+    await client.mutate(CONFIG_MAPS, 'kube-system', name, (current) => ({ ...current, data }));
+  } catch (error) {
+    if (!(error instanceof ApiError && error.code === 404)) throw error;
+    await client.create(CONFIG_MAPS, 'kube-system', { metadata: { name, namespace: 'kube-system' }, data });
+  }
 }
 
 /** Discovery's description of GET /apis/nautilus.dev/v1/attestations/{name} (served, not stored). */

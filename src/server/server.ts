@@ -40,6 +40,8 @@ export interface ApiServerOptions {
   /** Static bearer tokens (--token-auth-file), besides client certificates. */
   tokens?: StaticTokens;
   isReady: () => boolean;
+  /** Requests for group-versions served by another API server (aggregation): the proxy, if any. */
+  aggregation?: { route(group: string, version: string): ((ex: Exchange) => Promise<void>) | undefined };
 }
 
 export interface ApiServer {
@@ -116,6 +118,8 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
     }
     requireUser(user);
     const info = parseRequestInfo(ex.method, path, url.searchParams);
+    const proxied = info.apiPrefix === 'apis' && info.version ? options.aggregation?.route(info.group, info.version) : undefined;
+    if (proxied) return await proxied(ex);
     if (info.isResourceRequest) {
       verb = info.verb.toUpperCase();
       resource = info.resource ?? '';
