@@ -26,16 +26,16 @@ export interface RunningCrdController {
 
 const RECHECK_MS = 500;
 
-/** The names a CRD claims, as "<group>/<kind of name>/<value>". */
-function claims(crd: Obj): string[] {
+/** The names a CRD claims, as "<group>/<resource|kind>/<value>", with the reason a clash is reported under. */
+function claims(crd: Obj): Array<{ claim: string; reason: string }> {
   const { group, names } = crd.spec ?? {};
   if (!names) return [];
   return [
-    `${group}/resource/${names.plural}`,
-    ...(names.singular ? [`${group}/resource/${names.singular}`] : []),
-    ...(names.shortNames ?? []).map((s: string) => `${group}/resource/${s}`),
-    `${group}/kind/${names.kind}`,
-    ...(names.listKind ? [`${group}/kind/${names.listKind}`] : []),
+    { claim: `${group}/resource/${names.plural}`, reason: 'PluralConflict' },
+    ...(names.singular ? [{ claim: `${group}/resource/${names.singular}`, reason: 'SingularConflict' }] : []),
+    ...(names.shortNames ?? []).map((s: string) => ({ claim: `${group}/resource/${s}`, reason: 'ShortNamesConflict' })),
+    { claim: `${group}/kind/${names.kind}`, reason: 'KindConflict' },
+    ...(names.listKind ? [{ claim: `${group}/kind/${names.listKind}`, reason: 'ListKindConflict' }] : []),
   ];
 }
 
@@ -57,16 +57,14 @@ export async function startCrdController(options: CrdControllerOptions): Promise
       if (kind.plural === names.plural) return `PluralConflict:"${names.plural}" is already in use`;
       if (kind.kind === names.kind) return `KindConflict:"${names.kind}" is already in use`;
     }
-    const mine = new Set(claims(crd));
+    const mine = claims(crd);
     for (const other of crds.lister.list()) {
       if (other.metadata.name === crd.metadata.name) continue;
       const accepted = other.status?.acceptedNames;
       if (!accepted?.plural) continue;
-      for (const claim of claims({ metadata: {}, spec: { group: other.spec.group, names: accepted } })) {
-        if (!mine.has(claim)) continue;
-        const [, what, value] = claim.split('/');
-        return `${what === 'kind' ? 'KindConflict' : 'PluralConflict'}:"${value}" is already in use`;
-      }
+      const taken = new Set(claims({ metadata: {}, spec: { group: other.spec.group, names: accepted } }).map((c) => c.claim));
+      const clash = mine.find((c) => taken.has(c.claim));
+      if (clash) return `${clash.reason}:"${clash.claim.split('/').pop()}" is already in use`;
     }
     return undefined;
   }
@@ -127,7 +125,14 @@ export async function startCrdController(options: CrdControllerOptions): Promise
       if (!crd.status?.acceptedNames?.plural) registry.uninstall(name);
       return;
     }
-    const strategies = crd.spec.versions.filter((version) => version.served).map((version) => customResourceStrategy(crd, version));
+    // Webhook conversion is not carried out here: only the storage version is served then, so no
+    // client ever sees an object converted the wrong way.
+    const webhookConversion = crd.spec.conversion?.strategy === 'Webhook';
+    const served = crd.spec.versions.filter((version) => version.served && (!webhookConversion || version.storage));
+    if (webhookConversion && served.length < crd.spec.versions.filter((v) => v.served).length) {
+      log.warn('webhook conversion is not supported; serving only the storage version', { crd: name });
+    }
+    const strategies = served.map((version) => customResourceStrategy(crd, version));
     registry.install(name, strategies);
     const storage = crd.spec.versions.find((version) => version.storage)?.name;
     await writeStatus(name, (current) => {

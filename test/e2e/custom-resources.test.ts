@@ -116,6 +116,23 @@ test('a CRD serves its kind: printer columns, explain, defaults, pruning, valida
   });
   assert.ok(resources);
 
+  // A second CRD claiming a taken short name is not served; its condition says why.
+  await server.ok(['apply', '-f', '-'], {
+    input: 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gizmos.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {plural: gizmos, kind: Gizmo, shortNames: [wd]}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema: {openAPIV3Schema: {type: object}}\n',
+  });
+  await eventually(async () => {
+    const reason = await server.ok(['get', 'crd', 'gizmos.example.com', '-o', 'jsonpath={.status.conditions[?(@.type=="NamesAccepted")].reason}/{.status.conditions[?(@.type=="NamesAccepted")].message}']);
+    assert.equal(reason, 'ShortNamesConflict/"wd" is already in use');
+  });
+  assert.notEqual((await server.kubectl(['get', 'gizmos'])).code, 0);
+  // An invalid CRD is refused with the field at fault.
+  const invalid = await server.kubectl(['apply', '-f', '-'], {
+    input: 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: bad.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {plural: bads, kind: Bad}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema: {openAPIV3Schema: {type: object, x-kubernetes-validations: [{rule: "self.nope +"}]}}\n',
+  });
+  assert.notEqual(invalid.code, 0);
+  assert.match(invalid.stderr, /metadata\.name: Invalid value: "bad\.example\.com": must be spec\.names\.plural\+"\."\+spec\.group/);
+  assert.match(invalid.stderr, /spec\.versions\[0\]\.schema\.openAPIV3Schema\.x-kubernetes-validations\[0\]\.rule: Invalid value: "self\.nope \+": compilation failed: ERROR: <input>:1:/);
+
   await server.ok(['create', 'namespace', 'shop']);
   // Unknown fields are pruned (kubectl would refuse them client-side with --validate=strict).
   await server.ok(['apply', '--validate=false', '-n', 'shop', '-f', '-'], {
