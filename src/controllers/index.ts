@@ -1,6 +1,9 @@
 /** Every controller the controller manager can run, in start order. */
 import type { ControllerDefinition } from './manager.js';
 import { namespaceController } from './namespace.js';
+import { deploymentController } from './deployment/controller.js';
+import { replicaSetController } from './replicaset.js';
+import { replicationControllerController } from './replication-controller.js';
 import { statefulSetController } from './statefulset/index.js';
 import { daemonSetController } from './daemonset/index.js';
 import { jobController } from './job/index.js';
@@ -10,6 +13,9 @@ import { horizontalPodAutoscalerControllerDefinition } from './horizontal-pod-au
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
+  deploymentController,
+  replicaSetController,
+  replicationControllerController,
   statefulSetController,
   daemonSetController,
   jobController,

@@ -47,6 +47,8 @@ export interface ControllerDefinition {
   aliases?: string[];
   /** The service account it acts as in kube-system (upstream's, e.g. "deployment-controller"). */
   serviceAccount: string;
+  /** The component its events name, where upstream's differs from its name (e.g. "replication-controller"). */
+  eventSource?: string;
   /** Its worker-count flag without dashes, e.g. "concurrent-deployment-syncs", and its default. */
   workersFlag?: { name: string; default: number };
   /** Off unless named in --controllers (upstream has a few such). */
@@ -108,7 +110,7 @@ export class ControllerManager {
       const context: ControllerContext = {
         client,
         informers,
-        events: new EventRecorder(client, { component: definition.name, host: this.options.host }),
+        events: new EventRecorder(client, { component: definition.eventSource ?? definition.name, host: this.options.host }),
         workers: flag ? (this.options.workers?.[flag.name] ?? flag.default) : 1,
         newQueue: (name = definition.name) => new WorkQueue(name, { metrics: queueMetrics }),
         settings: this.options.settings ?? {},

@@ -56,6 +56,8 @@ export const deployments: KindStrategy = {
   statusSubresource: true,
   scale: { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'status.selector' },
   generation: true,
+  // The controller records deployment.kubernetes.io/revision through /status, as upstream's does.
+  statusSubresourceMetadata: ['annotations'],
 
   defaults(deployment) {
     const spec = mapAt(deployment, 'spec');

@@ -34,7 +34,10 @@ export interface DeleteOptions {
   dryRun?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
   gracePeriodSeconds?: number;
+  /** Orphan, Background or Foreground: what becomes of the object's dependents. */
   propagationPolicy?: string;
+  /** The deprecated spelling of propagationPolicy Orphan (true) or Background (false). */
+  orphanDependents?: boolean;
   /** Who deletes, for admission (undefined: the server itself). */
   user?: UserInfo;
   /** Collects warnings admission has for the client. */
@@ -278,16 +281,23 @@ export class GenericStore {
       throw errors.conflict(this.ref, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${object.metadata.resourceVersion}`);
     }
     await this.hooks.admission?.validate(this.admissionAttributes('DELETE', undefined, object, options));
-    if (!this.waitsForFinalizers(object)) {
+    // The garbage collector's finalizers say what becomes of dependents; a later delete may
+    // change them (e.g. Foreground, then Orphan), as upstream's store lets it.
+    const gcFinalizers = garbageCollectionFinalizers(this.strategy, object, options);
+    const pending = gcFinalizers ? { ...object, metadata: { ...object.metadata, finalizers: gcFinalizers } } : object;
+    if (!this.waitsForFinalizers(pending)) {
       if (options.dryRun) return { deleted: true, stored: current };
       return { deleted: true, stored: await this.storeDelete(namespace, name, current.revision) };
     }
-    if (object.metadata.deletionTimestamp) return { deleted: false, stored: current };
+    if (object.metadata.deletionTimestamp && !gcFinalizers) return { deleted: false, stored: current };
     const marked = deepCopy(object);
-    marked.metadata.deletionTimestamp = nowRfc3339();
-    marked.metadata.deletionGracePeriodSeconds = 0;
-    if (marked.metadata.generation !== undefined) marked.metadata.generation++;
-    this.strategy.prepareForDelete?.(marked);
+    if (gcFinalizers) marked.metadata.finalizers = gcFinalizers;
+    if (!marked.metadata.deletionTimestamp) {
+      marked.metadata.deletionTimestamp = nowRfc3339();
+      marked.metadata.deletionGracePeriodSeconds = 0;
+      if (marked.metadata.generation !== undefined) marked.metadata.generation++;
+      this.strategy.prepareForDelete?.(marked);
+    }
     if (options.dryRun) return { deleted: false, stored: dryRunResult(marked) };
     try {
       return { deleted: false, stored: this.served(await this.store.update(this.resource, this.key(namespace, name), this.toStorage(marked), current.revision)) };
@@ -340,10 +350,15 @@ export class GenericStore {
   }
 
   private subresourceUpdate(object: Obj, old: Obj, field: 'status'): Obj {
-    // Through /status only status changes; everything else stays as stored.
+    // Through /status only status changes (and what metadata the kind lets it write); everything else stays as stored.
     const updated = deepCopy(old);
     if (object[field] === undefined) delete updated[field];
     else updated[field] = object[field];
+    for (const key of this.strategy.statusSubresourceMetadata ?? []) {
+      const value = isRecord(object.metadata) ? object.metadata[key] : undefined;
+      if (value === undefined) delete updated.metadata[key];
+      else updated.metadata[key] = value;
+    }
     return updated;
   }
 
@@ -444,6 +459,36 @@ function isNoOp(updated: Obj, old: Obj): boolean {
 
 function stripTimes(managedFields: unknown[] | undefined): unknown[] | undefined {
   return managedFields?.map((entry) => ({ ...(entry as Record<string, unknown>), time: undefined }));
+}
+
+export const ORPHAN_FINALIZER = 'orphan';
+export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+
+/**
+ * The finalizers a delete leaves on the object for the garbage collector, when they differ from
+ * what it has (upstream's deletionFinalizersForGarbageCollection): `orphan` when dependents are
+ * to be orphaned, `foregroundDeletion` when they go first. An explicit policy wins, then a GC
+ * finalizer already set, then the kind's default.
+ */
+function garbageCollectionFinalizers(strategy: KindStrategy, object: Obj, options: DeleteOptions): string[] | undefined {
+  const kindDefault = strategy.defaultGarbageCollectionPolicy ?? 'DeleteDependents';
+  if (kindDefault === 'Unsupported') return undefined;
+  const existing: string[] = Array.isArray(object.metadata.finalizers) ? object.metadata.finalizers : [];
+  const firstGcFinalizer = existing.find((f) => f === ORPHAN_FINALIZER || f === FOREGROUND_FINALIZER);
+  let policy: 'Orphan' | 'Background' | 'Foreground';
+  if (options.orphanDependents !== undefined) policy = options.orphanDependents ? 'Orphan' : 'Background';
+  else if (options.propagationPolicy === 'Orphan' || options.propagationPolicy === 'Background' || options.propagationPolicy === 'Foreground') policy = options.propagationPolicy;
+  else if (firstGcFinalizer) policy = firstGcFinalizer === ORPHAN_FINALIZER ? 'Orphan' : 'Foreground';
+  else policy = kindDefault === 'OrphanDependents' ? 'Orphan' : 'Background';
+  const wanted = existing.filter((f) => f !== ORPHAN_FINALIZER && f !== FOREGROUND_FINALIZER);
+  if (policy === 'Orphan') wanted.push(ORPHAN_FINALIZER);
+  if (policy === 'Foreground') wanted.push(FOREGROUND_FINALIZER);
+  const same = new Set(wanted).size === new Set(existing).size && wanted.every((f) => existing.includes(f));
+  return same ? undefined : wanted;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function generateName(base: string): string {

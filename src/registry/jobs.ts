@@ -135,6 +135,8 @@ export const jobs: KindStrategy = {
   namespaced: true,
   statusSubresource: true,
   generation: true,
+  // batch/v1 keeps the pre-GC default: a delete naming no policy orphans the pods.
+  defaultGarbageCollectionPolicy: 'OrphanDependents',
 
   defaults(job) {
     const spec = mapAt(job, 'spec');

@@ -34,6 +34,8 @@ export const replicationControllers: KindStrategy = {
   statusSubresource: true,
   scale: { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', labelSelectorPath: 'status.selector' },
   generation: true,
+  // core/v1 keeps the pre-GC default: a delete naming no policy orphans the pods.
+  defaultGarbageCollectionPolicy: 'OrphanDependents',
 
   defaults(controller) {
     const spec = mapAt(controller, 'spec');

@@ -53,6 +53,19 @@ export interface KindStrategy {
   /** Clears what a client may not set on create (e.g. status when there is a status subresource). */
   prepareForCreate?(object: Obj): void;
   prepareForUpdate?(object: Obj, old: Obj): void;
+  /**
+   * What a delete that names no propagation policy does to dependents (upstream's
+   * DefaultGarbageCollectionPolicy): 'DeleteDependents' (the default: background cascade),
+   * 'OrphanDependents' for kinds whose served version kept the pre-GC behaviour (core/v1
+   * ReplicationController, batch/v1 Job), 'Unsupported' where the GC finalizers never apply.
+   */
+  defaultGarbageCollectionPolicy?: 'DeleteDependents' | 'OrphanDependents' | 'Unsupported';
+  /**
+   * Metadata a /status write also changes. Upstream's status strategies reset only what they name
+   * (a Deployment's spec and labels), so e.g. the deployment controller records its revision
+   * annotation through /status; without this, /status writes nothing but status.
+   */
+  statusSubresourceMetadata?: ReadonlyArray<'annotations'>;
   /** Beyond metadata.finalizers, what keeps a deleted object around (Namespace: spec.finalizers). */
   blocksDeletion?(object: Obj): boolean;
   /** Runs when a deletion starts waiting for finalizers (e.g. Namespace phase Terminating). */

@@ -2,7 +2,7 @@
  * The one generic REST handler: every verb on every kind goes through here, into the kind's
  * GenericStore. Nothing in this file knows about a particular kind.
  */
-import { ApiError, errors } from '../api/status.js';
+import { ApiError, errors, fieldErrors } from '../api/status.js';
 import { deepCopy, isPlainObject, nowRfc3339 } from '../api/object.js';
 import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES, negotiate } from '../api/negotiation.js';
 import { buildSelection } from '../registry/selection.js';
@@ -352,13 +352,19 @@ async function readDeleteOptions(ex: Exchange, query: URLSearchParams): Promise<
   }
   const grace = query.get('gracePeriodSeconds');
   if (grace !== null && !/^-?\d+$/.test(grace)) throw errors.badRequest(`invalid gracePeriodSeconds: ${JSON.stringify(grace)}`);
+  const orphanQuery = query.get('orphanDependents');
+  if (orphanQuery !== null && orphanQuery !== 'true' && orphanQuery !== 'false') throw errors.badRequest(`invalid orphanDependents: ${JSON.stringify(orphanQuery)}`);
+  const orphanDependents = orphanQuery !== null ? orphanQuery === 'true' : typeof body.orphanDependents === 'boolean' ? body.orphanDependents : undefined;
+  if (orphanDependents !== undefined && policy) {
+    throw errors.invalid('DeleteOptions', 'meta.k8s.io', '', [fieldErrors.invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set')]);
+  }
   const dryRun = query.getAll('dryRun').includes('All') || (body.dryRun ?? []).includes('All');
-  return { dryRun, body: { ...body, propagationPolicy: policy ?? undefined, gracePeriodSeconds: grace !== null ? Number(grace) : body.gracePeriodSeconds } };
+  return { dryRun, body: { ...body, orphanDependents, propagationPolicy: policy ?? undefined, gracePeriodSeconds: grace !== null ? Number(grace) : body.gracePeriodSeconds } };
 }
 
 async function deleteObject(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string, query: URLSearchParams): Promise<void> {
   const { dryRun, body } = await readDeleteOptions(ex, query);
-  const result = await generic.delete(namespace, name, { dryRun, preconditions: body.preconditions, gracePeriodSeconds: body.gracePeriodSeconds, propagationPolicy: body.propagationPolicy, user: ex.user, warnings: (ex.warnings ??= []) });
+  const result = await generic.delete(namespace, name, { dryRun, preconditions: body.preconditions, gracePeriodSeconds: body.gracePeriodSeconds, propagationPolicy: body.propagationPolicy, orphanDependents: body.orphanDependents, user: ex.user, warnings: (ex.warnings ??= []) });
   if (!result.deleted) return respondObject(ex, 200, result.stored);
   respondJson(ex, 200, JSON.stringify(successStatus(generic, result.stored)));
 }
@@ -376,7 +382,7 @@ async function deleteCollection(ex: Exchange, generic: GenericStore, namespace: 
   const deleted: string[] = [];
   for (const item of items) {
     try {
-      const result = await generic.delete(item.object.metadata.namespace, item.object.metadata.name!, { dryRun, propagationPolicy: body.propagationPolicy, gracePeriodSeconds: body.gracePeriodSeconds, user: ex.user, warnings: (ex.warnings ??= []) });
+      const result = await generic.delete(item.object.metadata.namespace, item.object.metadata.name!, { dryRun, propagationPolicy: body.propagationPolicy, orphanDependents: body.orphanDependents, gracePeriodSeconds: body.gracePeriodSeconds, user: ex.user, warnings: (ex.warnings ??= []) });
       deleted.push(result.stored.json.toString('utf8'));
     } catch (error) {
       // Another writer may have removed it first; that is the outcome asked for.
