@@ -4,6 +4,7 @@ import { namespaceController } from './namespace.js';
 import { deploymentController } from './deployment/controller.js';
 import { replicaSetController } from './replicaset.js';
 import { replicationControllerController } from './replication-controller.js';
+import { garbageCollectorController } from './garbage-collector/garbage-collector.js';
 import { statefulSetController } from './statefulset/index.js';
 import { daemonSetController } from './daemonset/index.js';
 import { jobController } from './job/index.js';
@@ -22,4 +23,5 @@ export const allControllers: readonly ControllerDefinition[] = [
   cronJobController,
   ttlAfterFinishedController,
   horizontalPodAutoscalerControllerDefinition,
+  garbageCollectorController,
 ];
