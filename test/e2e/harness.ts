@@ -151,6 +151,27 @@ export async function rawClient(kubeconfigPath: string, options: { anonymous?: b
         req.end(body);
       });
     },
+    /** A GET whose body streams (a watch): `onLine` gets each newline-terminated line as it arrives. */
+    stream(path: string, onLine: (line: string) => void): { done: Promise<number>; close(): void } {
+      const req = session.request({ ':method': 'GET', ':path': path });
+      let status = 0;
+      let buffered = '';
+      req.setEncoding('utf8');
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.on('data', (chunk: string) => {
+        buffered += chunk;
+        for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          if (line.trim()) onLine(line);
+        }
+      });
+      const done = new Promise<number>((resolvePromise) => {
+        req.on('close', () => resolvePromise(status));
+        req.on('error', () => resolvePromise(status));
+      });
+      return { done, close: () => req.close() };
+    },
     close: () => session.close(),
   };
 }
