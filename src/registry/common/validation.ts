@@ -109,7 +109,7 @@ export function validateObjectMeta(object: Obj, nameErrors: (name: string) => st
         else for (const p of qualifiedNameErrors(f)) errs.push(fieldErrors.invalid(`metadata.finalizers[${i}]`, f, p));
       });
     // The garbage collector cannot both orphan and delete the same dependents.
-    if (meta.finalizers.includes('orphan') && meta.finalizers.includes('foregroundDeletion')) {
+    if (Array.isArray(meta.finalizers) && meta.finalizers.includes('orphan') && meta.finalizers.includes('foregroundDeletion')) {
       errs.push(fieldErrors.invalid('metadata.finalizers', meta.finalizers, 'finalizer orphan and foregroundDeletion cannot be both set'));
     }
   }
