@@ -241,7 +241,8 @@ export async function scale(ctx: SyncContext, state: SyncState, newRS: MaybeRepl
 /** Deletes the oldest empty ReplicaSets beyond revisionHistoryLimit (cleanupDeployment). */
 export async function cleanupDeployment(ctx: SyncContext, state: SyncState, oldRSs: Obj[]): Promise<void> {
   const limit = state.d.spec?.revisionHistoryLimit;
-  if (typeof limit !== 'number') return;
+  // Unset or MaxInt32: keep every old ReplicaSet.
+  if (typeof limit !== 'number' || limit === 2147483647) return;
   const cleanable = oldRSs.filter((rs) => !rs.metadata.deletionTimestamp);
   const diff = cleanable.length - limit;
   if (diff <= 0) return;

@@ -13,6 +13,7 @@
  *    (or waiting on their dependents) are removed.
  * Decisions are made on fresh reads from the API, never on the informers' view alone, as upstream does.
  */
+import type { OwnerReference } from '../../api/object.js';
 import { ApiError } from '../../api/status.js';
 import type { ApiClient, DiscoveredResource, Obj } from '../../client/api-client.js';
 import type { SharedInformer } from '../../client/informer.js';
@@ -21,7 +22,7 @@ import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../../registry/generic-s
 import { log } from '../../server/log.js';
 import type { ControllerDefinition } from '../manager.js';
 import { startReconciler } from '../reconciler.js';
-import { DependencyGraph, hasFinalizer, type GraphNode, type ObjectIdentity, type OwnerReference } from './graph.js';
+import { DependencyGraph, hasFinalizer, type GraphNode, type ObjectIdentity } from './graph.js';
 
 /** Resources never watched (upstream's DefaultIgnoredResources): events come and go too fast to own anything. */
 const IGNORED = new Set(['/events', 'events.k8s.io/events']);

@@ -11,17 +11,9 @@
  *    owner to verify, it must go in the foreground, or an owner waiting on it may finish);
  *  - `attemptToOrphan` when a node was deleted with the `orphan` finalizer.
  */
+import type { OwnerReference } from '../../api/object.js';
 import type { Obj } from '../../client/api-client.js';
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../../registry/generic-store.js';
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
 
 /** What the collector needs to find an object again. */
 export interface ObjectIdentity {

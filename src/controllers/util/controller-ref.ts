@@ -5,6 +5,7 @@
  * index (what the selector could match) and the controller-uid index (what it owns) — so a
  * sync looks at its own objects, never at the whole namespace.
  */
+import type { OwnerReference } from '../../api/object.js';
 import { ApiError } from '../../api/status.js';
 import { matchesLabels, type LabelSelector } from '../../api/selectors.js';
 import type { ApiClient, Obj } from '../../client/api-client.js';
@@ -13,15 +14,6 @@ import { apiVersionOfType, type ResourceType } from '../../client/resource-types
 import { controllerOf, keyOf } from '../reconciler.js';
 
 export const CONTROLLER_UID_INDEX = 'controller-uid';
-
-export interface OwnerRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
 
 /** Indexes `informer`'s objects by the uid of their controller (idempotent). */
 export function indexByController(informer: SharedInformer): void {
@@ -32,7 +24,7 @@ export function indexByController(informer: SharedInformer): void {
 }
 
 /** The reference a controller puts on what it creates or adopts (metav1.NewControllerRef). */
-export function newControllerRef(owner: Obj, ownerType: ResourceType): OwnerRef {
+export function newControllerRef(owner: Obj, ownerType: ResourceType): OwnerReference {
   return { apiVersion: apiVersionOfType(ownerType), kind: ownerType.kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }
 
@@ -108,7 +100,7 @@ async function adopt(spec: ClaimSpec, object: Obj): Promise<Obj | undefined> {
     const adopted = await spec.client.mutate(spec.type, object.metadata.namespace, object.metadata.name!, (current) => {
       taken = current.metadata.uid !== object.metadata.uid || controllerOf(current) !== undefined || !!current.metadata.deletionTimestamp;
       if (taken) return current;
-      const others = (current.metadata.ownerReferences ?? []).filter((r: OwnerRef) => r.uid !== ref.uid);
+      const others = (current.metadata.ownerReferences ?? []).filter((r: OwnerReference) => r.uid !== ref.uid);
       current.metadata.ownerReferences = [...others, ref];
       return current;
     });
@@ -125,7 +117,7 @@ export async function release(spec: Pick<ClaimSpec, 'client' | 'type' | 'owner'>
   try {
     await spec.client.mutate(spec.type, object.metadata.namespace, object.metadata.name!, (current) => {
       if (current.metadata.uid !== object.metadata.uid) return current;
-      const refs: OwnerRef[] = current.metadata.ownerReferences ?? [];
+      const refs: OwnerReference[] = current.metadata.ownerReferences ?? [];
       const kept = refs.filter((r) => r.uid !== ownerUid);
       if (kept.length === refs.length) return current;
       if (kept.length > 0) current.metadata.ownerReferences = kept;

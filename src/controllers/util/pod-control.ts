@@ -7,7 +7,7 @@ import type { ApiClient, Obj } from '../../client/api-client.js';
 import type { EventRecorder } from '../../client/event-recorder.js';
 import { PODS } from '../../client/resource-types.js';
 import { dns1123SubdomainErrors } from '../../registry/common/validation.js';
-import type { OwnerRef } from './controller-ref.js';
+import type { OwnerReference } from '../../api/object.js';
 
 /** Upstream's first slow-start batch (controller.SlowStartInitialBatchSize). */
 export const SLOW_START_INITIAL_BATCH = 1;
@@ -31,7 +31,7 @@ export async function slowStartBatch(count: number, initialBatchSize: number, fn
 }
 
 /** The pod a controller creates from its template (controller.GetPodFromTemplate). */
-export function podFromTemplate(template: Obj | undefined, owner: Obj, controllerRef: OwnerRef): Obj {
+export function podFromTemplate(template: Obj | undefined, owner: Obj, controllerRef: OwnerReference): Obj {
   const metadata = template?.metadata ?? {};
   const prefix = `${owner.metadata.name}-`;
   const pod: Obj = {
@@ -54,7 +54,7 @@ export function podFromTemplate(template: Obj | undefined, owner: Obj, controlle
 export class PodControl {
   constructor(private readonly client: ApiClient, private readonly events: EventRecorder) {}
 
-  async create(template: Obj | undefined, owner: Obj, controllerRef: OwnerRef): Promise<Obj> {
+  async create(template: Obj | undefined, owner: Obj, controllerRef: OwnerReference): Promise<Obj> {
     try {
       const created = await this.client.create(PODS, owner.metadata.namespace, podFromTemplate(template, owner, controllerRef));
       this.events.event(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
