@@ -440,3 +440,23 @@ metadata:
     assert.notEqual(child.code, 0);
   });
 });
+
+test('DeleteOptions: orphanDependents is honoured, and naming it with propagationPolicy is a 422', async () => {
+  await namespace('opts', false);
+  await server.ok(['create', 'configmap', 'a', '-n', 'opts']);
+  const raw = await rawClient(server.kubeconfig);
+  try {
+    const both = await raw.request('DELETE', '/api/v1/namespaces/opts/configmaps/a?orphanDependents=true&propagationPolicy=Orphan');
+    assert.equal(both.status, 422);
+    const status = both.json<Json>();
+    assert.equal(status.reason, 'Invalid');
+    assert.equal(status.message, 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Invalid value: "Orphan": orphanDependents and deletionPropagation cannot be both set');
+    const orphaning = await raw.request('DELETE', '/api/v1/namespaces/opts/configmaps/a?orphanDependents=true');
+    assert.equal(orphaning.status, 200);
+    assert.deepEqual(orphaning.json<Json>().metadata.finalizers, ['orphan']);
+  } finally {
+    raw.close();
+  }
+  // The collector has no dependents to orphan: it drops the finalizer and the object goes.
+  await eventually(async () => assert.notEqual((await server.kubectl(['get', 'configmap', 'a', '-n', 'opts'])).code, 0));
+});
