@@ -18,6 +18,10 @@ export function summarize(samplesMs: number[]): { n: number; p50: number; p90: n
 export interface AdminClient {
   session: ClientHttp2Session;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: Buffer }>;
+  /** Any verb; a JSON body is sent when given (DELETE goes without one). */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Buffer }>;
+  /** A streaming GET (a watch): `onLine` gets each line as it arrives. */
+  stream(path: string, onLine: (line: string) => void): { close(): void; done: Promise<void> };
   close(): void;
 }
 
@@ -32,19 +36,40 @@ export async function adminClient(kubeconfigPath: string): Promise<AdminClient> 
     session.once('connect', () => resolve());
     session.once('error', reject);
   });
+  const request: AdminClient['request'] = (method, path, body, headers = {}) => {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = session.request({ ':method': method, ':path': path, ...(payload ? { 'content-type': 'application/json' } : {}), ...headers });
+      const chunks: Buffer[] = [];
+      let status = 0;
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  };
   return {
     session,
-    get(path, headers = {}) {
-      return new Promise((resolve, reject) => {
-        const req = session.request({ ':path': path, ...headers });
-        const chunks: Buffer[] = [];
-        let status = 0;
-        req.on('response', (h) => (status = Number(h[':status'])));
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => resolve({ status, body: Buffer.concat(chunks) }));
-        req.on('error', reject);
-        req.end();
+    get: (path, headers = {}) => request('GET', path, undefined, headers),
+    request,
+    stream(path, onLine) {
+      const req = session.request({ ':path': path });
+      let buffered = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        buffered += chunk;
+        for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          if (line.trim()) onLine(line);
+        }
       });
+      const done = new Promise<void>((resolve) => {
+        req.on('close', () => resolve());
+        req.on('error', () => resolve());
+      });
+      return { close: () => req.close(), done };
     },
     close: () => session.close(),
   };

@@ -93,7 +93,7 @@ export const deploymentController: ControllerDefinition = {
       const { namespace, name } = splitKey(key);
       const cached = deployments.lister.get(namespace, name);
       if (!cached) return;
-      const state: SyncState = { d: structuredClone(cached), rsList: [] };
+      const state: SyncState = { d: copyForSync(cached), rsList: [] };
       const d = state.d;
       const selector = isPlainObject(d.spec?.selector) ? selectorFromSpec(d.spec.selector) : [];
       if (selector.length === 0) {
@@ -118,3 +118,11 @@ export const deploymentController: ControllerDefinition = {
     return startReconciler({ context, queue, informers: [deployments, replicaSets, pods], reconcile, handlers });
   },
 };
+
+/**
+ * The deployment as a sync may change it: its annotations and status (conditions are replaced,
+ * never edited in place); the spec and everything else stay shared with the cache, read-only.
+ */
+function copyForSync(cached: Obj): Obj {
+  return { ...cached, metadata: { ...cached.metadata, annotations: { ...(cached.metadata.annotations ?? {}) } }, status: { ...(cached.status ?? {}) } };
+}

@@ -57,7 +57,23 @@ export function canonicalJson(value: unknown): string {
  * false are all alike (Go decodes them to the same zero values).
  */
 export function equalIgnoringHash(a: Obj | undefined, b: Obj | undefined): boolean {
-  return canonicalJson(semantic(withoutHash(a))) === canonicalJson(semantic(withoutHash(b)));
+  return comparable(a) === comparable(b);
+}
+
+/**
+ * Templates as compared, remembered per template object: cached objects never change, so each
+ * ReplicaSet's template is normalized once per version, not once per deployment sync.
+ */
+const comparableForms = new WeakMap<object, string>();
+
+function comparable(template: Obj | undefined): string {
+  if (!template) return canonicalJson(undefined);
+  let form = comparableForms.get(template);
+  if (form === undefined) {
+    form = canonicalJson(semantic(withoutHash(template)));
+    comparableForms.set(template, form);
+  }
+  return form;
 }
 
 function withoutHash(template: Obj | undefined): unknown {

@@ -88,7 +88,8 @@ async function getNewReplicaSet(ctx: SyncContext, state: SyncState, oldRSs: Obj[
   const existing = findNewReplicaSet(d, state.rsList);
   const newRevision = maxRevision(oldRSs) + 1;
   if (existing) {
-    const copy = structuredClone(existing);
+    // Only annotations and minReadySeconds may change here: copy those, share the rest (read-only).
+    const copy: Obj = { ...existing, metadata: { ...existing.metadata, annotations: { ...(existing.metadata.annotations ?? {}) } }, spec: { ...existing.spec } };
     const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true, maxSurge(d));
     const minReadySecondsChanged = (copy.spec?.minReadySeconds ?? 0) !== (d.spec?.minReadySeconds ?? 0);
     if (annotationsUpdated || minReadySecondsChanged) {

@@ -1,0 +1,208 @@
+/**
+ * Controller benchmark: DEPLOYMENTS (1,000) Deployments of REPLICAS (10) each, created over
+ * HTTP/2 against a separate `nautilus serve --ephemeral` process, until every one is complete
+ * (all replicas updated and available). There are no node agents: the benchmark plays the
+ * kubelets, marking each pod Running and Ready through pods/status as soon as a watch shows it.
+ *
+ * Figures: time to all-available, the server's CPU seconds over that time (from /proc, so the
+ * benchmark's own work is not counted), and the server's RSS before and after.
+ * Run: npm run build && node dist/bench/deployments.js   (bounded by TIMEOUT_S, default 900)
+ */
+import { spawn } from 'node:child_process';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { adminClient, writeResult, type AdminClient } from './common.js';
+
+const DEPLOYMENTS = Number(process.env.DEPLOYMENTS ?? 1_000);
+const REPLICAS = Number(process.env.REPLICAS ?? 10);
+const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 32);
+const TIMEOUT_S = Number(process.env.TIMEOUT_S ?? 900);
+const NAMESPACE = 'bench';
+
+/** utime + stime of a process, in seconds (Linux /proc; clock ticks are 100 Hz there). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
+}
+
+function deployment(i: number) {
+  const app = `app-${i}`;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `web-${i}`, namespace: NAMESPACE },
+    spec: {
+      replicas: REPLICAS,
+      selector: { matchLabels: { app } },
+      template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'main', image: 'registry.example/app:1.0', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } },
+    },
+  };
+}
+
+function readyStatus(pod: { spec: { containers: Array<{ name: string; image: string }> } }) {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const condition = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
+  return {
+    status: {
+      phase: 'Running',
+      conditions: [condition('Initialized'), condition('Ready'), condition('ContainersReady'), condition('PodScheduled')],
+      startTime: now,
+      containerStatuses: pod.spec.containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } })),
+    },
+  };
+}
+
+/** Runs `task` over `items` with at most `limit` at once. */
+async function pool<T>(items: Iterable<T>, limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  const iterator = items[Symbol.iterator]();
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      for (let next = iterator.next(); !next.done; next = iterator.next()) await task(next.value);
+    }),
+  );
+}
+
+/**
+ * The stand-in kubelets: one watch on the namespace's pods; each pod seen not ready and not
+ * terminating is marked ready, at most IN_FLIGHT at a time.
+ */
+function startKubelets(client: AdminClient, fromResourceVersion: string) {
+  const waiting: Array<{ name: string; spec: { containers: Array<{ name: string; image: string }> } }> = [];
+  const marked = new Set<string>();
+  let active = 0;
+  let failures = 0;
+  const pump = () => {
+    while (active < IN_FLIGHT && waiting.length > 0) {
+      const pod = waiting.shift()!;
+      active++;
+      client
+        .request('PATCH', `/api/v1/namespaces/${NAMESPACE}/pods/${pod.name}/status`, readyStatus(pod), { 'content-type': 'application/merge-patch+json' })
+        .then((response) => {
+          if (response.status !== 200 && response.status !== 404) failures++;
+        })
+        .catch(() => failures++)
+        .finally(() => {
+          active--;
+          pump();
+        });
+    }
+  };
+  const watch = client.stream(`/api/v1/namespaces/${NAMESPACE}/pods?watch=true&resourceVersion=${fromResourceVersion}&timeoutSeconds=${TIMEOUT_S}`, (line) => {
+    const event = JSON.parse(line);
+    const pod = event.object;
+    if (event.type === 'DELETED' || !pod?.metadata || pod.metadata.deletionTimestamp || marked.has(pod.metadata.name)) return;
+    if ((pod.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')) return;
+    marked.add(pod.metadata.name);
+    waiting.push({ name: pod.metadata.name, spec: pod.spec });
+    pump();
+  });
+  return { stop: () => watch.close(), get marked() { return marked.size; }, get failures() { return failures; } };
+}
+
+/** Resolves once every deployment reports all replicas updated and available for its latest generation. */
+function waitForAllAvailable(client: AdminClient, fromResourceVersion: string, deadline: number): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const complete = new Set<string>();
+    const timer = setTimeout(() => {
+      watch.close();
+      reject(new Error(`timed out: ${complete.size} of ${DEPLOYMENTS} deployments available`));
+    }, deadline - Date.now());
+    const watch = client.stream(`/apis/apps/v1/namespaces/${NAMESPACE}/deployments?watch=true&resourceVersion=${fromResourceVersion}&timeoutSeconds=${TIMEOUT_S}`, (line) => {
+      const { object: d } = JSON.parse(line);
+      const s = d?.status ?? {};
+      const done = s.observedGeneration >= d.metadata.generation && s.updatedReplicas === REPLICAS && s.availableReplicas === REPLICAS && s.replicas === REPLICAS;
+      if (done) complete.add(d.metadata.name);
+      else complete.delete(d.metadata.name);
+      if (complete.size === DEPLOYMENTS) {
+        clearTimeout(timer);
+        watch.close();
+        resolvePromise(performance.now());
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'nautilus-bench-deployments-'));
+  // SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+  const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = spawn(process.execPath, [...nodeArgs, resolve('dist/src/cli/main.js'), 'serve', '--port', '0', '--address', '127.0.0.1', '--data-dir', dir, '--ephemeral'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NAUTILUS_LOG_LEVEL: process.env.NAUTILUS_LOG_LEVEL ?? 'error' } });
+  const deadline = Date.now() + TIMEOUT_S * 1000;
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      let out = '';
+      server.stdout!.on('data', (c: Buffer) => (out += c) && out.includes('serving at') && resolvePromise());
+      server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    });
+    const pid = server.pid!;
+    const client = await adminClient(join(dir, 'admin.kubeconfig'));
+    const created = await client.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+    if (created.status !== 201) throw new Error(`namespace: ${created.status} ${created.body}`);
+    const list = JSON.parse((await client.get(`/api/v1/namespaces/${NAMESPACE}/pods`)).body.toString());
+    const rssBefore = await rssMiB(pid);
+    const cpuBefore = await cpuSeconds(pid);
+
+    const started = performance.now();
+    const kubelets = startKubelets(client, list.metadata.resourceVersion);
+    const allAvailable = waitForAllAvailable(client, list.metadata.resourceVersion, deadline);
+    let createErrors = 0;
+    await pool(
+      Array.from({ length: DEPLOYMENTS }, (_, i) => i),
+      IN_FLIGHT,
+      async (i) => {
+        const response = await client.request('POST', `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, deployment(i));
+        if (response.status !== 201) createErrors++;
+      },
+    );
+    const createdMs = performance.now() - started;
+    const finished = await allAvailable;
+    const totalMs = finished - started;
+    const cpuAfter = await cpuSeconds(pid);
+    const rssAfter = await rssMiB(pid);
+    kubelets.stop();
+
+    const metrics = (await client.get('/metrics')).body.toString();
+    const storedPods = Number(/^apiserver_storage_objects\{resource="pods"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
+    const storedReplicaSets = Number(/^apiserver_storage_objects\{resource="replicasets.apps"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
+    const storedEvents = Number(/^apiserver_storage_objects\{resource="events"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
+    client.close();
+
+    await writeResult('deployments', {
+      date: new Date().toISOString(),
+      node: process.version,
+      deployments: DEPLOYMENTS,
+      replicasEach: REPLICAS,
+      clientInFlight: IN_FLIGHT,
+      note: 'separate server process on a shared 2-core VM: rough figures. The benchmark plays the kubelets (marks pods Ready via pods/status); there are no node agents or scheduler.',
+      createDeploymentsMs: Math.round(createdMs),
+      allAvailableMs: Math.round(totalMs),
+      podsPerSecond: Math.round((DEPLOYMENTS * REPLICAS) / (totalMs / 1000)),
+      serverCpuSeconds: Math.round((cpuAfter - cpuBefore) * 10) / 10,
+      serverCpuCoresBusy: Math.round(((cpuAfter - cpuBefore) / (totalMs / 1000)) * 100) / 100,
+      serverRssMiB: { before: rssBefore, after: rssAfter },
+      stored: { pods: storedPods, replicaSets: storedReplicaSets, events: storedEvents },
+      podsMarkedReady: kubelets.marked,
+      errors: { createDeployment: createErrors, markReady: kubelets.failures },
+    });
+  } finally {
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
