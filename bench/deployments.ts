@@ -71,59 +71,108 @@ async function pool<T>(items: Iterable<T>, limit: number, task: (item: T) => Pro
 }
 
 /**
- * The stand-in kubelets: one watch on the namespace's pods; each pod seen not ready and not
- * terminating is marked ready, at most IN_FLIGHT at a time.
+ * Follows a collection as an informer does: list, then watch from the list's resourceVersion;
+ * when the server ends the watch (a watcher that falls too far behind is cut off), list again.
+ * `onObject` sees every object of every list and every watch event but deletions.
  */
-function startKubelets(client: AdminClient, fromResourceVersion: string) {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function follow(client: AdminClient, path: string, onObject: (object: any) => void): { stop(): void } {
+  let stopped = false;
+  let current: { close(): void } | undefined;
+  void (async () => {
+    while (!stopped) {
+      try {
+        const list = JSON.parse((await client.get(path)).body.toString());
+        for (const item of list.items ?? []) onObject(item);
+        const separator = path.includes('?') ? '&' : '?';
+        const watch = client.stream(`${path}${separator}watch=true&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=${TIMEOUT_S}`, (line) => {
+          const event = JSON.parse(line);
+          if (event.type !== 'DELETED' && event.object?.metadata) onObject(event.object);
+        });
+        current = watch;
+        await watch.done;
+      } catch {
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  })();
+  return {
+    stop() {
+      stopped = true;
+      current?.close();
+    },
+  };
+}
+
+/**
+ * The stand-in kubelets: they follow the namespace's Pending pods and mark each Running and
+ * Ready (then it leaves the selection), at most IN_FLIGHT at a time.
+ */
+function startKubelets(watchClient: AdminClient, clients: AdminClient[]) {
   const waiting: Array<{ name: string; spec: { containers: Array<{ name: string; image: string }> } }> = [];
   const marked = new Set<string>();
   let active = 0;
   let failures = 0;
+  let lastFailure = '';
+  let next = 0;
   const pump = () => {
     while (active < IN_FLIGHT && waiting.length > 0) {
       const pod = waiting.shift()!;
       active++;
-      client
+      clients[next++ % clients.length]
         .request('PATCH', `/api/v1/namespaces/${NAMESPACE}/pods/${pod.name}/status`, readyStatus(pod), { 'content-type': 'application/merge-patch+json' })
         .then((response) => {
-          if (response.status !== 200 && response.status !== 404) failures++;
+          if (response.status !== 200 && response.status !== 404) {
+            failures++;
+            lastFailure = `${response.status} ${response.body.toString().slice(0, 200)}`;
+            marked.delete(pod.name);
+          }
         })
-        .catch(() => failures++)
+        .catch((error) => {
+          failures++;
+          lastFailure = String(error);
+          marked.delete(pod.name);
+        })
         .finally(() => {
           active--;
           pump();
         });
     }
   };
-  const watch = client.stream(`/api/v1/namespaces/${NAMESPACE}/pods?watch=true&resourceVersion=${fromResourceVersion}&timeoutSeconds=${TIMEOUT_S}`, (line) => {
-    const event = JSON.parse(line);
-    const pod = event.object;
-    if (event.type === 'DELETED' || !pod?.metadata || pod.metadata.deletionTimestamp || marked.has(pod.metadata.name)) return;
-    if ((pod.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')) return;
+  const pods = follow(watchClient, `/api/v1/namespaces/${NAMESPACE}/pods?fieldSelector=status.phase%3DPending`, (pod) => {
+    if (pod.metadata.deletionTimestamp || marked.has(pod.metadata.name)) return;
     marked.add(pod.metadata.name);
     waiting.push({ name: pod.metadata.name, spec: pod.spec });
     pump();
   });
-  return { stop: () => watch.close(), get marked() { return marked.size; }, get failures() { return failures; } };
+  return {
+    stop: () => pods.stop(),
+    get marked() {
+      return marked.size;
+    },
+    get failures() {
+      return failures;
+    },
+    progress: () => ({ marked: marked.size, inFlight: active, waiting: waiting.length, failures, lastFailure }),
+  };
 }
 
 /** Resolves once every deployment reports all replicas updated and available for its latest generation. */
-function waitForAllAvailable(client: AdminClient, fromResourceVersion: string, deadline: number): Promise<number> {
+function waitForAllAvailable(client: AdminClient, deadline: number): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const complete = new Set<string>();
     const timer = setTimeout(() => {
-      watch.close();
+      deployments.stop();
       reject(new Error(`timed out: ${complete.size} of ${DEPLOYMENTS} deployments available`));
     }, deadline - Date.now());
-    const watch = client.stream(`/apis/apps/v1/namespaces/${NAMESPACE}/deployments?watch=true&resourceVersion=${fromResourceVersion}&timeoutSeconds=${TIMEOUT_S}`, (line) => {
-      const { object: d } = JSON.parse(line);
-      const s = d?.status ?? {};
+    const deployments = follow(client, `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, (d) => {
+      const s = d.status ?? {};
       const done = s.observedGeneration >= d.metadata.generation && s.updatedReplicas === REPLICAS && s.availableReplicas === REPLICAS && s.replicas === REPLICAS;
       if (done) complete.add(d.metadata.name);
       else complete.delete(d.metadata.name);
       if (complete.size === DEPLOYMENTS) {
         clearTimeout(timer);
-        watch.close();
+        deployments.stop();
         resolvePromise(performance.now());
       }
     });
@@ -143,27 +192,33 @@ async function main(): Promise<void> {
       server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
     const pid = server.pid!;
-    const client = await adminClient(join(dir, 'admin.kubeconfig'));
+    // Kubelets and watchers each have their own connection, as on a real cluster: one HTTP/2
+    // session carrying the watches and every write would hit the server's per-session limits.
+    const kubeconfig = join(dir, 'admin.kubeconfig');
+    const client = await adminClient(kubeconfig);
+    const podWatchClient = await adminClient(kubeconfig);
+    const deploymentWatchClient = await adminClient(kubeconfig);
+    const writers = await Promise.all(Array.from({ length: 8 }, () => adminClient(kubeconfig)));
     const created = await client.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
     if (created.status !== 201) throw new Error(`namespace: ${created.status} ${created.body}`);
-    const list = JSON.parse((await client.get(`/api/v1/namespaces/${NAMESPACE}/pods`)).body.toString());
     const rssBefore = await rssMiB(pid);
     const cpuBefore = await cpuSeconds(pid);
 
     const started = performance.now();
-    const kubelets = startKubelets(client, list.metadata.resourceVersion);
-    const allAvailable = waitForAllAvailable(client, list.metadata.resourceVersion, deadline);
+    const kubelets = startKubelets(podWatchClient, writers);
+    const allAvailable = waitForAllAvailable(deploymentWatchClient, deadline);
+    const progress = setInterval(() => process.stderr.write(`${Math.round((performance.now() - started) / 1000)}s ${JSON.stringify(kubelets.progress())}\n`), 10_000);
     let createErrors = 0;
     await pool(
       Array.from({ length: DEPLOYMENTS }, (_, i) => i),
       IN_FLIGHT,
       async (i) => {
-        const response = await client.request('POST', `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, deployment(i));
+        const response = await writers[i % writers.length].request('POST', `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, deployment(i));
         if (response.status !== 201) createErrors++;
       },
     );
     const createdMs = performance.now() - started;
-    const finished = await allAvailable;
+    const finished = await allAvailable.finally(() => clearInterval(progress));
     const totalMs = finished - started;
     const cpuAfter = await cpuSeconds(pid);
     const rssAfter = await rssMiB(pid);
@@ -173,7 +228,9 @@ async function main(): Promise<void> {
     const storedPods = Number(/^apiserver_storage_objects\{resource="pods"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
     const storedReplicaSets = Number(/^apiserver_storage_objects\{resource="replicasets.apps"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
     const storedEvents = Number(/^apiserver_storage_objects\{resource="events"\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
-    client.close();
+    const storedBytes = [...metrics.matchAll(/^nautilus_storage_bytes\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const heapUsed = Number(/^nautilus_heap_used_bytes (\d+)/m.exec(metrics)?.[1] ?? NaN);
+    for (const c of [client, podWatchClient, deploymentWatchClient, ...writers]) c.close();
 
     await writeResult('deployments', {
       date: new Date().toISOString(),
@@ -188,6 +245,8 @@ async function main(): Promise<void> {
       serverCpuSeconds: Math.round((cpuAfter - cpuBefore) * 10) / 10,
       serverCpuCoresBusy: Math.round(((cpuAfter - cpuBefore) / (totalMs / 1000)) * 100) / 100,
       serverRssMiB: { before: rssBefore, after: rssAfter },
+      serverHeapUsedMiBAfter: Math.round(heapUsed / 2 ** 20),
+      storedObjectBytesMiB: Math.round(storedBytes / 2 ** 20),
       stored: { pods: storedPods, replicaSets: storedReplicaSets, events: storedEvents },
       podsMarkedReady: kubelets.marked,
       errors: { createDeployment: createErrors, markReady: kubelets.failures },

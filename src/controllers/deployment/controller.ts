@@ -124,5 +124,6 @@ export const deploymentController: ControllerDefinition = {
  * never edited in place); the spec and everything else stay shared with the cache, read-only.
  */
 function copyForSync(cached: Obj): Obj {
-  return { ...cached, metadata: { ...cached.metadata, annotations: { ...(cached.metadata.annotations ?? {}) } }, status: { ...(cached.status ?? {}) } };
+  const annotations = cached.metadata.annotations ? { ...cached.metadata.annotations } : undefined;
+  return { ...cached, metadata: { ...cached.metadata, annotations }, status: { ...(cached.status ?? {}) } };
 }

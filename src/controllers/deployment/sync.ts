@@ -93,7 +93,7 @@ async function getNewReplicaSet(ctx: SyncContext, state: SyncState, oldRSs: Obj[
     const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true, maxSurge(d));
     const minReadySecondsChanged = (copy.spec?.minReadySeconds ?? 0) !== (d.spec?.minReadySeconds ?? 0);
     if (annotationsUpdated || minReadySecondsChanged) {
-      copy.spec.minReadySeconds = d.spec?.minReadySeconds ?? 0;
+      setMinReadySeconds(copy, d);
       return updateReplicaSet(ctx, state, copy);
     }
     // The ReplicaSet's own revision is the one to show: it was set when it became the new one.
@@ -118,8 +118,9 @@ async function getNewReplicaSet(ctx: SyncContext, state: SyncState, oldRSs: Obj[
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
     metadata: { name: `${d.metadata.name}-${hash}`, namespace: d.metadata.namespace, ownerReferences: [newControllerRef(d, DEPLOYMENTS)], labels: { ...template.metadata.labels } },
-    spec: { replicas: 0, minReadySeconds: d.spec?.minReadySeconds ?? 0, selector, template },
+    spec: { replicas: 0, selector, template },
   };
+  setMinReadySeconds(candidate, d);
   const replicas = newReplicaSetReplicas(d, [...oldRSs, candidate], candidate);
   candidate.spec.replicas = replicas;
   setNewReplicaSetAnnotations(d, candidate, newRevision, false, maxSurge(d));
@@ -169,6 +170,12 @@ async function getNewReplicaSet(ctx: SyncContext, state: SyncState, oldRSs: Obj[
   }
   if (needsUpdate) await updateDeploymentStatus(ctx, state);
   return created;
+}
+
+/** The deployment's minReadySeconds on a ReplicaSet; 0 is left out, as upstream's omitempty does. */
+function setMinReadySeconds(rs: Obj, d: Obj): void {
+  if (d.spec?.minReadySeconds) rs.spec.minReadySeconds = d.spec.minReadySeconds;
+  else delete rs.spec.minReadySeconds;
 }
 
 /** Scales `rs` to `newScale` if it is not there, with the ScalingReplicaSet event. */
