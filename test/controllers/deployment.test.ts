@@ -352,4 +352,75 @@ describe('the Deployment controller with the ReplicaSet controller', () => {
       await cluster.stop();
     }
   });
+
+  it('counts a pod available only minReadySeconds after it became ready', async () => {
+    const cluster = await runControllers([deploymentController, replicaSetController]);
+    const { client } = cluster;
+    try {
+      await client.create(DEPLOYMENTS, 'default', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'slow' }, spec: { replicas: 1, minReadySeconds: 2, selector: { matchLabels: { app: 'slow' } }, template: podTemplate({ app: 'slow' }) } });
+      const pod = await eventually(async () => {
+        const [only] = (await client.list(PODS, 'default')).items;
+        assert.ok(only);
+        return only;
+      });
+      const readyAt = Date.now();
+      pod.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date(readyAt).toISOString() }] };
+      await client.update(PODS, 'default', pod.metadata.name!, pod, { subresource: 'status' });
+      await eventually(async () => assert.equal((await client.get(DEPLOYMENTS, 'default', 'slow')).status.readyReplicas, 1));
+      const early = await client.get(DEPLOYMENTS, 'default', 'slow');
+      if (Date.now() - readyAt < 1500) assert.equal(early.status.availableReplicas, undefined, 'ready but not yet available');
+      await eventually(async () => assert.equal((await client.get(DEPLOYMENTS, 'default', 'slow')).status.availableReplicas, 1), 15_000);
+      const [rs] = (await client.list(REPLICA_SETS, 'default')).items;
+      assert.equal(rs.spec.minReadySeconds, 2);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('Recreate: every old pod is gone before any new one is created', async () => {
+    const cluster = await runControllers([deploymentController, replicaSetController]);
+    const { client } = cluster;
+    try {
+      const markReady = async () => {
+        for (const p of (await client.list(PODS, 'default')).items) {
+          if (p.status?.phase === 'Running') continue;
+          p.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() }] };
+          await client.update(PODS, 'default', p.metadata.name!, p, { subresource: 'status' }).catch(() => undefined);
+        }
+      };
+      await client.create(DEPLOYMENTS, 'default', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'db' }, spec: { replicas: 2, strategy: { type: 'Recreate' }, selector: { matchLabels: { app: 'db' } }, template: podTemplate({ app: 'db' }) } });
+      await eventually(async () => {
+        await markReady();
+        assert.equal((await client.get(DEPLOYMENTS, 'default', 'db')).status.availableReplicas, 2);
+      });
+      const pods = cluster.informers.informer(PODS);
+      const live = new Map<string, string>();
+      const overlaps: string[] = [];
+      pods.addEventHandler({
+        onAdd: (p) => {
+          const image = p.spec.containers[0].image;
+          if (image === 'nginx:2' && [...live.values()].includes('nginx')) overlaps.push(p.metadata.name!);
+          live.set(p.metadata.name!, image);
+        },
+        onDelete: (p) => live.delete(p.metadata.name!),
+      });
+      await client.mutate(DEPLOYMENTS, 'default', 'db', (d) => {
+        d.spec.template.spec.containers[0].image = 'nginx:2';
+        return d;
+      });
+      await eventually(async () => {
+        await markReady();
+        const d = await client.get(DEPLOYMENTS, 'default', 'db');
+        assert.equal(d.status.observedGeneration, d.metadata.generation);
+        assert.equal((await client.list(REPLICA_SETS, 'default')).items.length, 2);
+        assert.equal(d.status.updatedReplicas, 2);
+        assert.equal(d.status.availableReplicas, 2);
+        assert.equal(d.status.replicas, 2);
+      });
+      assert.deepEqual(overlaps, []);
+      assert.deepEqual([...live.values()], ['nginx:2', 'nginx:2']);
+    } finally {
+      await cluster.stop();
+    }
+  });
 });

@@ -460,3 +460,28 @@ test('DeleteOptions: orphanDependents is honoured, and naming it with propagatio
   // The collector has no dependents to orphan: it drops the finalizer and the object goes.
   await eventually(async () => assert.notEqual((await server.kubectl(['get', 'configmap', 'a', '-n', 'opts'])).code, 0));
 });
+
+test('progressDeadlineSeconds: a rollout that makes no progress is marked ProgressDeadlineExceeded and rollout status fails', async () => {
+  await namespace('stuck', false);
+  await server.ok(['apply', '-f', '-'], {
+    input: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: stuck}
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: nginx}]}
+`,
+  });
+  const status = await server.kubectl(['rollout', 'status', 'deployment/web', '-n', 'stuck', '--timeout=60s'], { timeoutMs: 70_000 });
+  assert.notEqual(status.code, 0);
+  assert.match(status.stderr, /deployment "web" exceeded its progress deadline/);
+  const d = await getJson(['get', 'deployment', 'web', '-n', 'stuck']);
+  const progressing = d.status.conditions.find((c: Json) => c.type === 'Progressing');
+  assert.equal(progressing.status, 'False');
+  assert.equal(progressing.reason, 'ProgressDeadlineExceeded');
+  assert.match(progressing.message, /^ReplicaSet "web-\w+" has timed out progressing\.$/);
+});
