@@ -61,6 +61,10 @@ export function claimCandidates(informer: SharedInformer, owner: Obj, selector: 
 export async function claimObjects(options: ClaimOptions): Promise<Obj[]> {
   const { client, type, owner, ownerType, selector, adoptFinalizers = [] } = options;
   const ownerDeleting = owner.metadata.deletionTimestamp !== undefined;
+  // Before the first adoption, a fresh read confirms the owner is still there and not being
+  // deleted (upstream's RecheckDeletionTimestamp): the cache may not show a deletion yet.
+  let recheck: Promise<void> | undefined;
+  const canAdopt = () => (recheck ??= recheckOwner(client, owner, ownerType));
   const claimed: Obj[] = [];
   for (const object of options.candidates) {
     const ref = controllerOf(object);
@@ -77,10 +81,18 @@ export async function claimObjects(options: ClaimOptions): Promise<Obj[]> {
       continue;
     }
     if (!matches || ownerDeleting || object.metadata.deletionTimestamp) continue;
+    await canAdopt();
     const adopted = await adopt(client, type, object, owner, ownerType, adoptFinalizers);
     if (adopted) claimed.push(adopted);
   }
   return claimed;
+}
+
+async function recheckOwner(client: ApiClient, owner: Obj, ownerType: ResourceType): Promise<void> {
+  const { namespace, name, uid } = owner.metadata;
+  const fresh = await client.get(ownerType, namespace, name!);
+  if (fresh.metadata.uid !== uid) throw new Error(`original ${namespace}/${name} is gone: got uid ${fresh.metadata.uid}, wanted ${uid}`);
+  if (fresh.metadata.deletionTimestamp) throw new Error(`${namespace}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
 }
 
 async function adopt(client: ApiClient, type: ResourceType, object: Obj, owner: Obj, ownerType: ResourceType, finalizers: readonly string[]): Promise<Obj | undefined> {
@@ -102,7 +114,10 @@ async function adopt(client: ApiClient, type: ResourceType, object: Obj, owner: 
 async function release(client: ApiClient, type: ResourceType, object: Obj, owner: Obj): Promise<void> {
   try {
     await client.mutate(type, object.metadata.namespace, object.metadata.name!, (current) => {
-      current.metadata.ownerReferences = (current.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
+      const kept = (current.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
+      // No references left: the field goes, as upstream's patch leaves it (omitempty).
+      if (kept.length > 0) current.metadata.ownerReferences = kept;
+      else delete current.metadata.ownerReferences;
       return current;
     });
   } catch (error) {

@@ -56,3 +56,20 @@ export function comparePodsForDeletion(a: Obj, b: Obj): number {
   const created = (p: Obj) => Date.parse(p.metadata.creationTimestamp ?? '') || 0;
   return created(b) - created(a);
 }
+
+/** When the pod last became ready (ms since the epoch); undefined when it is not ready or does not say. */
+export function podReadyTime(pod: Obj): number | undefined {
+  const condition = readyCondition(pod);
+  if (condition?.status !== 'True') return undefined;
+  const since = Date.parse(condition.lastTransitionTime ?? '');
+  return Number.isFinite(since) ? since : undefined;
+}
+
+/** The highest restart count among the pod's long-running containers (sidecar init containers included). */
+export function maxContainerRestarts(pod: Obj): number {
+  const sidecars = new Set<string>((pod.spec?.initContainers ?? []).filter((c: Obj) => c?.restartPolicy === 'Always').map((c: Obj) => c.name));
+  const statuses: Obj[] = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []).filter((s: Obj) => sidecars.has(s?.name))];
+  let max = 0;
+  for (const status of statuses) if (typeof status?.restartCount === 'number') max = Math.max(max, status.restartCount);
+  return max;
+}

@@ -12,7 +12,7 @@ import { PODS, REPLICA_SETS, REPLICATION_CONTROLLERS } from '../../src/client/re
 import { podsToDelete } from '../../src/controllers/replicaset/deletion-ranking.js';
 import { replicaSetController } from '../../src/controllers/replicaset.js';
 import { replicationControllerController } from '../../src/controllers/replication-controller.js';
-import { slowStartBatch } from '../../src/controllers/util/pod-control.js';
+import { slowStartBatch } from '../../src/controllers/slow-start.js';
 import { eventually, podTemplate, runControllers, sleep } from './fixture.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
@@ -77,7 +77,7 @@ describe('slow-start batches', () => {
     assert.equal(calls, 7);
     assert.equal(result.successes, 3);
     assert.equal(succeeded, 3);
-    assert.match(result.error!.message, /quota exceeded/);
+    assert.match(String(result.error), /quota exceeded/);
     const all = await slowStartBatch(10, 1, async () => {});
     assert.deepEqual(all, { successes: 10 });
   });

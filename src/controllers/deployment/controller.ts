@@ -10,7 +10,7 @@ import type { Obj } from '../../client/api-client.js';
 import { DEPLOYMENTS, PODS, REPLICA_SETS, splitKey } from '../../client/resource-types.js';
 import type { ControllerDefinition } from '../manager.js';
 import { controllerOf, keyOf, startReconciler } from '../reconciler.js';
-import { claimCandidates, claimObjects, CONTROLLER_UID_INDEX, indexByController } from '../util/controller-ref.js';
+import { BY_CONTROLLER_UID, claimCandidates, claimObjects, indexByControllerUid } from '../controller-ref.js';
 import { rolloutRecreate } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
 import { checkPausedConditions, isScalingEvent, sync, syncStatusOnly, updateDeploymentStatus, type SyncContext, type SyncState } from './sync.js';
@@ -25,8 +25,8 @@ export const deploymentController: ControllerDefinition = {
     const deployments = context.informers.informer(DEPLOYMENTS);
     const replicaSets = context.informers.informer(REPLICA_SETS);
     const pods = context.informers.informer(PODS);
-    indexByController(replicaSets);
-    indexByController(pods);
+    indexByControllerUid(replicaSets);
+    indexByControllerUid(pods);
     const queue = context.newQueue();
     const enqueue = (d: Obj) => queue.add(keyOf(d));
 
@@ -85,7 +85,7 @@ export const deploymentController: ControllerDefinition = {
       client,
       events,
       replicaSets: replicaSets.lister,
-      podsOf: (rs) => pods.lister.byIndex(CONTROLLER_UID_INDEX, rs.metadata.uid!).filter((pod) => pod.metadata.namespace === rs.metadata.namespace),
+      podsOf: (rs) => pods.lister.byIndex(BY_CONTROLLER_UID, rs.metadata.uid!).filter((pod) => pod.metadata.namespace === rs.metadata.namespace),
       now: () => Date.now(),
     };
 
@@ -104,8 +104,7 @@ export const deploymentController: ControllerDefinition = {
         }
         return;
       }
-      const candidates = claimCandidates(replicaSets, d, selector);
-      state.rsList = await claimObjects({ client, owner: d, ownerType: DEPLOYMENTS, type: REPLICA_SETS, selector }, candidates);
+      state.rsList = await claimObjects({ client, owner: d, ownerType: DEPLOYMENTS, type: REPLICA_SETS, selector, candidates: claimCandidates(replicaSets, d, selector) });
 
       if (d.metadata.deletionTimestamp) return void (await syncStatusOnly(syncContext, state));
       await checkPausedConditions(syncContext, state);

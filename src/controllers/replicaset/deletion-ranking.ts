@@ -12,7 +12,7 @@
  *  8. created more recently first (same log2 scale).
  */
 import type { Obj } from '../../client/api-client.js';
-import { isPodActive, isPodReady, maxContainerRestarts, parseTime, podReadyTime } from '../util/pods.js';
+import { isPodActive, isPodReady, maxContainerRestarts, podReadyTime } from '../pod-state.js';
 
 export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
 
@@ -75,6 +75,11 @@ function newerFirst(timeA: number | undefined, timeB: number | undefined, podA: 
   const rankDiff = logRank(nowMs - timeA) - logRank(nowMs - timeB);
   if (rankDiff === 0) return (podA.metadata.uid ?? '') < (podB.metadata.uid ?? '');
   return rankDiff < 0;
+}
+
+function parseTime(text: unknown): number | undefined {
+  const time = typeof text === 'string' ? Date.parse(text) : NaN;
+  return Number.isNaN(time) ? undefined : time;
 }
 
 /** floor(log2(age in nanoseconds)), -1 for no age: ages within a factor of two rank alike. */

@@ -17,9 +17,10 @@ import type { SharedInformer } from '../../client/informer.js';
 import { PODS, splitKey, type ResourceType } from '../../client/resource-types.js';
 import type { ControllerContext, RunningController } from '../manager.js';
 import { controllerOf, keyOf, startReconciler } from '../reconciler.js';
-import { CONTROLLER_UID_INDEX, claimCandidates, claimObjects, indexByController, newControllerRef } from '../util/controller-ref.js';
-import { isNamespaceTerminating, PodControl, SLOW_START_INITIAL_BATCH, slowStartBatch } from '../util/pod-control.js';
-import { isPodActive, isPodAvailable, isPodReady, podReadyTime } from '../util/pods.js';
+import { BY_CONTROLLER_UID, claimCandidates, claimObjects, indexByControllerUid, newControllerRef } from '../controller-ref.js';
+import { isNamespaceTerminating, PodControl } from '../pod-control.js';
+import { isPodActive, isPodAvailable, isPodReady, podReadyTime } from '../pod-state.js';
+import { SLOW_START_INITIAL_BATCH, slowStartBatch } from '../slow-start.js';
 import { podsToDelete } from './deletion-ranking.js';
 
 /** Upstream's burstReplicas: at most this many pods created or deleted per sync. */
@@ -35,8 +36,8 @@ export async function startReplicaManager(context: ControllerContext, kind: Repl
   const { client, events } = context;
   const owners = context.informers.informer(kind.type);
   const pods = context.informers.informer(PODS);
-  indexByController(owners);
-  indexByController(pods);
+  indexByControllerUid(owners);
+  indexByControllerUid(pods);
   const podControl = new PodControl(client, events);
   const queue = context.newQueue();
   const enqueue = (owner: Obj) => queue.add(keyOf(owner));
@@ -102,7 +103,7 @@ export async function startReplicaManager(context: ControllerContext, kind: Repl
     if (!family) return [];
     const seen = new Set<string>();
     const related: Obj[] = [];
-    for (const sibling of owners.lister.byIndex(CONTROLLER_UID_INDEX, family.uid)) {
+    for (const sibling of owners.lister.byIndex(BY_CONTROLLER_UID, family.uid)) {
       if (sibling.metadata.namespace !== owner.metadata.namespace) continue;
       const selector = kind.selector(sibling);
       if (!selector) continue;
@@ -144,7 +145,7 @@ export async function startReplicaManager(context: ControllerContext, kind: Repl
     const selector = kind.selector(owner);
     if (!selector) return;
     const candidates = claimCandidates(pods, owner, selector).filter(isPodActive);
-    const active = await claimObjects({ client, owner, ownerType: kind.type, type: PODS, selector }, candidates);
+    const active = await claimObjects({ client, owner, ownerType: kind.type, type: PODS, selector, candidates });
     let manageError: Error | undefined;
     if (!owner.metadata.deletionTimestamp) {
       try {

@@ -1,34 +1,13 @@
 /**
- * Creating and deleting pods for a controller, with upstream's events (SuccessfulCreate,
- * FailedCreate, SuccessfulDelete, FailedDelete) and slow-start batches.
+ * Creating and deleting pods for a controller (upstream's PodControl), with its events
+ * (SuccessfulCreate, FailedCreate, SuccessfulDelete, FailedDelete). Batching is slow-start.ts's.
  */
-import { ApiError } from '../../api/status.js';
-import type { ApiClient, Obj } from '../../client/api-client.js';
-import type { EventRecorder } from '../../client/event-recorder.js';
-import { PODS } from '../../client/resource-types.js';
-import { dns1123SubdomainErrors } from '../../registry/common/validation.js';
-import type { OwnerReference } from '../../api/object.js';
-
-/** Upstream's first slow-start batch (controller.SlowStartInitialBatchSize). */
-export const SLOW_START_INITIAL_BATCH = 1;
-
-/**
- * Calls `fn` `count` times in batches of 1, 2, 4, … run concurrently, stopping after the first
- * batch with a failure, so a controller that cannot create pods (quota, admission) tries a few
- * times rather than hundreds. Resolves to the successes and the first error.
- */
-export async function slowStartBatch(count: number, initialBatchSize: number, fn: () => Promise<void>): Promise<{ successes: number; error?: Error }> {
-  let remaining = count;
-  let successes = 0;
-  for (let batch = Math.min(remaining, initialBatchSize); batch > 0; batch = Math.min(2 * batch, remaining)) {
-    const results = await Promise.allSettled(Array.from({ length: batch }, () => fn()));
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    successes += batch - failed.length;
-    if (failed.length > 0) return { successes, error: failed[0].reason as Error };
-    remaining -= batch;
-  }
-  return { successes };
-}
+import { ApiError } from '../api/status.js';
+import type { ApiClient, Obj } from '../client/api-client.js';
+import type { EventRecorder } from '../client/event-recorder.js';
+import { PODS } from '../client/resource-types.js';
+import { dns1123SubdomainErrors } from '../registry/common/validation.js';
+import type { OwnerReference } from '../api/object.js';
 
 /** The pod a controller creates from its template (controller.GetPodFromTemplate). */
 export function podFromTemplate(template: Obj | undefined, owner: Obj, controllerRef: OwnerReference): Obj {
