@@ -18,6 +18,9 @@ export interface AuthorizationAttributes {
   subresource?: string;
   namespace?: string;
   name?: string;
+  /** A list's or watch's selectors as sent (upstream's AuthorizeWithSelectors; the Node authorizer reads them). */
+  fieldSelector?: string;
+  labelSelector?: string;
   /** Non-resource requests. */
   path?: string;
 }
@@ -26,14 +29,90 @@ export interface Decision {
   allowed: boolean;
   /** Why, for the Forbidden message and audit (may be empty). */
   reason?: string;
+  /** An authorizer that has a view (allow or explicit deny) stops the chain; NoOpinion passes on. */
+  noOpinion?: boolean;
 }
 
 export interface Authorizer {
   authorize(attributes: AuthorizationAttributes): Decision;
 }
 
-/** Every request allowed: what the server does until RBAC is enforced. */
+/** A rule as SelfSubjectRulesReview reports it. */
+export interface ResourceRuleInfo {
+  verbs: string[];
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: string[];
+}
+
+export interface NonResourceRuleInfo {
+  verbs: string[];
+  nonResourceURLs: string[];
+}
+
+export interface UserRules {
+  resourceRules: ResourceRuleInfo[];
+  nonResourceRules: NonResourceRuleInfo[];
+  /** True when some authorizer cannot enumerate what it allows. */
+  incomplete: boolean;
+  errors: string[];
+}
+
+/** An authorizer that can also list what it allows (upstream's RuleResolver). */
+export interface RuleResolver {
+  rulesFor(user: UserInfo, namespace: string): UserRules;
+}
+
+/** Every request allowed (tests and tools only; the server always runs the real chain). */
 export const allowAll: Authorizer = { authorize: () => ({ allowed: true }) };
+
+export const NO_OPINION: Decision = Object.freeze({ allowed: false, noOpinion: true });
+
+/**
+ * Members of these groups may do anything, without asking RBAC (upstream's privileged-group
+ * authorizer for system:masters): the short path for the loopback client and the admin.
+ */
+export function privilegedGroups(...groups: string[]): Authorizer {
+  const allowed: Decision = Object.freeze({ allowed: true });
+  return {
+    authorize(attributes) {
+      for (const group of attributes.user.groups) if (groups.includes(group)) return allowed;
+      return NO_OPINION;
+    },
+  };
+}
+
+/** Asks each authorizer in turn until one has an opinion (upstream's union authorizer); reasons of the rest are joined. */
+export function unionAuthorizer(authorizers: readonly Authorizer[]): Authorizer {
+  return {
+    authorize(attributes) {
+      let reasons: string[] | undefined;
+      for (const authorizer of authorizers) {
+        const decision = authorizer.authorize(attributes);
+        if (!decision.noOpinion) return decision;
+        if (decision.reason) (reasons ??= []).push(decision.reason);
+      }
+      return reasons ? { allowed: false, noOpinion: true, reason: reasons.join('\n') } : NO_OPINION;
+    },
+  };
+}
+
+/** Every resolver's rules together (upstream's union rule resolver). */
+export function unionRuleResolver(resolvers: readonly RuleResolver[]): RuleResolver {
+  return {
+    rulesFor(user, namespace) {
+      const all: UserRules = { resourceRules: [], nonResourceRules: [], incomplete: false, errors: [] };
+      for (const resolver of resolvers) {
+        const rules = resolver.rulesFor(user, namespace);
+        all.resourceRules.push(...rules.resourceRules);
+        all.nonResourceRules.push(...rules.nonResourceRules);
+        all.incomplete ||= rules.incomplete;
+        all.errors.push(...rules.errors);
+      }
+      return all;
+    },
+  };
+}
 
 /** The 403 a denied request gets, worded as upstream's (e.g. `pods "x" is forbidden: User "bob" cannot get resource "pods" in API group "" in the namespace "ns"`). */
 export function forbidden(attributes: AuthorizationAttributes, reason = ''): ApiError {
@@ -52,4 +131,10 @@ export function forbidden(attributes: AuthorizationAttributes, reason = ''): Api
   if (attributes.name) details.name = attributes.name;
   if (group) details.group = group;
   return errors.forbidden(`${target} is forbidden: ${user} cannot ${attributes.verb} resource ${JSON.stringify(full)} in API group ${JSON.stringify(group)}${scope}${why}`, details);
+}
+
+/** Throws upstream's Forbidden unless `authorizer` allows. */
+export function authorizeOrThrow(authorizer: Authorizer, attributes: AuthorizationAttributes): void {
+  const decision = authorizer.authorize(attributes);
+  if (!decision.allowed) throw forbidden(attributes, decision.reason);
 }

@@ -9,6 +9,7 @@ import { parseQuantity } from '../registry/common/validation.js';
 import { allControllers } from '../controllers/index.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { parseFeatureGates } from '../controllers/feature-gates.js';
+import { OidcAuthenticator } from '../auth/oidc.js';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
 
@@ -27,6 +28,18 @@ export async function run(argv: string[]): Promise<number> {
       'recover-to-checkpoint': { type: 'boolean', default: false },
       'memory-budget': { type: 'string', default: '2Gi' },
       'token-auth-file': { type: 'string' },
+      'anonymous-auth': { type: 'string', default: 'true' },
+      'service-account-issuer': { type: 'string', multiple: true },
+      'api-audiences': { type: 'string' },
+      'oidc-issuer-url': { type: 'string' },
+      'oidc-client-id': { type: 'string' },
+      'oidc-jwks-file': { type: 'string' },
+      'oidc-username-claim': { type: 'string' },
+      'oidc-username-prefix': { type: 'string' },
+      'oidc-groups-claim': { type: 'string' },
+      'oidc-groups-prefix': { type: 'string' },
+      'oidc-required-claim': { type: 'string', multiple: true },
+      'oidc-signing-algs': { type: 'string' },
       controllers: { type: 'string', default: '*' },
       'feature-gates': { type: 'string', default: '' },
       ...Object.fromEntries(WORKER_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
@@ -35,7 +48,11 @@ export async function run(argv: string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--memory-budget 2Gi] [--token-auth-file FILE] [--tee ${TEE_CHOICES.join('|')}]\n`);
+    process.stdout.write(
+      `Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--memory-budget 2Gi] [--tee ${TEE_CHOICES.join('|')}]\n` +
+        `  authentication: [--token-auth-file FILE] [--anonymous-auth=true|false] [--service-account-issuer URL ...] [--api-audiences A,B]\n` +
+        `  OIDC: [--oidc-issuer-url URL --oidc-client-id ID --oidc-jwks-file FILE] [--oidc-username-claim sub] [--oidc-username-prefix P] [--oidc-groups-claim C] [--oidc-groups-prefix P] [--oidc-required-claim K=V ...] [--oidc-signing-algs RS256]\n`,
+    );
     return 0;
   }
   const port = Number(values.port);
@@ -51,6 +68,28 @@ export async function run(argv: string[]): Promise<number> {
   const tee = values.tee as ProviderName;
   if (!TEE_CHOICES.includes(tee)) {
     process.stderr.write(`error: --tee must be one of ${TEE_CHOICES.join(', ')}, got ${JSON.stringify(values.tee)}\n`);
+    return 2;
+  }
+  const anonymous = String(values['anonymous-auth']).toLowerCase();
+  if (anonymous !== 'true' && anonymous !== 'false') {
+    process.stderr.write(`error: --anonymous-auth must be true or false, got ${JSON.stringify(values['anonymous-auth'])}\n`);
+    return 2;
+  }
+  let oidc: OidcAuthenticator | undefined;
+  try {
+    oidc = OidcAuthenticator.fromFlags({
+      issuerUrl: values['oidc-issuer-url'],
+      clientId: values['oidc-client-id'],
+      jwksFile: values['oidc-jwks-file'],
+      usernameClaim: values['oidc-username-claim'],
+      usernamePrefix: values['oidc-username-prefix'],
+      groupsClaim: values['oidc-groups-claim'],
+      groupsPrefix: values['oidc-groups-prefix'],
+      requiredClaims: values['oidc-required-claim'],
+      signingAlgorithms: values['oidc-signing-algs'],
+    });
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
     return 2;
   }
   const controllers = String(values.controllers).split(',');
@@ -92,6 +131,10 @@ export async function run(argv: string[]): Promise<number> {
       recoverToCheckpoint: values['recover-to-checkpoint'],
       memoryBudget,
       tokenAuthFile: values['token-auth-file'],
+      anonymousAuth: anonymous === 'true',
+      serviceAccountIssuers: values['service-account-issuer'],
+      apiAudiences: values['api-audiences']?.split(',').map((a) => a.trim()).filter(Boolean),
+      oidc,
       controllers,
       controllerWorkers,
       controllerSettings: featureGates,

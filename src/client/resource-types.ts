@@ -43,6 +43,10 @@ export const ENDPOINT_SLICES = type('discovery.k8s.io', 'v1', 'endpointslices', 
 export const POD_DISRUPTION_BUDGETS = type('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget');
 export const PRIORITY_CLASSES = type('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false);
 export const STORAGE_CLASSES = type('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false);
+export const CLUSTER_ROLES = type('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false);
+export const CLUSTER_ROLE_BINDINGS = type('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false);
+export const ROLES = type('rbac.authorization.k8s.io', 'v1', 'roles', 'Role');
+export const ROLE_BINDINGS = type('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding');
 
 /** "apps/v1" or "v1": the apiVersion objects of this type carry. */
 export function apiVersionOfType(type: Pick<ResourceType, 'group' | 'version'>): string {

@@ -11,6 +11,9 @@ import { jobController } from './job/index.js';
 import { cronJobController } from './cronjob/index.js';
 import { ttlAfterFinishedController } from './ttl-after-finished.js';
 import { horizontalPodAutoscalerControllerDefinition } from './horizontal-pod-autoscaler.js';
+import { serviceAccountController } from './serviceaccounts.js';
+import { rootCaPublisher } from './root-ca-publisher.js';
+import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -24,4 +27,7 @@ export const allControllers: readonly ControllerDefinition[] = [
   ttlAfterFinishedController,
   horizontalPodAutoscalerControllerDefinition,
   garbageCollectorController,
+  serviceAccountController,
+  rootCaPublisher,
+  clusterRoleAggregationController,
 ];

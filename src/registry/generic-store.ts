@@ -70,6 +70,11 @@ export interface GenericStoreHooks {
   recordManagedFields?: (update: ManagedFieldsUpdate) => void;
   /** Mutating and validating admission plugins, run on every create, update and delete. */
   admission?: AdmissionChain;
+  /**
+   * Checks of the writer the registry itself makes before admission, on create and update
+   * (upstream's policy-based RBAC storage: no privilege escalation). Throws an ApiError.
+   */
+  writePolicy?: (attributes: AdmissionAttributes) => void;
 }
 
 const IN_PROCESS_MANAGER = 'nautilus';
@@ -164,6 +169,7 @@ export class GenericStore {
     if (meta.generateName && !meta.name) meta.name = generateName(meta.generateName);
     strategy.defaults?.(object);
     const admission = this.admissionAttributes('CREATE', object, undefined, options);
+    this.hooks.writePolicy?.(admission);
     await this.hooks.admission?.admit(admission);
     strategy.prepareForCreate?.(object);
     try {
@@ -221,6 +227,7 @@ export class GenericStore {
       options.subresource === 'status' ? this.subresourceUpdate(object, old, 'status') : options.subresource === 'finalize' ? this.finalizeUpdate(object, old) : this.mainUpdate(object, old, options.subresource !== 'binding');
     try {
       const admission = this.admissionAttributes('UPDATE', updated, old, options);
+      this.hooks.writePolicy?.(admission);
       await this.hooks.admission?.admit(admission);
       if (mainResource && this.strategy.generation && !jsonEqual(specOf(updated), specOf(old))) {
         updated.metadata.generation = (old.metadata.generation ?? 0) + 1;

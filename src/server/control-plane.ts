@@ -10,7 +10,17 @@ import { selectProvider, type ProviderName } from '../tee/provider.js';
 import { attestationResponse } from '../tee/attestation-endpoint.js';
 import type { ExtraSubresource } from '../api/discovery.js';
 import { issueCertificate, loadOrCreateCa, spkiOf, type KeyAndCert } from '../auth/pki.js';
-import { StaticTokens } from '../auth/authenticate.js';
+import { RequestAuthenticator, type TokenAuthenticator } from '../auth/authenticate.js';
+import { StaticTokens } from '../auth/static-tokens.js';
+import type { OidcAuthenticator } from '../auth/oidc.js';
+import { DEFAULT_ISSUER, loadServiceAccountSigningKey, ServiceAccountTokens, type ObjectLookup } from '../auth/service-account-tokens.js';
+import { privilegedGroups, unionAuthorizer, unionRuleResolver, type Authorizer } from '../auth/authorization.js';
+import { RbacAuthorizer } from '../auth/rbac/authorizer.js';
+import { EscalationCheck } from '../auth/rbac/escalation.js';
+import { reconcileBootstrapPolicy } from '../auth/rbac/reconcile.js';
+import { NodeAuthorizer } from '../auth/node-authorizer.js';
+import { ROOT_CA_SETTING } from '../controllers/root-ca-publisher.js';
+import { JWKS_PATH, REVIEW_API_KINDS, TOKEN_SUBRESOURCE } from './auth-resources.js';
 import { Registry } from '../registry/registry.js';
 import { apiVersionOf, type KindStrategy } from '../registry/strategy.js';
 import { recordUpdate } from '../api/apply/index.js';
@@ -61,6 +71,14 @@ export interface ControlPlaneOptions {
   memoryBudget?: number;
   /** A CSV of static bearer tokens (upstream's --token-auth-file). */
   tokenAuthFile?: string;
+  /** --anonymous-auth: requests without credentials act as system:anonymous (default true, as upstream). */
+  anonymousAuth?: boolean;
+  /** --service-account-issuer (repeatable): the first signs new tokens, all are accepted. */
+  serviceAccountIssuers?: readonly string[];
+  /** --api-audiences: what service-account tokens must be meant for (default: the issuers). */
+  apiAudiences?: readonly string[];
+  /** ID tokens of an OIDC issuer (--oidc-* flags). */
+  oidc?: OidcAuthenticator;
   /** What to do when the durable log fails (the CLI exits, so a restart recovers from disk). */
   onDurabilityLost?: (error: Error) => void;
   /** The TEE whose evidence GET /attestation serves, bound to the serving key (default: none). */
@@ -83,6 +101,10 @@ export interface ControlPlane {
   readonly client: InProcessClient;
   /** The informers every in-process component shares. */
   readonly informers: InformerFactory;
+  /** What every request and every in-process call is authorized by (system:masters, Node, RBAC). */
+  readonly authorizer: Authorizer;
+  /** Issues and checks service-account tokens. */
+  readonly serviceAccountTokens: ServiceAccountTokens;
   readonly servingCertPem: string;
   stop(): Promise<void>;
 }
@@ -90,6 +112,7 @@ export interface ControlPlane {
 const EXTRA_SUBRESOURCES: ExtraSubresource[] = [
   { group: '', version: 'v1', parentPlural: 'pods', name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'], namespaced: true },
   { group: '', version: 'v1', parentPlural: 'namespaces', name: 'finalize', kind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['update'], namespaced: false },
+  TOKEN_SUBRESOURCE,
 ];
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
@@ -125,7 +148,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const memoryBudget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   // Admission plugins read their configuration (webhooks, policies) from the registry they guard.
   let registryRef: Registry | undefined;
+  // Bound below, once the RBAC caches it reads exist.
+  let escalation: EscalationCheck | undefined;
   const registry = new Registry(options.kinds, store, {
+    writePolicy: (attributes) => escalation?.check(attributes),
     admission: new AdmissionChain(defaultAdmissionPlugins({ registry: () => registryRef! })),
     admitWrite: (strategy) => {
       // Events make room for themselves (event retention); everything else stops at the budget.
@@ -160,11 +186,38 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const attestation = await attestationEndpoint(options.tee ?? 'none', dataDir, serving, durableLog?.checkpointPublicKey);
   // With attestation on, discovery also names it, as the read-only resource nautilus.dev/v1 attestations.
-  const apiSurface = new ApiSurface(registry, { discoveryOnly: attestation ? [ATTESTATION_API] : [], extraSubresources: EXTRA_SUBRESOURCES, serverAddress: `${advertised}:${options.port}` });
+  const discoveryOnly = [...REVIEW_API_KINDS, ...(attestation ? [ATTESTATION_API] : [])];
+  const apiSurface = new ApiSurface(registry, { discoveryOnly, extraSubresources: EXTRA_SUBRESOURCES, serverAddress: `${advertised}:${options.port}` });
   surface = apiSurface;
   const rest: RestContext = { registry, patchSchema: apiSurface.patchSchema, checkSchema: apiSurface.checkSchema };
+
+  // Authorization: system:masters short-circuits, then the Node authorizer, then RBAC (kube-apiserver's
+  // --authorization-mode=Node,RBAC). In-process components are asked the same questions.
+  const authorizerRef: Authorizer = { authorize: (attributes) => authorizer.authorize(attributes) };
+  const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'nautilus', patchSchema, authorizer: authorizerRef });
+  const informers = new InformerFactory(client);
+  const rbac = new RbacAuthorizer(informers);
+  const nodeAuthorizer = new NodeAuthorizer(informers);
+  const authorizer: Authorizer = unionAuthorizer([privilegedGroups('system:masters'), nodeAuthorizer, rbac]);
+  escalation = new EscalationCheck(rbac, authorizer);
+
+  const lookup: ObjectLookup = (resource, namespace, name) => registry.of('', resource).tryGet(namespace, name)?.object as ReturnType<ObjectLookup>;
+  const issuers = options.serviceAccountIssuers?.length ? options.serviceAccountIssuers : [DEFAULT_ISSUER];
+  const serviceAccountTokens = new ServiceAccountTokens({
+    signingKey: await loadServiceAccountSigningKey(dataDir),
+    issuers,
+    apiAudiences: options.apiAudiences?.length ? options.apiAudiences : issuers,
+    lookup,
+  });
+  const tokenAuthenticators: TokenAuthenticator[] = [];
+  if (options.tokenAuthFile) tokenAuthenticators.push(StaticTokens.fromFile(options.tokenAuthFile));
+  tokenAuthenticators.push(serviceAccountTokens);
+  if (options.oidc) tokenAuthenticators.push(options.oidc);
+  const authenticator = new RequestAuthenticator({ tokens: tokenAuthenticators, anonymous: options.anonymousAuth ?? true });
+
   let ready = false;
   let aggregator: Aggregator | undefined;
+  let url = '';
   const server: ApiServer = await startApiServer({
     address: options.address,
     port: options.port,
@@ -175,7 +228,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     openapi: apiSurface.openapi,
     attestation,
     metrics,
-    tokens: options.tokenAuthFile ? StaticTokens.fromFile(options.tokenAuthFile) : undefined,
+    authenticator,
+    authorizer,
+    auth: {
+      reviews: { authenticator, authorizer, rules: unionRuleResolver([nodeAuthorizer, rbac]) },
+      serviceAccountTokens,
+      lookup,
+      jwksUri: () => `${url}${JWKS_PATH}`,
+    },
     isReady: () => ready,
     aggregation: {
       route(group, version) {
@@ -184,12 +244,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       },
     },
   });
-  const url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}`;
+  url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}`;
 
   const serviceAddressSync = startServiceAddressSync(registry);
   await bootstrapCluster(registry, advertised, server.port);
-  const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'nautilus', patchSchema });
-  const informers = new InformerFactory(client);
+  await reconcileBootstrapPolicy(registry);
+  await Promise.all([rbac.start(), nodeAuthorizer.start()]);
   const crdController = await startCrdController({ registry, client, informers });
   const frontProxy = await loadOrCreateFrontProxy(pkiDir);
   await publishExtensionApiserverAuthentication(client, extensionApiserverAuthentication(ca.certPem, frontProxy));
@@ -201,7 +261,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics: metrics.registry,
     selection: options.controllers,
     workers: options.controllerWorkers,
-    settings: options.controllerSettings,
+    settings: { ...options.controllerSettings, [ROOT_CA_SETTING]: ca.certPem },
     host: hostname(),
   });
   await controllerManager.start();
@@ -222,6 +282,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     registry,
     client,
     informers,
+    authorizer,
+    serviceAccountTokens,
     servingCertPem: serving.certPem,
     async stop() {
       await controllerManager.stop();

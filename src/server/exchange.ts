@@ -26,6 +26,8 @@ export interface Exchange {
   /** Path and query as sent. */
   readonly url: string;
   header(name: string): string | undefined;
+  /** Every header line as sent (names lower-case), repeated headers kept apart (impersonation needs them). */
+  headerLines(): Array<[string, string]>;
   readonly socket: TLSSocket;
   /** Reads the whole body, refusing more than `limit` bytes with 413. */
   readBody(limit: number): Promise<Buffer>;
@@ -71,7 +73,7 @@ export class Http2Exchange implements Exchange {
   readonly url: string;
   responded = false;
 
-  constructor(private readonly h2stream: ServerHttp2Stream, private readonly headers: IncomingHttpHeaders) {
+  constructor(private readonly h2stream: ServerHttp2Stream, private readonly headers: IncomingHttpHeaders, private readonly rawHeaders: string[] = []) {
     this.method = String(headers[h2.HTTP2_HEADER_METHOD] ?? 'GET');
     this.url = String(headers[h2.HTTP2_HEADER_PATH] ?? '/');
     // A peer resetting its stream must never take the process down.
@@ -85,6 +87,10 @@ export class Http2Exchange implements Exchange {
   header(name: string): string | undefined {
     const value = this.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  headerLines(): Array<[string, string]> {
+    return pairs(this.rawHeaders).filter(([name]) => !name.startsWith(':'));
   }
 
   readBody(limit: number): Promise<Buffer> {
@@ -137,6 +143,10 @@ export class Http1Exchange implements Exchange {
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
+  headerLines(): Array<[string, string]> {
+    return pairs(this.req.rawHeaders);
+  }
+
   readBody(limit: number): Promise<Buffer> {
     return readStream(this.req, limit, Number(this.header('content-length') ?? -1));
   }
@@ -164,6 +174,12 @@ export class Http1Exchange implements Exchange {
   onClose(listener: () => void): void {
     this.res.once('close', listener);
   }
+}
+
+function pairs(raw: readonly string[]): Array<[string, string]> {
+  const lines: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) lines.push([raw[i].toLowerCase(), raw[i + 1]]);
+  return lines;
 }
 
 function readStream(source: NodeJS.ReadableStream & { destroy?: () => void }, limit: number, declaredLength: number): Promise<Buffer> {

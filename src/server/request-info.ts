@@ -1,3 +1,7 @@
+import { parseFieldSelector } from '../api/selectors.js';
+import type { UserInfo } from '../auth/authenticate.js';
+import type { AuthorizationAttributes } from '../auth/authorization.js';
+
 /**
  * Parses a resource URL into what it addresses (upstream's RequestInfoFactory):
  * /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}, /apis/{group}/{version}/...
@@ -74,4 +78,39 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
       info.verb = method.toLowerCase();
   }
   return info;
+}
+
+const PATH_SEGMENT_FORBIDDEN = /^\.{1,2}$|[/%]/;
+
+/**
+ * What the authorizer is asked for a request (upstream's RequestInfo as authorizer.Attributes):
+ * a list or watch selecting one name by `metadata.name=` is asked for that name, so a
+ * resourceNames rule can allow it; non-resource requests are asked for their path as sent.
+ */
+export function authorizationAttributes(info: RequestInfo, user: UserInfo, query: URLSearchParams, rawPath: string): AuthorizationAttributes {
+  if (!info.isResourceRequest) return { user, verb: info.verb, isResourceRequest: false, path: rawPath };
+  const attributes: AuthorizationAttributes = {
+    user,
+    verb: info.verb,
+    isResourceRequest: true,
+    group: info.group,
+    version: info.version,
+    resource: info.resource,
+    subresource: info.subresource,
+    namespace: info.namespace,
+    name: info.name,
+  };
+  const fieldSelector = query.get('fieldSelector') ?? undefined;
+  const labelSelector = query.get('labelSelector') ?? undefined;
+  if (fieldSelector !== undefined) attributes.fieldSelector = fieldSelector;
+  if (labelSelector !== undefined) attributes.labelSelector = labelSelector;
+  if (!info.name && (info.verb === 'list' || info.verb === 'watch') && fieldSelector) {
+    try {
+      const names = parseFieldSelector(fieldSelector).filter((r) => r.field === 'metadata.name' && r.op === '=');
+      if (names.length === 1 && names[0].value !== '' && !PATH_SEGMENT_FORBIDDEN.test(names[0].value)) attributes.name = names[0].value;
+    } catch {
+      // A malformed selector is the list's to refuse; it names nothing to authorize.
+    }
+  }
+  return attributes;
 }

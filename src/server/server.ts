@@ -1,17 +1,21 @@
 /**
  * The HTTPS listener and request pipeline. One TLS listener; ALPN picks HTTP/2 (served with
- * Node's stream API, the fast path) or HTTP/1.1. Then: authenticate → route → handler → response.
+ * Node's stream API, the fast path) or HTTP/1.1. Then, for every request but the attestation
+ * document: authenticate → impersonate → authorize → route → handler → response.
  */
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
-import { createServer as createHttp2Server } from 'node:http2';
+import { createServer as createHttp2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors } from '../api/status.js';
 import { negotiate } from '../api/negotiation.js';
 import type { DiscoveryDocuments } from '../api/discovery.js';
-import { userFromSocket, ANONYMOUS, type StaticTokens, type UserInfo } from '../auth/authenticate.js';
+import type { RequestAuthenticator } from '../auth/authenticate.js';
+import { authorizeOrThrow, type Authorizer } from '../auth/authorization.js';
+import { impersonate, wantsImpersonation } from '../auth/impersonation.js';
 import { Http1Exchange, Http2Exchange, type Exchange } from './exchange.js';
-import { parseRequestInfo } from './request-info.js';
+import { authorizationAttributes, parseRequestInfo } from './request-info.js';
+import { handleAuthResource, isAuthResource, serveIssuerDiscovery, type AuthResources } from './auth-resources.js';
 import { handleResource, type RestContext } from './rest-handler.js';
 import { respondError, respondJson } from './responses.js';
 import { log } from './log.js';
@@ -37,8 +41,12 @@ export interface ApiServerOptions {
   openapi?: OpenApiEndpoint;
   attestation?: AttestationEndpoint;
   metrics?: Metrics;
-  /** Static bearer tokens (--token-auth-file), besides client certificates. */
-  tokens?: StaticTokens;
+  /** Client certificates, bearer tokens, anonymous. */
+  authenticator: RequestAuthenticator;
+  /** Asked for every request (and for impersonation). */
+  authorizer: Authorizer;
+  /** Reviews, TokenRequest, service-account issuer discovery. */
+  auth: AuthResources;
   isReady: () => boolean;
   /** Requests for group-versions served by another API server (aggregation): the proxy, if any. */
   aggregation?: { route(group: string, version: string): ((ex: Exchange) => Promise<void>) | undefined };
@@ -49,16 +57,16 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** Paths anyone may read, as upstream's system:public-info-viewer. */
-const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/attestation']);
+/** Health and version: served to whoever RBAC lets read them (system:public-info-viewer grants everyone). */
+const INFO_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 /** The attestation document, also reachable as a read-only resource of the nautilus.dev/v1 API group. */
 export const ATTESTATION_RESOURCE_PATH = '/apis/nautilus.dev/v1/attestations/';
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const h2 = createHttp2Server({ settings: { maxConcurrentStreams: 1000 } });
   const h1 = createHttpServer({ keepAliveTimeout: 65_000 });
-  h2.on('stream', (stream, headers) => {
-    void handle(new Http2Exchange(stream, headers), options);
+  h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    void handle(new Http2Exchange(stream, headers, rawHeaders), options);
   });
   h2.on('sessionError', (error) => log.debug('http2 session error', { error: error.message }));
   h1.on('request', (req, res) => {
@@ -106,26 +114,30 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
   try {
     const url = new URL(ex.url, 'https://nautilus');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-    const certificateUser = userFromSocket(ex.socket);
-    const user = certificateUser === ANONYMOUS ? (options.tokens?.authenticate(ex.header('authorization')) ?? ANONYMOUS) : certificateUser;
+    // The attestation document is what a client checks before it trusts anything: public.
+    if (path === '/attestation' || path.startsWith(ATTESTATION_RESOURCE_PATH)) return await serveAttestation(ex, path, url.searchParams, options);
+    let user = options.authenticator.authenticate(ex.socket, ex.header('authorization'));
+    const headerLines = ex.headerLines();
+    if (wantsImpersonation(headerLines)) user = impersonate(user, headerLines, options.authorizer);
     ex.user = user;
-    if (path === '/metrics' && options.metrics) {
-      requireUser(user);
-      return respondJson(ex, 200, await options.metrics.render(), 'text/plain; version=0.0.4');
-    }
-    if (PUBLIC_PATHS.has(path) || path.startsWith(ATTESTATION_RESOURCE_PATH) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
-      return await handlePublic(ex, path, url.searchParams, options);
-    }
-    requireUser(user);
     const info = parseRequestInfo(ex.method, path, url.searchParams);
+    authorizeOrThrow(options.authorizer, authorizationAttributes(info, user, url.searchParams, safeDecode(url.pathname)));
+    // Authorized above like any other (as kube-aggregator does), a request for an aggregated API server goes to it.
     const proxied = info.apiPrefix === 'apis' && info.version ? options.aggregation?.route(info.group, info.version) : undefined;
     if (proxied) return await proxied(ex);
     if (info.isResourceRequest) {
       verb = info.verb.toUpperCase();
       resource = info.resource ?? '';
+      if (isAuthResource(info)) return await handleAuthResource(ex, info, options.auth);
       return await handleResource(ex, info, url.searchParams, options.rest);
     }
+    if (path === '/metrics' && options.metrics) {
+      if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
+      return respondJson(ex, 200, await options.metrics.render(), 'text/plain; version=0.0.4');
+    }
+    if (INFO_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return handleInfo(ex, path, options);
     if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
+    if (serveIssuerDiscovery(ex, path, options.auth)) return;
     if (path.startsWith('/openapi/') && options.openapi) {
       const answer = options.openapi.handle(path, url.searchParams, { accept: ex.header('accept'), ifNoneMatch: ex.header('if-none-match') });
       if (answer) return ex.respond(answer.status, answer.headers, answer.body);
@@ -138,17 +150,23 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
   }
 }
 
-function requireUser(user: UserInfo): void {
-  if (user === ANONYMOUS) throw errors.unauthorized();
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
-async function handlePublic(ex: Exchange, path: string, query: URLSearchParams, options: ApiServerOptions): Promise<void> {
+async function serveAttestation(ex: Exchange, path: string, query: URLSearchParams, options: ApiServerOptions): Promise<void> {
+  if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
+  if (!options.attestation) throw errors.pathNotFound();
+  return respondJson(ex, 200, await options.attestation.respond(query.get('nonce') ?? undefined));
+}
+
+function handleInfo(ex: Exchange, path: string, options: ApiServerOptions): void {
   if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
   if (path === '/version') return respondJson(ex, 200, JSON.stringify(options.version, null, 2));
-  if (path === '/attestation' || path.startsWith(ATTESTATION_RESOURCE_PATH)) {
-    if (!options.attestation) throw errors.pathNotFound();
-    return respondJson(ex, 200, await options.attestation.respond(query.get('nonce') ?? undefined));
-  }
   const ready = path.startsWith('/readyz') ? options.isReady() : true;
   const text = ready ? 'ok' : '[-]startup not finished\nreadyz check failed';
   ex.respond(ready ? 200 : 500, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, text);

@@ -347,7 +347,10 @@ export class Store {
     let table = this.tables.get(resource);
     if (!table) {
       table = new ResourceTable(resource);
-      table.compactedRevision = this.currentRevision;
+      // A resource seen for the first time had no events before: anything watchers were shown
+      // can be watched from. (currentRevision would refuse a watch from visibleRevision while a
+      // durable write of another resource is in flight.)
+      table.compactedRevision = this.notifiedRevision;
       this.tables.set(resource, table);
     }
     return table;

@@ -81,14 +81,18 @@ test('validation failures are 422 Invalid with field causes; conflicts are 409',
   await expectStatus('POST', '/api/v1/namespaces/default/configmaps', configMap('cas'), 409, 'AlreadyExists', /configmaps "cas" already exists/);
 });
 
-test('requests without credentials are 401; health and version stay public', async () => {
+test('requests without credentials are anonymous: refused resources (403), public health and version; a bad token is 401', async () => {
   const anonymous = await rawClient(server.kubeconfig, { anonymous: true });
   try {
     const denied = await anonymous.request('GET', '/api/v1/namespaces');
-    assert.equal(denied.status, 401);
-    assert.equal(denied.json().reason, 'Unauthorized');
+    assert.equal(denied.status, 403);
+    assert.equal(denied.json().reason, 'Forbidden');
+    assert.equal(denied.json().message, 'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope');
     assert.equal((await anonymous.request('GET', '/readyz')).body, 'ok');
     assert.equal((await anonymous.request('GET', '/version')).json().major, '1');
+    const badToken = await anonymous.request('GET', '/version', undefined, { authorization: 'Bearer not-a-token' });
+    assert.equal(badToken.status, 401);
+    assert.equal(badToken.json().reason, 'Unauthorized');
   } finally {
     anonymous.close();
   }
