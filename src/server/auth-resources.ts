@@ -26,17 +26,25 @@ export interface AuthResources {
 export const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
 export const JWKS_PATH = '/openid/v1/jwks';
 
-/** Discovery's view of the review kinds: create-only, served but not stored. */
-export const REVIEW_API_KINDS: KindStrategy[] = REVIEW_KINDS.map((k) => ({
+/** kubectl before 1.28 asks `auth whoami` of the beta SelfSubjectReview. */
+const SELF_SUBJECT_REVIEW_BETA = 'v1beta1';
+
+const reviewApiKind = (k: (typeof REVIEW_KINDS)[number], version: string): KindStrategy => ({
   group: k.group,
-  version: 'v1',
+  version,
   kind: k.kind,
   plural: k.plural,
   singular: k.kind.toLowerCase(),
   namespaced: k.namespaced,
   verbs: ['create'],
   columns: [],
-}));
+});
+
+/** Discovery's view of the review kinds: create-only, served but not stored. */
+export const REVIEW_API_KINDS: KindStrategy[] = [
+  ...REVIEW_KINDS.map((k) => reviewApiKind(k, 'v1')),
+  ...REVIEW_KINDS.filter((k) => k.kind === 'SelfSubjectReview').map((k) => reviewApiKind(k, SELF_SUBJECT_REVIEW_BETA)),
+];
 
 export const TOKEN_SUBRESOURCE: ExtraSubresource = {
   group: '',
@@ -50,6 +58,7 @@ export const TOKEN_SUBRESOURCE: ExtraSubresource = {
 
 /** Whether this resource request is one of ours (reviews, serviceaccounts/token). */
 export function isAuthResource(info: RequestInfo): boolean {
+  if (info.version === SELF_SUBJECT_REVIEW_BETA) return reviewKind(info.group, info.resource)?.kind === 'SelfSubjectReview';
   if (info.version !== 'v1') return false;
   if (reviewKind(info.group, info.resource)) return true;
   return info.group === '' && info.resource === 'serviceaccounts' && info.subresource === 'token';
@@ -66,11 +75,12 @@ export async function handleAuthResource(ex: Exchange, info: RequestInfo, resour
     if (kind.namespaced !== (info.namespace !== undefined)) throw errors.pathNotFound();
     if (info.verb !== 'create') throw errors.methodNotAllowed(ex.method, info.path);
     const body = await readBody(ex);
-    checkTypeMeta(body, `${kind.group}/v1`, kind.kind);
+    const apiVersion = `${kind.group}/${info.version}`;
+    checkTypeMeta(body, apiVersion, kind.kind);
     if (kind.namespaced && body.metadata?.namespace && body.metadata.namespace !== info.namespace) {
       throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
-    return respondJson(ex, 201, JSON.stringify(review(kind, body, ex.user!, info.namespace, resources.reviews)));
+    return respondJson(ex, 201, JSON.stringify({ ...review(kind, body, ex.user!, info.namespace, resources.reviews), apiVersion }));
   }
   if (!info.namespace || !info.name) throw errors.pathNotFound();
   if (info.verb !== 'create') throw errors.methodNotAllowed(ex.method, info.path);

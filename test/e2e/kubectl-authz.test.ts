@@ -6,13 +6,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyIdOf, signEs256 } from '../../src/auth/jwt.js';
-import { createPublicKey } from 'node:crypto';
-import { eventually, rawClient, startServer, type TestServer } from './harness.js';
+import { eventually, KUBECTL_OLDEST, rawClient, startServer, type TestServer } from './harness.js';
 
 const ISSUER = 'https://issuer.example.com';
 const CLIENT_ID = 'nautilus';
@@ -124,6 +123,8 @@ describe('RBAC as a view user', () => {
     assert.match(me.stdout, /Username\s+vera/);
     assert.match(me.stdout, /UID\s+1001/);
     assert.match(me.stdout, /Groups\s+\[viewers system:authenticated\]/);
+    // kubectl 1.27 asks the beta SelfSubjectReview.
+    assert.match(await server.ok(['auth', 'whoami'], { binary: KUBECTL_OLDEST }), /Username\s+kubernetes-admin/);
     const admin = await server.ok(['auth', 'whoami', '-o', 'json']);
     assert.deepEqual(JSON.parse(admin).status.userInfo, { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] });
   });
