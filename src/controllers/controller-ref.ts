@@ -95,32 +95,38 @@ async function recheckOwner(client: ApiClient, owner: Obj, ownerType: ResourceTy
   if (fresh.metadata.deletionTimestamp) throw new Error(`${namespace}/${name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
 }
 
+// Adoption and release are strategic merge patches pinned to the object's uid, as upstream's
+// ControllerRefManager sends them: RBAC grants controllers `patch` on what they adopt, not `update`.
 async function adopt(client: ApiClient, type: ResourceType, object: Obj, owner: Obj, ownerType: ResourceType, finalizers: readonly string[]): Promise<Obj | undefined> {
+  const metadata: Obj['metadata'] & Record<string, unknown> = { uid: object.metadata.uid, ownerReferences: [newControllerRef(owner, ownerType)] };
+  const missing = finalizers.filter((f) => !(object.metadata.finalizers ?? []).includes(f));
+  if (missing.length > 0) metadata.finalizers = missing;
   try {
-    return await client.mutate(type, object.metadata.namespace, object.metadata.name!, (current) => {
-      // Someone else may have adopted it since the cache saw it.
-      if (controllerOf(current) || current.metadata.uid !== object.metadata.uid) throw new ApiError(409, 'Conflict', 'object was adopted by another controller');
-      current.metadata.ownerReferences = [...(current.metadata.ownerReferences ?? []), newControllerRef(owner, ownerType)];
-      const missing = finalizers.filter((f) => !(current.metadata.finalizers ?? []).includes(f));
-      if (missing.length > 0) current.metadata.finalizers = [...(current.metadata.finalizers ?? []), ...missing];
-      return current;
-    });
+    const adopted = await client.patch(type, object.metadata.namespace, object.metadata.name!, 'strategic', { metadata });
+    // Someone else may have adopted it since the cache saw it: only one controller reference counts.
+    const controllers = (adopted.metadata.ownerReferences ?? []).filter((r) => r.controller === true);
+    if (controllers.length !== 1 || controllers[0].uid !== owner.metadata.uid) return undefined;
+    return adopted;
   } catch (error) {
-    if (error instanceof ApiError && (error.code === 404 || error.code === 409)) return undefined;
+    // Gone, replaced (uid), or already another controller's (two controller references are invalid).
+    if (error instanceof ApiError && (error.code === 404 || error.code === 409 || error.code === 422)) return undefined;
     throw error;
   }
 }
 
 async function release(client: ApiClient, type: ResourceType, object: Obj, owner: Obj): Promise<void> {
   try {
-    await client.mutate(type, object.metadata.namespace, object.metadata.name!, (current) => {
-      const kept = (current.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
-      // No references left: the field goes, as upstream's patch leaves it (omitempty).
-      if (kept.length > 0) current.metadata.ownerReferences = kept;
-      else delete current.metadata.ownerReferences;
-      return current;
-    });
+    // A JSON patch whose tests pin the object and the reference: RBAC grants controllers `patch`,
+    // not `update`; no references left, the field goes (upstream's patch leaves it out, omitempty).
+    const references = object.metadata.ownerReferences ?? [];
+    const index = references.findIndex((r) => r.uid === owner.metadata.uid);
+    if (index < 0) return;
+    const tests = [{ op: 'test', path: '/metadata/uid', value: object.metadata.uid }, { op: 'test', path: '/metadata/ownerReferences', value: references }];
+    const removal = references.length === 1 ? { op: 'remove', path: '/metadata/ownerReferences' } : { op: 'remove', path: `/metadata/ownerReferences/${index}` };
+    await client.patch(type, object.metadata.namespace, object.metadata.name!, 'json', [...tests, removal]);
   } catch (error) {
+    // Changed since the cache saw it (a failed test): the next sync looks again.
+    if (error instanceof ApiError && (error.code === 409 || error.code === 422)) return;
     if (!(error instanceof ApiError && error.code === 404)) throw error;
   }
 }

@@ -57,3 +57,25 @@ describe('bootstrap policy reconciliation', () => {
     assert.deepEqual(binding.subjects.map((s) => s.name), ['system:authenticated']);
   });
 });
+
+describe('the bootstrap policy covers every in-process identity', () => {
+  it('each controller\'s service account has its system:controller: role and binding', async () => {
+    const { allControllers } = await import('../../src/controllers/index.js');
+    const { CONTROLLER_ROLES, allClusterRoleBindings } = await import('../../src/auth/rbac/bootstrap-policy.js');
+    const bindings = allClusterRoleBindings();
+    for (const controller of allControllers) {
+      assert.ok(CONTROLLER_ROLES.some((role) => role.name === controller.serviceAccount), `${controller.name} acts as ${controller.serviceAccount}, which upstream's policy names`);
+      const binding = bindings.find((b) => b.role === `system:controller:${controller.serviceAccount}`);
+      assert.deepEqual(binding?.subjects, [{ kind: 'ServiceAccount', namespace: 'kube-system', name: controller.serviceAccount }]);
+    }
+  });
+
+  it('the scheduler and nodes are authorized by the roles and authorizer upstream uses', async () => {
+    const { allClusterRoleBindings } = await import('../../src/auth/rbac/bootstrap-policy.js');
+    const { SCHEDULER_USER, CONTROLLER_MANAGER_USER } = await import('../../src/auth/system-users.js');
+    const bindings = allClusterRoleBindings();
+    for (const [user, role] of [[SCHEDULER_USER.name, 'system:kube-scheduler'], [SCHEDULER_USER.name, 'system:volume-scheduler'], [CONTROLLER_MANAGER_USER.name, 'system:kube-controller-manager']]) {
+      assert.ok(bindings.some((b) => b.role === role && b.subjects.some((s) => s.kind === 'User' && s.name === user)), `${user} → ${role}`);
+    }
+  });
+});

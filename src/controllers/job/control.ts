@@ -355,14 +355,12 @@ export class JobControl {
   async removeFinalizer(pod: Obj): Promise<boolean> {
     if (!hasTrackingFinalizer(pod)) return true;
     try {
-      await this.deps.client.mutate(PODS, pod.metadata.namespace, pod.metadata.name!, (current) => {
-        if (current.metadata.uid !== pod.metadata.uid) return current;
-        current.metadata.finalizers = (current.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER);
-        return current;
-      });
+      // A patch, as upstream's: the job controller may patch pods, not update them.
+      await this.deps.client.patch(PODS, pod.metadata.namespace, pod.metadata.name!, 'strategic', { metadata: { uid: pod.metadata.uid, [`$deleteFromPrimitiveList/finalizers`]: [JOB_TRACKING_FINALIZER] } });
       return true;
     } catch (error) {
-      if (error instanceof ApiError && error.code === 404) return true;
+      // Gone, or replaced by another pod of the same name (uid precondition): nothing to remove.
+      if (error instanceof ApiError && (error.code === 404 || error.code === 409)) return true;
       throw error;
     }
   }

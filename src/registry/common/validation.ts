@@ -113,6 +113,13 @@ export function validateObjectMeta(object: Obj, nameErrors: (name: string) => st
       errs.push(fieldErrors.invalid('metadata.finalizers', meta.finalizers, 'finalizer orphan and foregroundDeletion cannot be both set'));
     }
   }
+  // One controller at most (upstream's ValidateOwnerReferences): adoption by patch relies on it.
+  if (Array.isArray(meta.ownerReferences)) {
+    const controllers = meta.ownerReferences.filter((ref) => ref?.controller === true);
+    if (controllers.length > 1) {
+      errs.push(fieldErrors.invalid('metadata.ownerReferences', meta.ownerReferences, `Only one reference can have Controller set to true. Found "true" in references for ${controllers[0].kind}/${controllers[0].name} and ${controllers[1].kind}/${controllers[1].name}`));
+    }
+  }
   return errs;
 }
 
