@@ -15,7 +15,7 @@ describe('bootstrap policy reconciliation', () => {
     const masters = registry.of(RBAC, 'clusterrolebindings').get(undefined, 'cluster-admin').object as unknown as { subjects: unknown[] };
     assert.deepEqual(masters.subjects, [{ kind: 'Group', apiGroup: RBAC, name: 'system:masters' }]);
     const controller = registry.of(RBAC, 'clusterrolebindings').get(undefined, 'system:controller:namespace-controller').object as unknown as { subjects: unknown[] };
-    assert.deepEqual(controller.subjects, [{ kind: 'ServiceAccount', apiGroup: '', name: 'namespace-controller', namespace: 'kube-system' }]);
+    assert.deepEqual(controller.subjects, [{ kind: 'ServiceAccount', name: 'namespace-controller', namespace: 'kube-system' }]);
     assert.ok(registry.of(RBAC, 'roles').tryGet('kube-system', 'system::leader-locking-kube-scheduler'));
     const revision = store.revision;
     await reconcileBootstrapPolicy(registry);
