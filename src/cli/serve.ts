@@ -42,6 +42,17 @@ export async function run(argv: string[]): Promise<number> {
       'oidc-signing-algs': { type: 'string' },
       controllers: { type: 'string', default: '*' },
       'feature-gates': { type: 'string', default: '' },
+      storage: { type: 'string', default: 'local' },
+      'etcd-endpoints': { type: 'string' },
+      'etcd-cafile': { type: 'string' },
+      'etcd-certfile': { type: 'string' },
+      'etcd-keyfile': { type: 'string' },
+      'etcd-prefix': { type: 'string', default: '/nautilus/' },
+      'etcd-lease-ttl': { type: 'string', default: '2' },
+      'etcd-snapshot-every': { type: 'string', default: '50000' },
+      join: { type: 'string' },
+      'join-policy': { type: 'string' },
+      'allow-simulated': { type: 'boolean', default: false },
       ...Object.fromEntries(WORKER_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -49,9 +60,16 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(
-      `Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--memory-budget 2Gi] [--tee ${TEE_CHOICES.join('|')}]\n` +
-        `  authentication: [--token-auth-file FILE] [--anonymous-auth=true|false] [--service-account-issuer URL ...] [--api-audiences A,B]\n` +
-        `  OIDC: [--oidc-issuer-url URL --oidc-client-id ID --oidc-jwks-file FILE] [--oidc-username-claim sub] [--oidc-username-prefix P] [--oidc-groups-claim C] [--oidc-groups-prefix P] [--oidc-required-claim K=V ...] [--oidc-signing-algs RS256]\n`,
+      `Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--memory-budget 2Gi] [--tee ${TEE_CHOICES.join('|')}]
+` +
+        `  authentication: [--token-auth-file FILE] [--anonymous-auth=true|false] [--service-account-issuer URL ...] [--api-audiences A,B]
+` +
+        `  OIDC: [--oidc-issuer-url URL --oidc-client-id ID --oidc-jwks-file FILE] [--oidc-username-claim sub] [--oidc-username-prefix P] [--oidc-groups-claim C] [--oidc-groups-prefix P] [--oidc-required-claim K=V ...] [--oidc-signing-algs RS256]
+` +
+        `  storage: [--storage local|etcd --etcd-endpoints URL[,URL…] [--etcd-cafile FILE --etcd-certfile FILE --etcd-keyfile FILE] [--etcd-prefix /nautilus/]
+` +
+        `           [--etcd-lease-ttl SECONDS] [--etcd-snapshot-every WRITES] [--join https://REPLICA] [--join-policy FILE [--allow-simulated]]]
+`,
     );
     return 0;
   }
@@ -106,6 +124,30 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: --feature-gates: ${(error as Error).message}\n`);
     return 2;
   }
+  const storage = values.storage;
+  if (storage !== 'local' && storage !== 'etcd') {
+    process.stderr.write(`error: --storage must be local or etcd, got ${JSON.stringify(storage)}\n`);
+    return 2;
+  }
+  const positive = (flag: 'etcd-lease-ttl' | 'etcd-snapshot-every'): number | undefined => {
+    const value = Number(values[flag]);
+    return Number.isInteger(value) && value >= 1 ? value : undefined;
+  };
+  const leaseTtlSeconds = positive('etcd-lease-ttl');
+  const snapshotEveryMutations = positive('etcd-snapshot-every');
+  if (leaseTtlSeconds === undefined || snapshotEveryMutations === undefined) {
+    process.stderr.write('error: --etcd-lease-ttl and --etcd-snapshot-every must be positive integers\n');
+    return 2;
+  }
+  const endpoints = (values['etcd-endpoints'] ?? '').split(',').map((endpoint) => endpoint.trim()).filter(Boolean);
+  if (storage === 'etcd' && endpoints.length === 0) {
+    process.stderr.write('error: --storage etcd needs --etcd-endpoints https://HOST:2379[,…]\n');
+    return 2;
+  }
+  if (storage === 'local' && (endpoints.length > 0 || values.join || values['join-policy'])) {
+    process.stderr.write('error: --etcd-endpoints, --join and --join-policy need --storage etcd\n');
+    return 2;
+  }
   const controllerWorkers: Record<string, number> = {};
   for (const flag of WORKER_FLAGS) {
     const value = (values as Record<string, unknown>)[flag.name];
@@ -138,16 +180,30 @@ export async function run(argv: string[]): Promise<number> {
       controllers,
       controllerWorkers,
       controllerSettings: featureGates,
+      storage,
+      etcd: {
+        endpoints,
+        caFile: values['etcd-cafile'],
+        certFile: values['etcd-certfile'],
+        keyFile: values['etcd-keyfile'],
+        prefix: values['etcd-prefix'],
+        leaseTtlSeconds,
+        snapshotEveryMutations,
+      },
+      join: values.join,
+      joinPolicyFile: values['join-policy'],
+      allowSimulated: values['allow-simulated'],
       // Crash-only: serving memory the disk no longer matches would show unacknowledged state.
       onDurabilityLost: (error) => {
         log.error('exiting: the durable log failed', { error: error.message });
+        process.stderr.write(`error: ${error.message}\n`);
         process.exit(1);
       },
     });
   } catch (error) {
     if (error instanceof IntegrityError) {
-      process.stderr.write(`error: refusing to start: the stored state failed its integrity check: ${error.message}\n` +
-        `If you accept losing what follows the last signed checkpoint, restart with --recover-to-checkpoint.\n`);
+      process.stderr.write(`error: refusing to start: the stored state failed its integrity check: ${error.message}\n`);
+      if (storage === 'local') process.stderr.write('If you accept losing what follows the last signed checkpoint, restart with --recover-to-checkpoint.\n');
       return 1;
     }
     throw error;

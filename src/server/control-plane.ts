@@ -2,7 +2,7 @@
  * Assembles one Nautilus process: certificates, store (ephemeral or durable), registry, API
  * server, and the in-process components, in that order.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { ApiError, errors } from '../api/status.js';
@@ -51,6 +51,13 @@ import { extensionApiserverAuthentication, loadOrCreateFrontProxy } from '../agg
 import { CONFIG_MAPS } from '../client/resource-types.js';
 import type { RestContext } from './rest-handler.js';
 import { log } from './log.js';
+import { LeaderComponents } from './leader-components.js';
+import { openReplicatedStorage, registerReplicationMetrics, type EtcdSettings, type ReplicatedStorage } from './replicated-storage.js';
+import { ReplicaRouting } from './replica-routing.js';
+import { JoinEndpoint, joinCluster, writeClusterFiles, type JoinPolicy } from './replica-join.js';
+import { parsePolicy } from '../tee/policy.js';
+import { createSimulatedProvider } from '../tee/simulated.js';
+import { X509Certificate } from 'node:crypto';
 
 const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
 /** Upstream's default --event-ttl. */
@@ -89,6 +96,16 @@ export interface ControlPlaneOptions {
   controllerWorkers?: Readonly<Record<string, number>>;
   /** Controller feature gates and tunables (serve --feature-gates), by name. */
   controllerSettings?: ControllerSettings;
+  /** Where the state lives: the local sealed WAL (default) or a log replicated through etcd. */
+  storage?: 'local' | 'etcd';
+  /** --storage etcd: endpoints, TLS, prefix, lease and snapshot settings. */
+  etcd?: EtcdSettings;
+  /** --join URL: get the data key and the cluster's pki/ from that replica by attestation. */
+  join?: string;
+  /** --join-policy FILE: let replicas whose attestation satisfies it join through this one. */
+  joinPolicyFile?: string;
+  /** --allow-simulated: accept simulated attestation from joining replicas (tests, demos). */
+  allowSimulated?: boolean;
 }
 
 export interface ControlPlane {
@@ -105,6 +122,13 @@ export interface ControlPlane {
   readonly authorizer: Authorizer;
   /** Issues and checks service-account tokens. */
   readonly serviceAccountTokens: ServiceAccountTokens;
+  /**
+   * Components that act on the cluster (controllers, scheduler, virtual nodes …): add yours here;
+   * they run on the storage leader only, started and stopped as leadership comes and goes.
+   */
+  readonly whileLeader: LeaderComponents;
+  /** With --storage etcd, this replica (role, leader, log). */
+  readonly replicated?: ReplicatedStorage;
   readonly servingCertPem: string;
   stop(): Promise<void>;
 }
@@ -120,6 +144,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const pkiDir = join(dataDir, 'pki');
+  if (options.storage === 'etcd' && options.ephemeral) throw new Error('--ephemeral and --storage etcd exclude each other');
+  // A joining replica gets the data key (kept in memory only) and the cluster's pki/ by attestation.
+  const joined = options.join ? await joinCluster(options.join, await selectProvider(options.tee ?? 'none', { dataDir })) : undefined;
+  if (joined) await writeClusterFiles(pkiDir, joined.pkiFiles);
   const ca = await loadOrCreateCa(pkiDir);
   const advertised = options.address === '0.0.0.0' || options.address === '::' ? '127.0.0.1' : options.address;
   // A fresh serving key every start: it never leaves this process, so attestation can vouch for it.
@@ -131,15 +159,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     validDays: 365,
   });
 
-  const durableLog = options.ephemeral
+  const onFatal = options.onDurabilityLost ?? ((error: Error) => log.error('storage failed', { error: error.message }));
+  const dataKey = options.storage === 'etcd' ? (joined?.dataKey ?? (await createLocalKeyProvider(dataDir).dataKey())) : undefined;
+  const replicated = dataKey ? await openReplicatedStorage(options.etcd ?? { endpoints: [] }, dataKey, onFatal) : undefined;
+  const durableLog = replicated || options.ephemeral
     ? undefined
     : await createSealedLog({ dir: dataDir, keyProvider: createLocalKeyProvider(dataDir), recoverToCheckpoint: options.recoverToCheckpoint });
-  const store = new Store({ durableLog, onDurabilityLost: options.onDurabilityLost });
+  const store = replicated?.store ?? new Store({ durableLog, onDurabilityLost: options.onDurabilityLost });
   if (durableLog) {
     store.restore(await durableLog.recover());
     log.info('state recovered', { ...durableLog.recovery });
   }
   const snapshots = durableLog ? startSnapshotSchedule(store, durableLog) : undefined;
+  // With local storage this one replica always leads: components start as they are added.
+  const whileLeader = new LeaderComponents({ strict: !replicated });
+  if (!replicated) await whileLeader.startAll();
 
   const metrics = new Metrics();
   // The served API's derived documents; the registry's hooks read them only once requests flow.
@@ -184,12 +218,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics.gauge(`nautilus_storage_bytes{resource="${label}"}`, () => store.bytes(resource));
   }
 
-  const attestation = await attestationEndpoint(options.tee ?? 'none', dataDir, serving, durableLog?.checkpointPublicKey);
+  registerReplicationMetrics(metrics.registry, replicated?.replica);
+  const routing = replicated && dataKey ? new ReplicaRouting(replicated.replica, dataKey, ca.certPem) : undefined;
+  const joinEndpoint = replicated && dataKey ? new JoinEndpoint(dataKey, pkiDir, await joinPolicy(options, dataDir)) : undefined;
+  const attestation = await attestationEndpoint(options.tee ?? 'none', dataDir, serving, durableLog?.checkpointPublicKey ?? replicated?.replica.log.checkpointPublicKey);
   // With attestation on, discovery also names it, as the read-only resource nautilus.dev/v1 attestations.
   const discoveryOnly = [...REVIEW_API_KINDS, ...(attestation ? [ATTESTATION_API] : [])];
   const apiSurface = new ApiSurface(registry, { discoveryOnly, extraSubresources: EXTRA_SUBRESOURCES, serverAddress: `${advertised}:${options.port}` });
   surface = apiSurface;
-  const rest: RestContext = { registry, patchSchema: apiSurface.patchSchema, checkSchema: apiSurface.checkSchema };
+  const rest: RestContext = { registry, patchSchema: apiSurface.patchSchema, checkSchema: apiSurface.checkSchema, freshness: routing && ((query) => routing.freshness(query)) };
 
   // Authorization: system:masters short-circuits, then the Node authorizer, then RBAC (kube-apiserver's
   // --authorization-mode=Node,RBAC). In-process components are asked the same questions.
@@ -236,6 +273,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       lookup,
       jwksUri: () => `${url}${JWKS_PATH}`,
     },
+    replication: routing && joinEndpoint && {
+      forwardedUser: (ex) => routing.forwardedUser(ex),
+      route: (ex, info, forwarded) => routing.route(ex, info, forwarded),
+      handlePublic: (ex, path) => joinEndpoint.handle(ex, path),
+    },
     isReady: () => ready,
     aggregation: {
       route(group, version) {
@@ -246,13 +288,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}`;
 
-  const serviceAddressSync = startServiceAddressSync(registry);
-  await bootstrapCluster(registry, advertised, server.port);
-  await reconcileBootstrapPolicy(registry);
+  // Writers of the cluster's state run on the leader only (whileLeader); what every replica needs
+  // to serve — the authorizers' caches, CRDs' kinds, the aggregator's routes — runs everywhere.
+  await whileLeader.add('service-address-sync', () => startServiceAddressSync(registry));
+  await whileLeader.add('bootstrap', async () => {
+    await bootstrapCluster(registry, advertised, server.port);
+    await reconcileBootstrapPolicy(registry);
+    return { stop() {} };
+  });
   await Promise.all([rbac.start(), nodeAuthorizer.start()]);
   const crdController = await startCrdController({ registry, client, informers });
   const frontProxy = await loadOrCreateFrontProxy(pkiDir);
-  await publishExtensionApiserverAuthentication(client, extensionApiserverAuthentication(ca.certPem, frontProxy));
+  await whileLeader.add('extension-apiserver-authentication', async () => {
+    await publishExtensionApiserverAuthentication(client, extensionApiserverAuthentication(ca.certPem, frontProxy));
+    return { stop() {} };
+  });
   aggregator = new Aggregator({ registry, client, informers, surface: apiSurface, frontProxy: frontProxy.client });
   await aggregator.start();
   const controllerManager = new ControllerManager(allControllers, {
@@ -264,9 +314,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     settings: { ...options.controllerSettings, [ROOT_CA_SETTING]: ca.certPem },
     host: hostname(),
   });
-  await controllerManager.start();
+  await whileLeader.add('controller-manager', async () => {
+    await controllerManager.start();
+    return controllerManager;
+  });
   const eventStores = options.kinds.filter((kind) => kind.kind === 'Event').map((kind) => registry.of(kind.group, kind.plural));
-  const eventRetention = startEventRetention(eventStores, store, { ttlMs: EVENT_TTL_MS, maxBytes: memoryBudget / 10, sweepEveryMs: 60_000 });
+  await whileLeader.add('event-retention', () => startEventRetention(eventStores, store, { ttlMs: EVENT_TTL_MS, maxBytes: memoryBudget / 10, sweepEveryMs: 60_000 }));
+  if (replicated) {
+    const replicaLog = replicated.replica.log;
+    await whileLeader.add('etcd-snapshots', () => startSnapshotSchedule(store, replicaLog, { everyMutations: options.etcd?.snapshotEveryMutations, checkMs: 1000 }));
+    replicated.replica.on('leading', () => void whileLeader.startAll());
+    replicated.replica.on('following', () => void whileLeader.stopAll());
+    await replicated.replica.start(url);
+  }
 
   const admin = await loadOrCreateAdminCredentials(ca, pkiDir);
   const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
@@ -284,17 +344,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     informers,
     authorizer,
     serviceAccountTokens,
+    whileLeader,
+    replicated,
     servingCertPem: serving.certPem,
     async stop() {
-      await controllerManager.stop();
+      await whileLeader.stopAll();
       await crdController.stop();
       aggregator?.stop();
       informers.stop();
-      eventRetention.stop();
-      serviceAddressSync.stop();
+      routing?.close();
       await server.close();
       await snapshots?.stop();
       await durableLog?.close();
+      await replicated?.close();
     },
   };
 }
@@ -308,6 +370,15 @@ async function publishExtensionApiserverAuthentication(client: InProcessClient, 
     if (!(error instanceof ApiError && error.code === 404)) throw error;
     await client.create(CONFIG_MAPS, 'kube-system', { metadata: { name, namespace: 'kube-system' }, data });
   }
+}
+
+/** --join-policy: what a joining replica's attestation must satisfy. */
+async function joinPolicy(options: ControlPlaneOptions, dataDir: string): Promise<JoinPolicy | undefined> {
+  if (!options.joinPolicyFile) return undefined;
+  const policy = parsePolicy(await readFile(options.joinPolicyFile, 'utf8'));
+  // Simulated TEEs on one machine share the simulated vendor root kept in the data directory.
+  const simulatedRoot = options.allowSimulated ? new X509Certificate((await createSimulatedProvider({ dataDir })).rootPem) : undefined;
+  return { policy, allowSimulated: options.allowSimulated ?? false, simulatedRoot };
 }
 
 /** Discovery's description of GET /apis/nautilus.dev/v1/attestations/{name} (served, not stored). */

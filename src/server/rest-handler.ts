@@ -31,6 +31,8 @@ export interface RestContext {
   patchSchema(strategy: KindStrategy): PatchSchema | undefined;
   /** Unknown fields (for fieldValidation) and wrongly typed values, from the OpenAPI document. */
   checkSchema?(strategy: KindStrategy, object: unknown, prune?: boolean): SchemaCheck;
+  /** Waits until this replica may answer a read with these parameters (a follower catching up). */
+  freshness?(query: URLSearchParams): Promise<void>;
 }
 
 const SUBRESOURCES: Record<string, Subresource> = { scale: scaleSubresource, binding: bindingSubresource };
@@ -55,6 +57,7 @@ export async function handleResource(ex: Exchange, info: RequestInfo, query: URL
   if (sub && !info.name) throw errors.pathNotFound();
   const subresource = sub as 'status' | 'finalize' | undefined;
 
+  if (context.freshness && (info.verb === 'get' || info.verb === 'list' || info.verb === 'watch')) await context.freshness(query);
   switch (info.verb) {
     case 'get':
       return getObject(ex, generic, namespace, info.name!, query);

@@ -14,7 +14,8 @@ import type { RequestAuthenticator } from '../auth/authenticate.js';
 import { authorizeOrThrow, type Authorizer } from '../auth/authorization.js';
 import { impersonate, wantsImpersonation } from '../auth/impersonation.js';
 import { Http1Exchange, Http2Exchange, type Exchange } from './exchange.js';
-import { authorizationAttributes, parseRequestInfo } from './request-info.js';
+import { authorizationAttributes, parseRequestInfo, type RequestInfo } from './request-info.js';
+import type { UserInfo } from '../auth/authenticate.js';
 import { handleAuthResource, isAuthResource, serveIssuerDiscovery, type AuthResources } from './auth-resources.js';
 import { handleResource, type RestContext } from './rest-handler.js';
 import { respondError, respondJson } from './responses.js';
@@ -47,9 +48,20 @@ export interface ApiServerOptions {
   authorizer: Authorizer;
   /** Reviews, TokenRequest, service-account issuer discovery. */
   auth: AuthResources;
+  /** With replicated storage: writes go to the leader, reads wait to be fresh, and /replicas/ joins. */
+  replication?: ReplicationHooks;
   isReady: () => boolean;
   /** Requests for group-versions served by another API server (aggregation): the proxy, if any. */
   aggregation?: { route(group: string, version: string): ((ex: Exchange) => Promise<void>) | undefined };
+}
+
+export interface ReplicationHooks {
+  /** The user a request forwarded by another replica names (verified); undefined when not forwarded. */
+  forwardedUser(ex: Exchange): UserInfo | undefined;
+  /** Forwards the request to the leader and answers it (true), or leaves it to this replica (false). */
+  route(ex: Exchange, info: RequestInfo, forwarded: boolean): Promise<boolean>;
+  /** Unauthenticated replica endpoints (attested join), under /replicas/. */
+  handlePublic(ex: Exchange, path: string): Promise<void>;
 }
 
 export interface ApiServer {
@@ -116,7 +128,11 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     // The attestation document is what a client checks before it trusts anything: public.
     if (path === '/attestation' || path.startsWith(ATTESTATION_RESOURCE_PATH)) return await serveAttestation(ex, path, url.searchParams, options);
-    let user = options.authenticator.authenticate(ex.socket, ex.header('authorization'));
+    // A replica asking to join has no credentials yet: it proves itself by attestation.
+    if (options.replication && path.startsWith('/replicas/')) return await options.replication.handlePublic(ex, path);
+    // A write another replica forwarded is its user's, authenticated (and authorized) there.
+    const forwardedUser = options.replication?.forwardedUser(ex);
+    let user = forwardedUser ?? options.authenticator.authenticate(ex.socket, ex.header('authorization'));
     const headerLines = ex.headerLines();
     if (wantsImpersonation(headerLines)) user = impersonate(user, headerLines, options.authorizer);
     ex.user = user;
@@ -129,6 +145,7 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
       verb = info.verb.toUpperCase();
       resource = info.resource ?? '';
       if (isAuthResource(info)) return await handleAuthResource(ex, info, options.auth);
+      if (options.replication && (await options.replication.route(ex, info, forwardedUser !== undefined))) return;
       return await handleResource(ex, info, url.searchParams, options.rest);
     }
     if (path === '/metrics' && options.metrics) {

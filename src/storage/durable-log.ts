@@ -35,11 +35,32 @@ export interface RecoveredState {
   mutations: Mutation[];
 }
 
+/**
+ * A write the replicated log could not take, while the log itself stays sound: this replica is not
+ * (or no longer) the leader, or the outcome of its transaction is unknown. The store undoes every
+ * write after `durableRevision` (none of them was acknowledged or shown to a watcher) and keeps
+ * serving; the client may retry. `applied: 'no'` when the write is known not to be in the log,
+ * `'unknown'` when it may be (a replica that re-reads the log then shows it).
+ */
+export class WriteUnavailableError extends Error {
+  override readonly name = 'WriteUnavailableError';
+  constructor(message: string, readonly applied: 'no' | 'unknown') {
+    super(message);
+  }
+}
+
 export interface DurableLog {
   /** Reads what a previous run left; called once, before any append. */
   recover(): Promise<RecoveredState>;
-  /** Appends a mutation; resolves only once it is durable (many appends may share one fsync). */
+  /**
+   * Appends a mutation; resolves only once it is durable (many appends may share one fsync).
+   * Rejects with WriteUnavailableError when a replicated log cannot take it (see there).
+   */
   append(mutation: Mutation): Promise<void>;
+  /** The newest revision known durable: after a WriteUnavailableError, what the log holds. */
+  readonly durableRevision?: number;
+  /** Throws a WriteUnavailableError when the log takes no writes now (a follower replica). */
+  checkWritable?(): void;
   /**
    * Persists the full state at `revision`. `entries` is a consistent view captured synchronously by
    * the store; writes continue while the snapshot is written. Afterwards log segments wholly

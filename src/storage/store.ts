@@ -9,7 +9,7 @@
  * only once the log says it is durable.
  */
 import type { KubeObject } from '../api/object.js';
-import type { DurableLog, Mutation, RecoveredState, SnapshotEntry } from './durable-log.js';
+import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry } from './durable-log.js';
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
 import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
 
@@ -187,6 +187,11 @@ export class Store {
   private readonly durableLog?: DurableLog;
   private readonly onDurabilityLost?: (error: Error) => void;
   private failed?: Error;
+  /**
+   * The oldest revision whose state is known: the recovered snapshot's. A resource first touched
+   * later has been empty since then (every write records an event), so its history starts here.
+   */
+  private baseRevision = 0;
 
   constructor(options: StoreOptions = {}) {
     this.durableLog = options.durableLog;
@@ -211,19 +216,36 @@ export class Store {
       table.compactedRevision = state.snapshotRevision;
     }
     this.currentRevision = state.snapshotRevision;
-    for (const mutation of state.mutations) {
-      const table = this.table(mutation.resource);
-      if (table.compactedRevision === 0 && table.history.length === 0) table.compactedRevision = state.snapshotRevision;
-      const previous = table.items.get(mutation.key);
-      const current = storedFromBytes(mutation.value, mutation.revision);
-      if (mutation.type === 'put') table.setItem(mutation.key, current);
-      else table.deleteItem(mutation.key);
-      const type: EventType = mutation.type === 'delete' ? 'DELETED' : previous ? 'MODIFIED' : 'ADDED';
-      table.recordEvent({ type, revision: mutation.revision, resource: mutation.resource, key: mutation.key, current, previous }, this.historyLimit);
-      this.currentRevision = mutation.revision;
-    }
+    this.baseRevision = state.snapshotRevision;
+    for (const mutation of state.mutations) this.applyMutation(mutation);
     for (const table of this.tables.values()) if (table.history.length === 0) table.compactedRevision = this.currentRevision;
     this.notifiedRevision = this.currentRevision;
+  }
+
+  /**
+   * Applies writes another replica (the leader) committed to the replicated log, in revision
+   * order: readers and watchers see each at once, with the leader's revision, exactly as there.
+   */
+  applyCommitted(mutations: readonly Mutation[]): void {
+    if (this.pending.length > 0) throw new Error('store: replicated writes cannot interleave with writes of this replica');
+    for (const mutation of mutations) {
+      if (!(mutation.revision > this.currentRevision)) throw new Error(`store: replicated revision ${mutation.revision} does not follow revision ${this.currentRevision}`);
+      this.pending.push(this.applyMutation(mutation));
+    }
+    if (mutations.length > 0) this.notifyUpTo(this.currentRevision);
+  }
+
+  private applyMutation(mutation: Mutation): StoreEvent {
+    const table = this.table(mutation.resource);
+    const previous = table.items.get(mutation.key);
+    const current = storedFromBytes(mutation.value, mutation.revision);
+    if (mutation.type === 'put') table.setItem(mutation.key, current);
+    else table.deleteItem(mutation.key);
+    const type: EventType = mutation.type === 'delete' ? 'DELETED' : previous ? 'MODIFIED' : 'ADDED';
+    const event: StoreEvent = { type, revision: mutation.revision, resource: mutation.resource, key: mutation.key, current, previous };
+    table.recordEvent(event, this.historyLimit);
+    this.currentRevision = mutation.revision;
+    return event;
   }
 
   get(resource: string, key: string): StoredObject | undefined {
@@ -347,10 +369,9 @@ export class Store {
     let table = this.tables.get(resource);
     if (!table) {
       table = new ResourceTable(resource);
-      // A resource seen for the first time had no events before: anything watchers were shown
-      // can be watched from. (currentRevision would refuse a watch from visibleRevision while a
-      // durable write of another resource is in flight.)
-      table.compactedRevision = this.notifiedRevision;
+      // A resource seen for the first time has had no events since the recovered snapshot: it can
+      // be watched from there (also on a replica resuming a watch another replica started).
+      table.compactedRevision = this.baseRevision;
       this.tables.set(resource, table);
     }
     return table;
@@ -358,6 +379,7 @@ export class Store {
 
   private async commit(table: ResourceTable, key: string, object: KubeObject | undefined, previous: StoredObject | undefined): Promise<StoredObject> {
     if (this.failed) throw this.failed;
+    this.durableLog?.checkWritable?.();
     const revision = ++this.currentRevision;
     let current: StoredObject;
     let type: EventType;
@@ -381,6 +403,11 @@ export class Store {
       try {
         await this.durableLog.append(mutation);
       } catch (error) {
+        if (error instanceof WriteUnavailableError) {
+          // Not acknowledged, nor anything after it: forget it all; the log says what is kept.
+          this.rewindTo(this.durableLog.durableRevision ?? this.notifiedRevision);
+          throw error;
+        }
         // Memory is now ahead of the disk; nothing more may be acknowledged.
         if (!this.failed) {
           this.failed = new Error(`durable log failed, refusing further writes: ${(error as Error).message}`);
@@ -391,6 +418,21 @@ export class Store {
     }
     this.notifyUpTo(revision);
     return current;
+  }
+
+  /**
+   * Undoes every write after `revision`, newest first: none of them is durable and none has been
+   * shown to a watcher (they wait in `pending`), so it is as if they never happened.
+   */
+  rewindTo(revision: number): void {
+    while (this.pending.length > 0 && this.pending.at(-1)!.revision > revision) {
+      const event = this.pending.pop()!;
+      const table = this.tables.get(event.resource)!;
+      if (event.previous) table.setItem(event.key, event.previous);
+      else table.deleteItem(event.key);
+      if (table.history.at(-1) === event) table.history.pop();
+    }
+    if (revision < this.currentRevision) this.currentRevision = Math.max(revision, this.notifiedRevision);
   }
 
   private notifyUpTo(revision: number): void {

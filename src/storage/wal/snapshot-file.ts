@@ -45,26 +45,14 @@ export async function writeSnapshotFile(
   checkpoint: SignedCheckpoint,
   entries: readonly SnapshotEntry[],
 ): Promise<void> {
-  const salt = freshSalt();
-  const key = new SealingKey(dataKey, salt, PURPOSE);
   const temp = `${file}.tmp`;
   const handle = await fs.open(temp, 'w', 0o600);
   try {
     let position = 0;
-    const append = async (bytes: Buffer) => {
+    for (const bytes of snapshotBytes(dataKey, checkpoint, entries)) {
       await handle.write(bytes, 0, bytes.length, position);
       position += bytes.length;
-    };
-    await append(Buffer.concat([MAGIC, salt]));
-    let chunkIndex = 0;
-    for (const plaintext of entryChunks(entries)) {
-      await append(sealChunk(key, chunkIndex++, ChunkKind.Entries, plaintext));
     }
-    const trailer = Buffer.alloc(CHECKPOINT_BYTES + 16);
-    encodeCheckpoint(checkpoint).copy(trailer, 0);
-    writeU64(trailer, CHECKPOINT_BYTES, entries.length);
-    writeU64(trailer, CHECKPOINT_BYTES + 8, chunkIndex);
-    await append(sealChunk(key, chunkIndex, ChunkKind.Trailer, trailer));
     await handle.sync();
   } finally {
     await handle.close();
@@ -73,25 +61,61 @@ export async function writeSnapshotFile(
   await fsyncDir(path.dirname(file));
 }
 
+/** The bytes of a snapshot, sealed chunk by chunk (~1 MiB each), for a file or a replicated log. */
+export function* snapshotBytes(dataKey: Buffer, checkpoint: SignedCheckpoint, entries: readonly SnapshotEntry[]): Generator<Buffer> {
+  const salt = freshSalt();
+  const key = new SealingKey(dataKey, salt, PURPOSE);
+  yield Buffer.concat([MAGIC, salt]);
+  let chunkIndex = 0;
+  for (const plaintext of entryChunks(entries)) yield sealChunk(key, chunkIndex++, ChunkKind.Entries, plaintext);
+  const trailer = Buffer.alloc(CHECKPOINT_BYTES + 16);
+  encodeCheckpoint(checkpoint).copy(trailer, 0);
+  writeU64(trailer, CHECKPOINT_BYTES, entries.length);
+  writeU64(trailer, CHECKPOINT_BYTES + 8, chunkIndex);
+  yield sealChunk(key, chunkIndex, ChunkKind.Trailer, trailer);
+}
+
 /** Reads and fully verifies a snapshot; any defect is an IntegrityError naming the file and chunk. */
 export async function readSnapshotFile(
   file: string,
   dataKey: Buffer,
   publicKey: crypto.KeyObject,
 ): Promise<SnapshotContents> {
-  const name = path.basename(file);
-  const fail = (what: string): never => {
-    throw new IntegrityError(`snapshot ${name}: ${what}`);
-  };
   const handle = await fs.open(file, 'r');
   try {
     const fileSize = (await handle.stat()).size;
     const read = async (position: number, length: number): Promise<Buffer> => {
       const buf = Buffer.allocUnsafe(length);
       const { bytesRead } = await handle.read(buf, 0, length, position);
-      if (bytesRead !== length) fail(`truncated at byte ${position + bytesRead} (file has ${fileSize} bytes)`);
-      return buf;
+      return bytesRead === length ? buf : buf.subarray(0, bytesRead);
     };
+    return await parseSnapshot(path.basename(file), fileSize, read, dataKey, publicKey);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Verifies and reads a snapshot held in memory (e.g. gathered from a replicated log). */
+export function readSnapshotBytes(name: string, bytes: Buffer, dataKey: Buffer, publicKey: crypto.KeyObject): Promise<SnapshotContents> {
+  return parseSnapshot(name, bytes.length, async (position, length) => bytes.subarray(position, position + length), dataKey, publicKey);
+}
+
+async function parseSnapshot(
+  name: string,
+  fileSize: number,
+  readAt: (position: number, length: number) => Promise<Buffer>,
+  dataKey: Buffer,
+  publicKey: crypto.KeyObject,
+): Promise<SnapshotContents> {
+  const fail = (what: string): never => {
+    throw new IntegrityError(`snapshot ${name}: ${what}`);
+  };
+  const read = async (position: number, length: number): Promise<Buffer> => {
+    const buf = await readAt(position, length);
+    if (buf.length !== length) fail(`truncated at byte ${position + buf.length} (file has ${fileSize} bytes)`);
+    return buf;
+  };
+  {
     const header = await read(0, FILE_HEADER_BYTES);
     if (!header.subarray(0, MAGIC.length).equals(MAGIC)) fail('not a Nautilus snapshot (bad magic)');
     const key = new SealingKey(dataKey, header.subarray(MAGIC.length), PURPOSE);
@@ -120,8 +144,6 @@ export async function readSnapshotFile(
       if (readU64(plaintext!, CHECKPOINT_BYTES + 8) !== chunkIndex) fail('chunk count in the trailer does not match');
       return { checkpoint: checkpoint!, entries };
     }
-  } finally {
-    await handle.close();
   }
 }
 
