@@ -204,9 +204,11 @@ export async function run(argv: string[]): Promise<number> {
     if (error instanceof IntegrityError) {
       process.stderr.write(`error: refusing to start: the stored state failed its integrity check: ${error.message}\n`);
       if (storage === 'local') process.stderr.write('If you accept losing what follows the last signed checkpoint, restart with --recover-to-checkpoint.\n');
-      return 1;
+    } else {
+      process.stderr.write(`error: ${(error as Error).message}\n`);
     }
-    throw error;
+    // Connections opened before the failure (etcd, listeners) must not keep a failed start alive.
+    process.exit(1);
   }
   process.stdout.write(`Nautilus is serving at ${controlPlane.url}; use it with: export KUBECONFIG=${controlPlane.kubeconfigPath}\n`);
   await new Promise<void>((resolve) => {

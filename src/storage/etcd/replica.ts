@@ -136,9 +136,10 @@ export class EtcdReplica extends EventEmitter<{ leading: []; following: []; lead
     if (wasLeading) this.emit('following');
     const watcher = this.watcher;
     this.watcher = undefined;
-    await watcher?.cancel().catch(() => undefined);
+    // Bounded: an unreachable etcd must not hold up the shutdown.
+    await withinMs(watcher?.cancel(), 1000);
     // Revoking deletes the leader key now, so another replica takes over without waiting a TTL.
-    await this.lease.revoke();
+    await withinMs(this.lease.revoke(), 1000);
   }
 
   /**
@@ -333,4 +334,15 @@ export class EtcdReplica extends EventEmitter<{ leading: []; following: []; lead
       this.readingHead = false;
     }
   }
+}
+
+function withinMs(promise: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!promise) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    promise.then(
+      () => (clearTimeout(timer), resolve()),
+      () => (clearTimeout(timer), resolve()),
+    );
+  });
 }
