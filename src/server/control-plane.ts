@@ -60,6 +60,8 @@ import { createSimulatedProvider } from '../tee/simulated.js';
 import { X509Certificate } from 'node:crypto';
 
 const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
+/** How long after winning an election the leader-only components start (see whileLeader). */
+const LEADER_COMPONENTS_DELAY_MS = 250;
 /** Upstream's default --event-ttl. */
 const EVENT_TTL_MS = 60 * 60 * 1000;
 
@@ -303,8 +305,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await publishExtensionApiserverAuthentication(client, extensionApiserverAuthentication(ca.certPem, frontProxy));
     return { stop() {} };
   });
-  aggregator = new Aggregator({ registry, client, informers, surface: apiSurface, frontProxy: frontProxy.client });
-  await aggregator.start();
+  // The aggregator registers APIServices and records their availability (writes): leader only, so
+  // a follower does not proxy aggregated APIs yet (see docs/architecture.md, HA).
+  await whileLeader.add('aggregator', async () => {
+    const running = new Aggregator({ registry, client, informers, surface: apiSurface, frontProxy: frontProxy.client });
+    await running.start();
+    aggregator = running;
+    return {
+      stop() {
+        running.stop();
+        if (aggregator === running) aggregator = undefined;
+      },
+    };
+  });
   const controllerManager = new ControllerManager(allControllers, {
     clientFor: (user, fieldManager) => client.as(user, fieldManager),
     informers,
@@ -323,7 +336,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (replicated) {
     const replicaLog = replicated.replica.log;
     await whileLeader.add('etcd-snapshots', () => startSnapshotSchedule(store, replicaLog, { everyMutations: options.etcd?.snapshotEveryMutations, checkMs: 1000 }));
-    replicated.replica.on('leading', () => void whileLeader.startAll());
+    // The API takes writes the moment this replica leads; the components follow a moment later, so
+    // the first writes after a failover do not queue behind their start-up.
+    replicated.replica.on('leading', () => setTimeout(() => replicated.replica.leading && void whileLeader.startAll(), LEADER_COMPONENTS_DELAY_MS).unref());
     replicated.replica.on('following', () => void whileLeader.stopAll());
     await replicated.replica.start(url);
   }
@@ -350,7 +365,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     async stop() {
       await whileLeader.stopAll();
       await crdController.stop();
-      aggregator?.stop();
       informers.stop();
       routing?.close();
       await server.close();

@@ -45,6 +45,8 @@ export class LeaderComponents {
     return this.enqueue(async () => {
       for (const { name, start } of this.components) {
         if (!this.leading) return;
+        // Let requests in between components: starting them all is a long stretch of work.
+        await new Promise((resolve) => setImmediate(resolve));
         const error = await this.startOne(name, start);
         if (error && this.options.strict) throw error;
       }
