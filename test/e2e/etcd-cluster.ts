@@ -39,11 +39,23 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
-export async function startEtcdCluster(members = 3, extraArgs: string[] = []): Promise<EtcdCluster> {
+/** Client TLS: etcd serves `cert`/`key` and requires client certificates signed by `ca`. */
+export interface EtcdTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** What etcdctl (and the tests' clients) present. */
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
+export async function startEtcdCluster(members = 3, extraArgs: string[] = [], tls?: EtcdTls): Promise<EtcdCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'nautilus-etcd-'));
   const ports = await Promise.all(Array.from({ length: members * 2 }, () => freePort()));
   const peers = Array.from({ length: members }, (_, i) => `m${i}=http://127.0.0.1:${ports[2 * i + 1]}`).join(',');
-  const endpoints = Array.from({ length: members }, (_, i) => `http://127.0.0.1:${ports[2 * i]}`);
+  const endpoints = Array.from({ length: members }, (_, i) => `${tls ? 'https' : 'http'}://127.0.0.1:${ports[2 * i]}`);
+  const tlsArgs = tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth'] : [];
+  const etcdctlTls = tls ? ['--cacert', tls.caFile, '--cert', tls.clientCertFile, '--key', tls.clientKeyFile] : [];
   const children: ChildProcess[] = [];
   const logs: string[] = [];
   for (let i = 0; i < members; i++) {
@@ -59,6 +71,7 @@ export async function startEtcdCluster(members = 3, extraArgs: string[] = []): P
       '--initial-cluster-token', `nautilus-test-${process.pid}`,
       '--logger', 'zap',
       '--log-level', 'error',
+      ...tlsArgs,
       ...extraArgs,
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     logs[i] = '';
@@ -67,7 +80,7 @@ export async function startEtcdCluster(members = 3, extraArgs: string[] = []): P
   }
   const etcdctl = (args: string[]): Promise<Buffer> =>
     new Promise((resolve, reject) => {
-      execFile(ETCDCTL, ['--endpoints', endpoints.join(','), ...args], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, timeout: 20_000 }, (error, stdout, stderr) => {
+      execFile(ETCDCTL, ['--endpoints', endpoints.join(','), ...etcdctlTls, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, timeout: 20_000 }, (error, stdout, stderr) => {
         if (error) reject(new Error(`etcdctl ${args.join(' ')}: ${error.message} ${stderr.toString()}`));
         else resolve(stdout);
       });

@@ -16,6 +16,10 @@ import { EtcdLayout } from '../../../src/storage/etcd/layout.js';
 import { sealLeader } from '../../../src/storage/etcd/records.js';
 import { EtcdLog } from '../../../src/storage/etcd/replicated-log.js';
 import { etcdMissing, startEtcdCluster, type EtcdCluster } from '../../e2e/etcd-cluster.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCa, issueCertificate } from '../../../src/auth/pki.js';
 
 const missing = etcdMissing();
 const cm = (name: string, value: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' }, data: { value } });
@@ -168,5 +172,34 @@ describe('replicated log on etcd', { skip: missing }, () => {
     assert.equal(restarted.store.revision, leader.store.revision);
     assert.deepEqual(listed(restarted.store), listed(leader.store));
     await watcher.cancel();
+  });
+});
+
+describe('etcd over TLS', { skip: missing }, () => {
+  it('connects with --etcd-cafile, --etcd-certfile and --etcd-keyfile, and is refused without a client certificate', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nautilus-etcd-tls-'));
+    const ca = await createCa('etcd-test-ca');
+    const server = await issueCertificate(ca, { commonName: 'etcd', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'], usage: 'server', validDays: 1 });
+    const client = await issueCertificate(ca, { commonName: 'nautilus', usage: 'client', validDays: 1 });
+    const files = { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key'), clientCertFile: join(dir, 'client.crt'), clientKeyFile: join(dir, 'client.key') };
+    await Promise.all([
+      writeFile(files.caFile, ca.certPem), writeFile(files.certFile, server.certPem), writeFile(files.keyFile, server.keyPem, { mode: 0o600 }),
+      writeFile(files.clientCertFile, client.certPem), writeFile(files.clientKeyFile, client.keyPem, { mode: 0o600 }),
+    ]);
+    const etcd = await startEtcdCluster(1, [], files);
+    try {
+      assert.match(etcd.endpoints[0]!, /^https:/);
+      const secure = connectEtcd({ endpoints: etcd.endpoints, caFile: files.caFile, certFile: files.clientCertFile, keyFile: files.clientKeyFile });
+      const layout = new EtcdLayout('/tls/');
+      const log = new EtcdLog({ client: secure, layout, dataKey: crypto.randomBytes(32), onCommitted: () => undefined, rewind: () => undefined, onLeadershipLost: () => undefined });
+      assert.deepEqual(await log.recover(), { snapshotRevision: 0, entries: [], mutations: [] });
+      secure.close();
+      const anonymous = connectEtcd({ endpoints: etcd.endpoints, caFile: files.caFile });
+      await assert.rejects(anonymous.kv.range({ key: Buffer.from('/tls/keycheck') }));
+      anonymous.close();
+    } finally {
+      await etcd.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
