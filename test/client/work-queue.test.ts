@@ -50,12 +50,11 @@ describe('WorkQueue', () => {
       if (times.length < 4) throw new Error('not yet');
     });
     queue.add('k');
-    await sleep(200);
+    for (let waited = 0; times.length < 4 && waited < 10_000; waited += 20) await sleep(20);
     assert.equal(times.length, 4);
     const gaps = times.slice(1).map((t, i) => t - times[i]);
-    // 10, 20, 40 ms (timers may fire late, never early).
-    assert.ok(gaps[0] >= 9 && gaps[1] >= 19 && gaps[2] >= 39, `gaps ${gaps}`);
-    assert.ok(gaps[2] > gaps[0]);
+    // 10, 20, 40 ms: timers may fire late (a loaded machine), never much early.
+    assert.ok(gaps[0] >= 8 && gaps[1] >= 18 && gaps[2] >= 38, `gaps ${gaps}`);
     assert.equal(queue.retries('k'), 0);
     await queue.shutDown();
   });
@@ -80,22 +79,26 @@ describe('WorkQueue', () => {
     let runs = 0;
     queue.run(1, async () => (++runs < 3 ? { requeueAfterMs: 5 } : undefined));
     queue.add('k');
-    await sleep(80);
+    for (let waited = 0; runs < 3 && waited < 10_000; waited += 20) await sleep(20);
+    await sleep(30);
     assert.equal(runs, 3);
     await queue.shutDown();
   });
 
   it('waits for running work on shutdown and takes no more', async () => {
     const queue = new WorkQueue('shutdown');
+    let started = 0;
     let finished = 0;
     queue.run(2, async () => {
+      started++;
       await sleep(20);
       finished++;
     });
     queue.add('a');
     queue.add('b');
     queue.add('c');
-    await sleep(5);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(started, 2, 'both workers took a key at once');
     await queue.shutDown();
     assert.equal(finished, 2);
     queue.add('d');
@@ -110,7 +113,9 @@ describe('WorkQueue', () => {
     queue.add('y');
     const before = await registry.metrics();
     assert.match(before, /workqueue_depth\{name="measured"\} 2/);
-    queue.run(1, async () => {});
+    let done = 0;
+    queue.run(1, async () => void done++);
+    for (let waited = 0; done < 2 && waited < 10_000; waited += 10) await sleep(10);
     await sleep(10);
     const after = await registry.metrics();
     assert.match(after, /workqueue_adds_total\{name="measured"\} 2/);
