@@ -1,6 +1,7 @@
 /** The admission plugins the server runs, in upstream's order (mutating phase first, then validating). */
 import type { AdmissionPlugin } from './admission.js';
 import type { Registry } from '../registry/registry.js';
+import { namespaceLifecycle } from './plugins/namespace-lifecycle.js';
 import { mutatingAdmissionWebhook } from './plugins/mutating-admission-webhook.js';
 import { validatingAdmissionPolicy } from './plugins/validating-admission-policy.js';
 import { validatingAdmissionWebhook } from './plugins/validating-admission-webhook.js';
@@ -14,6 +15,7 @@ export function defaultAdmissionPlugins(context?: AdmissionPluginContext): Admis
   const plugins: AdmissionPlugin[] = [];
   if (context) {
     // Upstream's order: …, MutatingAdmissionWebhook, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook, ResourceQuota.
+    plugins.push(namespaceLifecycle(context.registry));
     plugins.push(mutatingAdmissionWebhook(context.registry), validatingAdmissionPolicy(context.registry), validatingAdmissionWebhook(context.registry));
   }
   return plugins;

@@ -64,6 +64,9 @@ export const errors = {
   badRequest: (message: string) => new ApiError(400, 'BadRequest', message),
   unauthorized: (message = 'Unauthorized') => new ApiError(401, 'Unauthorized', message),
   forbidden: (message: string, details?: StatusDetails) => new ApiError(403, 'Forbidden', message, details),
+  /** Upstream's NewForbidden: `<resource> "<name>" is forbidden: <why>`, naming the object in details. */
+  forbiddenObject: (ref: ResourceRef, name: string, why: string, causes?: StatusCause[]) =>
+    new ApiError(403, 'Forbidden', `${qualified(ref)} "${name}" is forbidden: ${why}`, { ...detailsOf(ref, name), ...(causes ? { causes } : {}) }),
   notFound: (ref: ResourceRef, name: string) =>
     new ApiError(404, 'NotFound', `${qualified(ref)} "${name}" not found`, detailsOf(ref, name)),
   pathNotFound: () => new ApiError(404, 'NotFound', 'the server could not find the requested resource'),

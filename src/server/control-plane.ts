@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
-import { ApiError, errors } from '../api/status.js';
+import { ApiError } from '../api/status.js';
 import { selectProvider, type ProviderName } from '../tee/provider.js';
 import { attestationResponse } from '../tee/attestation-endpoint.js';
 import type { ExtraSubresource } from '../api/discovery.js';
@@ -40,6 +40,7 @@ import { AdmissionChain } from '../admission/admission.js';
 import { defaultAdmissionPlugins } from '../admission/plugins.js';
 import { startEventRetention } from '../controllers/event-retention.js';
 import { bootstrapCluster } from './bootstrap.js';
+import { startKubernetesService } from './kubernetes-service.js';
 import { startServiceAddressSync } from '../registry/service-address-sync.js';
 import { loadOrCreateAdminCredentials, kubeconfigYaml } from './kubeconfig.js';
 import { Metrics } from './metrics.js';
@@ -201,16 +202,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       if (entries.length > 0) object.metadata.managedFields = entries;
       else delete object.metadata.managedFields;
     },
-    beforeNamespacedCreate: (object) => {
-      const namespace = object.metadata.namespace!;
-      const stored = store.get('core/namespaces', namespace);
-      if (!stored) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
-      if (stored.object.metadata.deletionTimestamp) {
-        throw errors.forbidden(`${object.kind ? object.kind.toLowerCase() + 's' : 'objects'} "${object.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
-          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
-        });
-      }
-    },
   });
   registryRef = registry;
   for (const kind of options.kinds) {
@@ -294,10 +285,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // to serve — the authorizers' caches, CRDs' kinds, the aggregator's routes — runs everywhere.
   await whileLeader.add('service-address-sync', () => startServiceAddressSync(registry));
   await whileLeader.add('bootstrap', async () => {
-    await bootstrapCluster(registry, advertised, server.port);
+    await bootstrapCluster(registry);
     await reconcileBootstrapPolicy(registry);
     return { stop() {} };
   });
+  await whileLeader.add('kubernetes-service', () => startKubernetesService({ client, informers, advertisedAddress: advertised, port: server.port }));
   await Promise.all([rbac.start(), nodeAuthorizer.start()]);
   const crdController = await startCrdController({ registry, client, informers });
   const frontProxy = await loadOrCreateFrontProxy(pkiDir);
