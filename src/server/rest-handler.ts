@@ -33,6 +33,8 @@ export interface RestContext {
   checkSchema?(strategy: KindStrategy, object: unknown, prune?: boolean): SchemaCheck;
   /** Waits until this replica may answer a read with these parameters (a follower catching up). */
   freshness?(query: URLSearchParams): Promise<void>;
+  /** Told of every watch event written (apiserver_watch_events_*). */
+  watchEventSent?(strategy: KindStrategy, bytes: number): void;
 }
 
 const SUBRESOURCES: Record<string, Subresource> = { scale: scaleSubresource, binding: bindingSubresource };
@@ -64,7 +66,7 @@ export async function handleResource(ex: Exchange, info: RequestInfo, query: URL
     case 'list':
       return listObjects(ex, generic, namespace, query);
     case 'watch':
-      return watchObjects(ex, generic, namespace, info.name, query);
+      return watchObjects(ex, generic, namespace, info.name, query, context);
     case 'create':
       if (info.name) throw errors.methodNotAllowed('POST', info.path);
       return createObject(ex, generic, namespace, query, context);
@@ -169,8 +171,9 @@ function listObjects(ex: Exchange, generic: GenericStore, namespace: string | un
   respondJson(ex, 200, `{"kind":"${strategy.kind}List","apiVersion":"${apiVersionOf(strategy)}","metadata":${JSON.stringify(meta)},"items":[${items}]}`);
 }
 
-function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string | undefined, query: URLSearchParams): void {
+function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string | undefined, query: URLSearchParams, context: RestContext): void {
   const shape = negotiate(ex.header('accept'), ['object', 'table']);
+  const observe = context.watchEventSent;
   startWatch(ex, generic, {
     namespace,
     filter: selectionFromQuery(generic.strategy, query, name).filter,
@@ -179,6 +182,7 @@ function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | u
     allowBookmarks: query.get('allowWatchBookmarks') === 'true',
     timeoutSeconds: parseRevision(query.get('timeoutSeconds'), 'timeoutSeconds'),
     table: shape === 'table' ? includeObject(query) : undefined,
+    eventSent: observe && ((bytes) => observe(generic.strategy, bytes)),
   });
 }
 
