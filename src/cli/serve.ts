@@ -53,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
       join: { type: 'string' },
       'join-policy': { type: 'string' },
       'allow-simulated': { type: 'boolean', default: false },
+      'virtual-nodes': { type: 'string', default: '0' },
       ...Object.fromEntries(WORKER_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -69,6 +70,8 @@ export async function run(argv: string[]): Promise<number> {
         `  storage: [--storage local|etcd --etcd-endpoints URL[,URL…] [--etcd-cafile FILE --etcd-certfile FILE --etcd-keyfile FILE] [--etcd-prefix /nautilus/]
 ` +
         `           [--etcd-lease-ttl SECONDS] [--etcd-snapshot-every WRITES] [--join https://REPLICA] [--join-policy FILE [--allow-simulated]]]
+` +
+        `  nodes: [--virtual-nodes N] (N simulated kubelets in this process)
 `,
     );
     return 0;
@@ -148,6 +151,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('error: --etcd-endpoints, --join and --join-policy need --storage etcd\n');
     return 2;
   }
+  const virtualNodes = Number(values['virtual-nodes']);
+  if (!Number.isInteger(virtualNodes) || virtualNodes < 0 || virtualNodes > 16_384) {
+    process.stderr.write(`error: --virtual-nodes must be an integer between 0 and 16384, got ${JSON.stringify(values['virtual-nodes'])}\n`);
+    return 2;
+  }
   const controllerWorkers: Record<string, number> = {};
   for (const flag of WORKER_FLAGS) {
     const value = (values as Record<string, unknown>)[flag.name];
@@ -193,6 +201,7 @@ export async function run(argv: string[]): Promise<number> {
       join: values.join,
       joinPolicyFile: values['join-policy'],
       allowSimulated: values['allow-simulated'],
+      virtualNodes,
       // Crash-only: serving memory the disk no longer matches would show unacknowledged state.
       onDurabilityLost: (error) => {
         log.error('exiting: the durable log failed', { error: error.message });

@@ -61,6 +61,7 @@ import { JoinEndpoint, joinCluster, writeClusterFiles, type JoinPolicy } from '.
 import { parsePolicy } from '../tee/policy.js';
 import { createSimulatedProvider } from '../tee/simulated.js';
 import { X509Certificate } from 'node:crypto';
+import { startInProcessVirtualNodes } from '../nodes/in-process.js';
 
 const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
 /** How long after winning an election the leader-only components start (see whileLeader). */
@@ -111,6 +112,8 @@ export interface ControlPlaneOptions {
   joinPolicyFile?: string;
   /** --allow-simulated: accept simulated attestation from joining replicas (tests, demos). */
   allowSimulated?: boolean;
+  /** --virtual-nodes N: simulated kubelets in this process (src/nodes/), leader only. */
+  virtualNodes?: number;
 }
 
 export interface ControlPlane {
@@ -340,6 +343,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await controllerManager.start();
     return controllerManager;
   });
+  if (options.virtualNodes) {
+    const count = options.virtualNodes;
+    await whileLeader.add('virtual-nodes', () => startInProcessVirtualNodes({ client, informers }, { count, internalIp: '127.0.0.1', kubeletPort: 10250 }));
+  }
   const eventStores = options.kinds.filter((kind) => kind.kind === 'Event').map((kind) => registry.of(kind.group, kind.plural));
   await whileLeader.add('event-retention', () => startEventRetention(eventStores, store, { ttlMs: EVENT_TTL_MS, maxBytes: memoryBudget / 10, sweepEveryMs: 60_000 }));
   if (replicated) {
