@@ -10,6 +10,7 @@ import { allControllers } from '../controllers/index.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { parseFeatureGates } from '../controllers/feature-gates.js';
 import { OidcAuthenticator } from '../auth/oidc.js';
+import { loadSchedulerConfiguration, type ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
 
@@ -54,6 +55,8 @@ export async function run(argv: string[]): Promise<number> {
       'join-policy': { type: 'string' },
       'allow-simulated': { type: 'boolean', default: false },
       'virtual-nodes': { type: 'string', default: '0' },
+      'scheduler-config': { type: 'string' },
+      'disable-scheduler': { type: 'boolean', default: false },
       ...Object.fromEntries(WORKER_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -72,6 +75,8 @@ export async function run(argv: string[]): Promise<number> {
         `           [--etcd-lease-ttl SECONDS] [--etcd-snapshot-every WRITES] [--join https://REPLICA] [--join-policy FILE [--allow-simulated]]]
 ` +
         `  nodes: [--virtual-nodes N] (N simulated kubelets in this process)
+` +
+        `  scheduler: [--scheduler-config FILE (a KubeSchedulerConfiguration)] [--disable-scheduler]
 `,
     );
     return 0;
@@ -167,6 +172,14 @@ export async function run(argv: string[]): Promise<number> {
     }
     controllerWorkers[flag.name] = workers;
   }
+  let scheduler: SchedulerConfiguration | false | undefined;
+  try {
+    if (values['disable-scheduler']) scheduler = false;
+    else if (values['scheduler-config']) scheduler = loadSchedulerConfiguration(values['scheduler-config']);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return 2;
+  }
   // A request's stray rejected promise must not take every other client down with it.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
   let controlPlane;
@@ -202,6 +215,7 @@ export async function run(argv: string[]): Promise<number> {
       joinPolicyFile: values['join-policy'],
       allowSimulated: values['allow-simulated'],
       virtualNodes,
+      scheduler,
       // Crash-only: serving memory the disk no longer matches would show unacknowledged state.
       onDurabilityLost: (error) => {
         log.error('exiting: the durable log failed', { error: error.message });

@@ -62,6 +62,8 @@ import { parsePolicy } from '../tee/policy.js';
 import { createSimulatedProvider } from '../tee/simulated.js';
 import { X509Certificate } from 'node:crypto';
 import { startInProcessVirtualNodes } from '../nodes/in-process.js';
+import { startScheduler } from '../scheduler/index.js';
+import type { ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
 
 const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
 /** How long after winning an election the leader-only components start (see whileLeader). */
@@ -114,6 +116,8 @@ export interface ControlPlaneOptions {
   allowSimulated?: boolean;
   /** --virtual-nodes N: simulated kubelets in this process (src/nodes/), leader only. */
   virtualNodes?: number;
+  /** The scheduler's KubeSchedulerConfiguration (--scheduler-config), or false to run none (--disable-scheduler). */
+  scheduler?: SchedulerConfiguration | false;
 }
 
 export interface ControlPlane {
@@ -346,6 +350,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (options.virtualNodes) {
     const count = options.virtualNodes;
     await whileLeader.add('virtual-nodes', () => startInProcessVirtualNodes({ client, informers }, { count, internalIp: '127.0.0.1', kubeletPort: 10250 }));
+  }
+  if (options.scheduler !== false) {
+    const schedulerConfig = options.scheduler;
+    await whileLeader.add('scheduler', () => startScheduler({ client, informers, config: schedulerConfig, metrics: metrics.registry, host: hostname() }));
   }
   const eventStores = options.kinds.filter((kind) => kind.kind === 'Event').map((kind) => registry.of(kind.group, kind.plural));
   await whileLeader.add('event-retention', () => startEventRetention(eventStores, store, { ttlMs: EVENT_TTL_MS, maxBytes: memoryBudget / 10, sweepEveryMs: 60_000 }));
