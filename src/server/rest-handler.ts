@@ -23,6 +23,7 @@ import { respondJson, respondObject, startWatch } from './responses.js';
 import type { Subresource } from './subresources.js';
 import { isCustomResource } from '../apiextensions/custom-resource-strategy.js';
 import { handleServedOnly, isServedOnly } from './served-only.js';
+import { queryBool } from '../api/query-params.js';
 import { scaleSubresource, bindingSubresource } from './subresources.js';
 
 export interface RestContext {
@@ -178,8 +179,8 @@ function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | u
     namespace,
     filter: selectionFromQuery(generic.strategy, query, name).filter,
     resourceVersion: query.get('resourceVersion') ?? '',
-    sendInitialEvents: query.get('sendInitialEvents') === 'true',
-    allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+    sendInitialEvents: queryBool(query, 'sendInitialEvents'),
+    allowBookmarks: queryBool(query, 'allowWatchBookmarks'),
     timeoutSeconds: parseRevision(query.get('timeoutSeconds'), 'timeoutSeconds'),
     table: shape === 'table' ? includeObject(query) : undefined,
     eventSent: observe && ((bytes) => observe(generic.strategy, bytes)),
@@ -310,7 +311,7 @@ async function serverSideApply(
       throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
     }
   }
-  const force = query.get('force') === 'true';
+  const force = queryBool(query, 'force');
   const warnings = checkFields(context, strategy, applied, options.fieldValidation);
   const apply = (live: Obj | undefined): Obj => {
     const result = applyConfiguration({
@@ -360,8 +361,7 @@ async function readDeleteOptions(ex: Exchange, query: URLSearchParams): Promise<
   const grace = query.get('gracePeriodSeconds');
   if (grace !== null && !/^-?\d+$/.test(grace)) throw errors.badRequest(`invalid gracePeriodSeconds: ${JSON.stringify(grace)}`);
   const orphanQuery = query.get('orphanDependents');
-  if (orphanQuery !== null && orphanQuery !== 'true' && orphanQuery !== 'false') throw errors.badRequest(`invalid orphanDependents: ${JSON.stringify(orphanQuery)}`);
-  const orphanDependents = orphanQuery !== null ? orphanQuery === 'true' : typeof body.orphanDependents === 'boolean' ? body.orphanDependents : undefined;
+  const orphanDependents = orphanQuery !== null ? queryBool(query, 'orphanDependents') : typeof body.orphanDependents === 'boolean' ? body.orphanDependents : undefined;
   if (orphanDependents !== undefined && policy) {
     throw errors.invalid('DeleteOptions', 'meta.k8s.io', '', [fieldErrors.invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set')]);
   }
