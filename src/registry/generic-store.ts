@@ -517,7 +517,7 @@ export function storageError(error: unknown, ref?: { group: string; resource: st
   if (error instanceof WriteUnavailableError) {
     return error.applied === 'no'
       ? new ApiError(503, 'ServiceUnavailable', error.message, { retryAfterSeconds: 1 })
-      : new ApiError(504, 'Timeout', `Timeout: ${error.message} (it may or may not have been applied)`);
+      : new ApiError(504, 'Timeout', `Timeout: ${error.message} (it may or may not have been applied)`, {});
   }
   return error;
 }

@@ -1,5 +1,5 @@
 /** Writing responses: objects as their stored bytes, Status errors, and watch streams. */
-import { ApiError } from '../api/status.js';
+import { ApiError, errors } from '../api/status.js';
 import { tableJson, type IncludeObject } from '../api/table.js';
 import type { KubeObject } from '../api/object.js';
 import type { GenericStore } from '../registry/generic-store.js';
@@ -29,7 +29,7 @@ export function respondError(ex: Exchange, error: unknown): void {
   if (error instanceof ApiError) apiError = error;
   else {
     log.error('request failed', { method: ex.method, url: ex.url, error: (error as Error)?.stack ?? String(error) });
-    apiError = new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error)?.message ?? String(error)}`);
+    apiError = errors.internal((error as Error)?.message ?? String(error));
   }
   const headers: Headers = { 'content-type': JSON_TYPE, ...warningHeaders(ex.warnings) };
   if (apiError.details?.retryAfterSeconds) headers['retry-after'] = String(apiError.details.retryAfterSeconds);

@@ -11,6 +11,7 @@ import { cachedPartialObjectMetadata, tableJson, type IncludeObject } from '../a
 import { applyPatch } from '../api/patch/apply-patch.js';
 import type { PatchSchema } from '../api/patch/schema.js';
 import type { SchemaCheck } from '../api/openapi/index.js';
+import type { TypeMismatch } from '../api/openapi/unknown-fields.js';
 import { applyConfiguration, applyConflictError, fieldManagerName, withManagedFields } from '../api/apply/index.js';
 import { storageError, type GenericStore } from '../registry/generic-store.js';
 import { RevisionTooLargeError } from '../storage/store.js';
@@ -220,12 +221,17 @@ async function readObjectBody(ex: Exchange): Promise<Obj> {
  * unknown fields are refused (Strict), or dropped and reported in Warning headers (Warn), or
  * dropped silently (Ignore).
  */
-function checkFields(context: RestContext, strategy: KindStrategy, object: unknown, validation: WriteQuery['fieldValidation']): string[] {
+function checkFields(context: RestContext, strategy: KindStrategy, object: unknown, validation: WriteQuery['fieldValidation'], strategicPatch?: unknown): string[] {
   if (!context.checkSchema) return [];
   const { unknownFields, typeMismatches } = context.checkSchema(strategy, object, validation !== 'Strict');
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
   if (typeMismatches.length > 0) {
     const first = typeMismatches[0];
+    // A strategic merge patch result is converted from a map, not decoded from JSON: upstream
+    // answers with the unstructured converter's words (clients match on them).
+    if (strategicPatch !== undefined) {
+      throw errors.invalid('', '', '', [fieldErrors.invalid('patch', goPrint(strategicPatch), converterError(first))]);
+    }
     const goType = (t: string) => (t === 'integer' ? 'number' : t === 'boolean' ? 'bool' : t);
     throw errors.badRequest(`${cannotHandle}: json: cannot unmarshal ${goType(first.actual)} into Go struct field ${first.holder}.${first.path} of type ${first.expected}`);
   }
@@ -233,6 +239,34 @@ function checkFields(context: RestContext, strategy: KindStrategy, object: unkno
   const messages = unknownFields.map((path) => `unknown field "${path}"`);
   if (validation === 'Strict') throw errors.badRequest(`${cannotHandle}: strict decoding error: ${messages.join(', ')}`);
   return messages;
+}
+
+/** Go's name for the kind of a decoded JSON value, as the unstructured converter reports it. */
+function goKind(jsonType: string): string {
+  return ({ integer: 'int64', number: 'float64', boolean: 'bool', array: 'slice', object: 'map' } as Record<string, string>)[jsonType] ?? jsonType;
+}
+
+/** What runtime.DefaultUnstructuredConverter says when a value cannot fill a field. */
+function converterError(mismatch: TypeMismatch): string {
+  const source = goKind(mismatch.actual);
+  if (mismatch.expected === 'array') return `cannot restore slice from ${source}`;
+  if (mismatch.expected === 'object') return mismatch.container === 'map' ? `cannot restore map from ${source}` : `cannot restore struct from: ${source}`;
+  const target = mismatch.expected === 'integer' ? 'int64' : mismatch.expected === 'number' ? 'float64' : mismatch.expected;
+  const numeric = (kind: string) => /^(int|float)/.test(kind);
+  // Go converts numbers to numbers (and integers to strings), then refuses what it cannot keep.
+  if (numeric(source) && (numeric(target) || (source === 'int64' && target === 'string'))) return `cannot convert ${source} to ${target}`;
+  return `unrecognized type: ${target}`;
+}
+
+/** A decoded JSON value as Go's %+v prints it (maps with sorted keys). */
+function goPrint(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (Array.isArray(value)) return `[${value.map(goPrint).join(' ')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.keys(value as object).sort().map((key) => `${key}:${goPrint((value as Record<string, unknown>)[key])}`);
+    return `map[${entries.join(' ')}]`;
+  }
+  return String(value);
 }
 
 function checkNamespace(object: Obj, namespace: string | undefined, strategy: KindStrategy): void {
@@ -280,7 +314,7 @@ async function patchObject(ex: Exchange, generic: GenericStore, namespace: strin
   const patchFn = (current: Obj): Obj => {
     const patched = applyPatch(format, current, patch, context.patchSchema(strategy));
     // As upstream, unknown fields are judged on the patched object.
-    warnings = checkFields(context, strategy, patched, options.fieldValidation);
+    warnings = checkFields(context, strategy, patched, options.fieldValidation, format === 'strategic-merge-patch' ? patch : undefined);
     return patched;
   };
   const stored = await generic.guaranteedUpdate(namespace, name, patchFn, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager, user: ex.user, warnings: (ex.warnings ??= []) });
