@@ -47,6 +47,9 @@ export const CLUSTER_ROLES = type('rbac.authorization.k8s.io', 'v1', 'clusterrol
 export const CLUSTER_ROLE_BINDINGS = type('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false);
 export const ROLES = type('rbac.authorization.k8s.io', 'v1', 'roles', 'Role');
 export const ROLE_BINDINGS = type('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding');
+export const FLOW_SCHEMAS = type('flowcontrol.apiserver.k8s.io', 'v1', 'flowschemas', 'FlowSchema', false);
+export const PRIORITY_LEVEL_CONFIGURATIONS = type('flowcontrol.apiserver.k8s.io', 'v1', 'prioritylevelconfigurations', 'PriorityLevelConfiguration', false);
+export const CERTIFICATE_SIGNING_REQUESTS = type('certificates.k8s.io', 'v1', 'certificatesigningrequests', 'CertificateSigningRequest', false);
 
 /** "apps/v1" or "v1": the apiVersion objects of this type carry. */
 export function apiVersionOfType(type: Pick<ResourceType, 'group' | 'version'>): string {

@@ -14,7 +14,6 @@ import { horizontalPodAutoscalerControllerDefinition } from './horizontal-pod-au
 import { serviceAccountController } from './serviceaccounts.js';
 import { rootCaPublisher } from './root-ca-publisher.js';
 import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
-import { resourceQuotaController } from './resource-quota.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -31,5 +30,4 @@ export const allControllers: readonly ControllerDefinition[] = [
   serviceAccountController,
   rootCaPublisher,
   clusterRoleAggregationController,
-  resourceQuotaController,
 ];

@@ -34,6 +34,7 @@ import { bindings, componentStatuses } from './served-only.js';
 import { horizontalPodAutoscalersV1, horizontalPodAutoscalersV2 } from './horizontal-pod-autoscalers.js';
 import { runtimeClasses } from './runtime-classes.js';
 import { csiDrivers, csiNodes, csiStorageCapacities, volumeAttachments } from './csi.js';
+import { flowSchemas, priorityLevelConfigurations } from './flowcontrol.js';
 
 export const allKinds: KindStrategy[] = [
   // core/v1
@@ -79,6 +80,9 @@ export const allKinds: KindStrategy[] = [
   endpointSlices,
   // events.k8s.io/v1
   eventsV1,
+  // flowcontrol.apiserver.k8s.io/v1
+  flowSchemas,
+  priorityLevelConfigurations,
   // networking.k8s.io/v1
   ingressClasses,
   ingresses,

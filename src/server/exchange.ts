@@ -36,25 +36,18 @@ export interface Exchange {
   stream(status: number, headers: Headers): ResponseStream;
   onClose(listener: () => void): void;
   readonly responded: boolean;
-  /** The status answered (undefined before), and the body bytes sent so far (metrics, request logs). */
-  readonly status: number | undefined;
-  readonly bytesSent: number;
-  /** True while a streamed response (watch) is open: it ends on the close event. */
-  readonly streaming: boolean;
   /** Who sent the request, once authenticated (what admission and audit see). */
   user?: UserInfo;
   /** Warnings for the client beyond the response's own (deprecated versions, admission webhooks). */
   warnings?: string[];
+  /** Headers every response to this request carries (e.g. API Priority and Fairness's UIDs). */
+  responseHeaders?: Headers;
 }
 
 /** Both transports' response bodies are Node writables. */
-function responseStream(out: Writable, sent: (bytes: number) => void): ResponseStream {
+function responseStream(out: Writable): ResponseStream {
   return {
-    write: (chunk) => {
-      if (out.destroyed) return false;
-      sent(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
-      return out.write(chunk);
-    },
+    write: (chunk) => (out.destroyed ? false : out.write(chunk)),
     end: () => {
       if (!out.destroyed) out.end();
     },
@@ -78,12 +71,10 @@ function tooLarge(limit: number) {
 
 export class Http2Exchange implements Exchange {
   user?: UserInfo;
+  responseHeaders?: Headers;
   readonly method: string;
   readonly url: string;
   responded = false;
-  status: number | undefined;
-  bytesSent = 0;
-  streaming = false;
 
   constructor(private readonly h2stream: ServerHttp2Stream, private readonly headers: IncomingHttpHeaders, private readonly rawHeaders: string[] = []) {
     this.method = String(headers[h2.HTTP2_HEADER_METHOD] ?? 'GET');
@@ -112,9 +103,8 @@ export class Http2Exchange implements Exchange {
   respond(status: number, headers: Headers, body?: Buffer | string): void {
     if (this.responded || this.h2stream.destroyed || this.h2stream.closed) return;
     this.responded = true;
+    if (this.responseHeaders) headers = { ...this.responseHeaders, ...headers };
     const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
-    this.status = status;
-    this.bytesSent = payload?.length ?? 0;
     if (!hasBody(status, this.method)) {
       this.h2stream.respond({ ':status': status, ...headers }, { endStream: true });
       return;
@@ -125,11 +115,8 @@ export class Http2Exchange implements Exchange {
 
   stream(status: number, headers: Headers): ResponseStream {
     this.responded = true;
-    this.status = status;
-    this.streaming = true;
-    this.h2stream.once('close', () => (this.streaming = false));
-    this.h2stream.respond({ ':status': status, ...headers });
-    return responseStream(this.h2stream, (bytes) => (this.bytesSent += bytes));
+    this.h2stream.respond({ ':status': status, ...this.responseHeaders, ...headers });
+    return responseStream(this.h2stream);
   }
 
   onClose(listener: () => void): void {
@@ -139,10 +126,8 @@ export class Http2Exchange implements Exchange {
 
 export class Http1Exchange implements Exchange {
   user?: UserInfo;
+  responseHeaders?: Headers;
   responded = false;
-  status: number | undefined;
-  bytesSent = 0;
-  streaming = false;
 
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
 
@@ -174,9 +159,8 @@ export class Http1Exchange implements Exchange {
   respond(status: number, headers: Headers, body?: Buffer | string): void {
     if (this.responded || this.res.destroyed) return;
     this.responded = true;
+    if (this.responseHeaders) headers = { ...this.responseHeaders, ...headers };
     const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
-    this.status = status;
-    this.bytesSent = payload?.length ?? 0;
     if (!hasBody(status, this.method)) {
       this.res.writeHead(status, headers);
       this.res.end();
@@ -188,12 +172,9 @@ export class Http1Exchange implements Exchange {
 
   stream(status: number, headers: Headers): ResponseStream {
     this.responded = true;
-    this.status = status;
-    this.streaming = true;
-    this.res.once('close', () => (this.streaming = false));
-    this.res.writeHead(status, headers);
+    this.res.writeHead(status, { ...this.responseHeaders, ...headers });
     this.res.flushHeaders();
-    return responseStream(this.res, (bytes) => (this.bytesSent += bytes));
+    return responseStream(this.res);
   }
 
   onClose(listener: () => void): void {

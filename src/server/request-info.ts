@@ -1,6 +1,5 @@
 import { parseFieldSelector } from '../api/selectors.js';
 import type { UserInfo } from '../auth/authenticate.js';
-import { queryBool } from '../api/query-params.js';
 import type { AuthorizationAttributes } from '../auth/authorization.js';
 
 /**
@@ -56,7 +55,7 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
   info.name = rest[1];
   info.subresource = rest[2];
   info.rest = rest.slice(3);
-  const watch = queryBool(query, 'watch');
+  const watch = query.get('watch') === 'true' || query.get('watch') === '1';
   switch (method) {
     case 'GET':
     case 'HEAD':

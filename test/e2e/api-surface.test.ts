@@ -72,11 +72,11 @@ volumeattachments                   -          storage.k8s.io/v1                
 `.trim().split('\n').map((line) => line.trim().split(/\s+/).join(' '));
 
 /**
- * Groups other work streams serve (authentication/authorization reviews; flowcontrol and
- * certificates from the admission and security work): left out until those land. Every other
+ * Groups other work streams serve (authentication/authorization reviews; certificates from the
+ * security work): left out until those land. Every other
  * line must match exactly, and nothing may be served beyond the list.
  */
-const SERVED_ELSEWHERE = /^(selfsubjectreviews|tokenreviews|localsubjectaccessreviews|selfsubjectaccessreviews|selfsubjectrulesreviews|subjectaccessreviews|certificatesigningrequests|flowschemas|prioritylevelconfigurations) /;
+const SERVED_ELSEWHERE = /^(selfsubjectreviews|tokenreviews|localsubjectaccessreviews|selfsubjectaccessreviews|selfsubjectrulesreviews|subjectaccessreviews|certificatesigningrequests) /;
 /** Extra groups a Nautilus server may add: its own attestation API and, once served, metrics. */
 const NAUTILUS_EXTRAS = /^(attestations|nodes metrics|pods metrics) /;
 

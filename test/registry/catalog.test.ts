@@ -43,6 +43,8 @@ jobs                     -        batch/v1                          true   Job
 leases                   -        coordination.k8s.io/v1            true   Lease
 endpointslices           -        discovery.k8s.io/v1               true   EndpointSlice
 events                   ev       events.k8s.io/v1                  true   Event
+flowschemas              -        flowcontrol.apiserver.k8s.io/v1   false  FlowSchema
+prioritylevelconfigurations - flowcontrol.apiserver.k8s.io/v1       false  PriorityLevelConfiguration
 ingressclasses           -        networking.k8s.io/v1              false  IngressClass
 ingresses                ing      networking.k8s.io/v1              true   Ingress
 networkpolicies          netpol   networking.k8s.io/v1              true   NetworkPolicy
@@ -75,6 +77,7 @@ const WITH_STATUS = [
   'namespaces', 'nodes', 'persistentvolumeclaims', 'persistentvolumes', 'pods', 'replicationcontrollers', 'resourcequotas', 'services',
   'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'cronjobs', 'jobs', 'ingresses', 'poddisruptionbudgets',
   'customresourcedefinitions', 'apiservices', 'validatingadmissionpolicies', 'horizontalpodautoscalers', 'volumeattachments',
+  'flowschemas', 'prioritylevelconfigurations',
 ];
 const WITH_SCALE = ['replicationcontrollers', 'deployments', 'replicasets', 'statefulsets'];
 /** Resources whose strategies set metadata.generation. */
@@ -82,6 +85,7 @@ const WITH_GENERATION = [
   'replicationcontrollers', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'cronjobs', 'jobs', 'endpointslices',
   'ingressclasses', 'ingresses', 'networkpolicies', 'poddisruptionbudgets', 'priorityclasses',
   'customresourcedefinitions', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'horizontalpodautoscalers',
+  'flowschemas', 'prioritylevelconfigurations',
 ];
 
 const byResource = new Map(allKinds.map((k) => [`${apiVersionOf(k)} ${k.plural}`, k]));

@@ -14,8 +14,6 @@ export interface TypeMismatch {
   holder: string;
   expected: string;
   actual: string;
-  /** For an expected object: a Go map (free-form keys) or a struct (named properties). */
-  container?: 'map' | 'struct';
 }
 
 export interface SchemaCheck {
@@ -99,9 +97,7 @@ function walk(definitions: Definitions, schema: Schema, value: unknown, path: st
   const { schema: target, name } = resolved;
   if (!typeMatches(target, name, value)) {
     const expected = target.type === 'integer' ? (target.format === 'int32' ? 'int32' : 'int64') : target.type === 'boolean' ? 'bool' : (target.type ?? 'object');
-    const mismatch: TypeMismatch = { path, holder, expected, actual: jsonType(value) };
-    if (expected === 'object') mismatch.container = target.properties ? 'struct' : 'map';
-    result.typeMismatches.push(mismatch);
+    result.typeMismatches.push({ path, holder, expected, actual: jsonType(value) });
     return;
   }
   if (typeof value !== 'object') return;
