@@ -63,12 +63,17 @@ function detailsOf(ref: ResourceRef, name: string): StatusDetails {
 export const errors = {
   badRequest: (message: string) => new ApiError(400, 'BadRequest', message),
   unauthorized: (message = 'Unauthorized') => new ApiError(401, 'Unauthorized', message),
-  forbidden: (message: string, details?: StatusDetails) => new ApiError(403, 'Forbidden', message, details),
+  // Upstream's constructors give these a details object even when it names nothing (`{}`), and
+  // clients dereference it (kubectl debug reads a 404's details.name); so do we.
+  forbidden: (message: string, details: StatusDetails = {}) => new ApiError(403, 'Forbidden', message, details),
+  /** Upstream's NewForbidden: `<resource> "<name>" is forbidden: <why>`, naming the object in details. */
+  forbiddenObject: (ref: ResourceRef, name: string, why: string, causes?: StatusCause[]) =>
+    new ApiError(403, 'Forbidden', `${qualified(ref)} "${name}" is forbidden: ${why}`, { ...detailsOf(ref, name), ...(causes ? { causes } : {}) }),
   notFound: (ref: ResourceRef, name: string) =>
     new ApiError(404, 'NotFound', `${qualified(ref)} "${name}" not found`, detailsOf(ref, name)),
-  pathNotFound: () => new ApiError(404, 'NotFound', 'the server could not find the requested resource'),
+  pathNotFound: () => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}),
   methodNotAllowed: (verb: string, what: string) =>
-    new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${verb} ${what})`),
+    new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${verb} ${what})`, {}),
   notAcceptable: (message: string) => new ApiError(406, 'NotAcceptable', message),
   alreadyExists: (ref: ResourceRef, name: string) =>
     new ApiError(409, 'AlreadyExists', `${qualified(ref)} "${name}" already exists`, detailsOf(ref, name)),
@@ -84,8 +89,8 @@ export const errors = {
   invalid: (kind: string, group: string, name: string, causes: FieldError[]) => invalidError(kind, group, name, causes),
   tooManyRequests: (message: string, retryAfterSeconds = 1) =>
     new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds }),
-  internal: (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`),
-  timeout: (message: string) => new ApiError(504, 'Timeout', message),
+  internal: (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),
+  timeout: (message: string, details: StatusDetails = {}) => new ApiError(504, 'Timeout', message, details),
 };
 
 /** A validation failure at one field path, in upstream's vocabulary (field.ErrorType). */
@@ -124,10 +129,11 @@ function invalidError(kind: string, group: string, name: string, causes: FieldEr
   const summary = causes.map((c) => `${c.field}: ${c.detail}`);
   const list = summary.length === 1 ? summary[0] : `[${summary.join(', ')}]`;
   const qualifiedKind = group ? `${kind}.${group}` : kind;
+  // Empty name, group or kind are left out, as Go's omitempty leaves them.
   return new ApiError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${list}`, {
-    name,
+    name: name || undefined,
     group: group || undefined,
-    kind,
+    kind: kind || undefined,
     causes: causes.map((c) => ({ reason: c.type, message: c.detail, field: c.field })),
   });
 }

@@ -194,6 +194,15 @@ export class AuditedRequest {
       get responded() {
         return ex.responded;
       },
+      get status() {
+        return ex.status;
+      },
+      get bytesSent() {
+        return ex.bytesSent;
+      },
+      get streaming() {
+        return ex.streaming;
+      },
       get user() {
         return ex.user;
       },

@@ -10,6 +10,7 @@ import { allControllers } from '../controllers/index.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { parseFeatureGates } from '../controllers/feature-gates.js';
 import { OidcAuthenticator } from '../auth/oidc.js';
+import { loadSchedulerConfiguration, type ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
 
@@ -53,6 +54,9 @@ export async function run(argv: string[]): Promise<number> {
       join: { type: 'string' },
       'join-policy': { type: 'string' },
       'allow-simulated': { type: 'boolean', default: false },
+      'virtual-nodes': { type: 'string', default: '0' },
+      'scheduler-config': { type: 'string' },
+      'disable-scheduler': { type: 'boolean', default: false },
       'max-requests-inflight': { type: 'string', default: '400' },
       'max-mutating-requests-inflight': { type: 'string', default: '200' },
       'enable-priority-and-fairness': { type: 'string', default: 'true' },
@@ -74,6 +78,10 @@ export async function run(argv: string[]): Promise<number> {
         `  storage: [--storage local|etcd --etcd-endpoints URL[,URL…] [--etcd-cafile FILE --etcd-certfile FILE --etcd-keyfile FILE] [--etcd-prefix /nautilus/]
 ` +
         `           [--etcd-lease-ttl SECONDS] [--etcd-snapshot-every WRITES] [--join https://REPLICA] [--join-policy FILE [--allow-simulated]]]
+` +
+        `  nodes: [--virtual-nodes N] (N simulated kubelets in this process)
+` +
+        `  scheduler: [--scheduler-config FILE (a KubeSchedulerConfiguration)] [--disable-scheduler]
 ` +
         `  flow control: [--max-requests-inflight 400] [--max-mutating-requests-inflight 200] [--enable-priority-and-fairness=true|false]
 ` +
@@ -157,6 +165,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('error: --etcd-endpoints, --join and --join-policy need --storage etcd\n');
     return 2;
   }
+  const virtualNodes = Number(values['virtual-nodes']);
+  if (!Number.isInteger(virtualNodes) || virtualNodes < 0 || virtualNodes > 16_384) {
+    process.stderr.write(`error: --virtual-nodes must be an integer between 0 and 16384, got ${JSON.stringify(values['virtual-nodes'])}\n`);
+    return 2;
+  }
   const inflight = (flag: 'max-requests-inflight' | 'max-mutating-requests-inflight'): number | undefined => {
     const value = Number(values[flag]);
     return Number.isInteger(value) && value >= 0 ? value : undefined;
@@ -182,6 +195,14 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
     controllerWorkers[flag.name] = workers;
+  }
+  let scheduler: SchedulerConfiguration | false | undefined;
+  try {
+    if (values['disable-scheduler']) scheduler = false;
+    else if (values['scheduler-config']) scheduler = loadSchedulerConfiguration(values['scheduler-config']);
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    return 2;
   }
   // A request's stray rejected promise must not take every other client down with it.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
@@ -217,6 +238,8 @@ export async function run(argv: string[]): Promise<number> {
       join: values.join,
       joinPolicyFile: values['join-policy'],
       allowSimulated: values['allow-simulated'],
+      virtualNodes,
+      scheduler,
       maxRequestsInflight,
       maxMutatingRequestsInflight,
       enablePriorityAndFairness: priorityAndFairness === 'true',

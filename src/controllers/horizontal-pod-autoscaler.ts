@@ -134,7 +134,7 @@ export function horizontalPodAutoscalerController(options: HpaControllerOptions 
         const type = await targetType(ref);
         let scale: Obj;
         try {
-          if (!type) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${ref.kind}.${ref.apiVersion})`);
+          if (!type) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${ref.kind}.${ref.apiVersion})`, {});
           scale = await client.getScale(type, namespace, ref.name);
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;

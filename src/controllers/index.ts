@@ -14,6 +14,7 @@ import { horizontalPodAutoscalerControllerDefinition } from './horizontal-pod-au
 import { serviceAccountController } from './serviceaccounts.js';
 import { rootCaPublisher } from './root-ca-publisher.js';
 import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
+import { resourceQuotaController } from './resource-quota.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -30,4 +31,5 @@ export const allControllers: readonly ControllerDefinition[] = [
   serviceAccountController,
   rootCaPublisher,
   clusterRoleAggregationController,
+  resourceQuotaController,
 ];

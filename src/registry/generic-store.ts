@@ -51,9 +51,6 @@ export interface DeleteResult {
   stored: StoredObject;
 }
 
-/** Lets a kind's write depend on other state (e.g. the namespace must exist and not be terminating). */
-export type CreateGuard = (object: Obj) => void;
-
 export interface ManagedFieldsUpdate {
   object: Obj;
   old: Obj | undefined;
@@ -63,8 +60,6 @@ export interface ManagedFieldsUpdate {
 }
 
 export interface GenericStoreHooks {
-  /** Called before any create of a namespaced object. */
-  beforeNamespacedCreate?: CreateGuard;
   /** Refuses a write the server cannot take (e.g. over its memory budget); throws an ApiError. */
   admitWrite?: (strategy: KindStrategy) => void;
   /** Records who changed which fields in metadata.managedFields. */
@@ -177,7 +172,6 @@ export class GenericStore {
       this.validate(object);
       await this.hooks.admission?.validate(admission);
       this.hooks.admitWrite?.(strategy);
-      if (strategy.namespaced) this.hooks.beforeNamespacedCreate?.(object);
       if (!options.managedFieldsComputed) this.hooks.recordManagedFields?.({ object, old: undefined, strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER });
       if (options.dryRun) {
         if (this.tryGet(meta.namespace, meta.name!)) throw errors.alreadyExists(this.ref, meta.name!);
@@ -523,7 +517,7 @@ export function storageError(error: unknown, ref?: { group: string; resource: st
   if (error instanceof WriteUnavailableError) {
     return error.applied === 'no'
       ? new ApiError(503, 'ServiceUnavailable', error.message, { retryAfterSeconds: 1 })
-      : new ApiError(504, 'Timeout', `Timeout: ${error.message} (it may or may not have been applied)`);
+      : new ApiError(504, 'Timeout', `Timeout: ${error.message} (it may or may not have been applied)`, {});
   }
   return error;
 }

@@ -111,9 +111,15 @@ function validatePodUpdate(pod: Obj, old: Obj): FieldError[] {
     activeDeadlineSeconds: undefined,
     tolerations: undefined,
     terminationGracePeriodSeconds: undefined,
+    // Scheduling gates may only be removed (checked below).
+    schedulingGates: undefined,
     // Binding sets nodeName once; it is immutable after.
     nodeName: old.spec?.nodeName ? spec.nodeName : undefined,
   });
+  const oldGates = new Set(((old.spec?.schedulingGates ?? []) as Obj[]).map((g) => g.name));
+  if (((pod.spec?.schedulingGates ?? []) as Obj[]).some((g) => !oldGates.has(g.name))) {
+    return [fieldErrors.forbidden('spec.schedulingGates', 'only deletion is allowed, but found new scheduling gate')];
+  }
   if (jsonEqual(strip(pod.spec ?? {}), strip(old.spec ?? {}))) return [];
   return [
     fieldErrors.forbidden(

@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
-import { ApiError, errors } from '../api/status.js';
+import { ApiError } from '../api/status.js';
 import { selectProvider, type ProviderName } from '../tee/provider.js';
 import { attestationResponse } from '../tee/attestation-endpoint.js';
 import type { ExtraSubresource } from '../api/discovery.js';
@@ -40,9 +40,12 @@ import { AdmissionChain } from '../admission/admission.js';
 import { defaultAdmissionPlugins } from '../admission/plugins.js';
 import { startEventRetention } from '../controllers/event-retention.js';
 import { bootstrapCluster } from './bootstrap.js';
+import { startKubernetesService } from './kubernetes-service.js';
 import { startServiceAddressSync } from '../registry/service-address-sync.js';
 import { loadOrCreateAdminCredentials, kubeconfigYaml } from './kubeconfig.js';
 import { Metrics } from './metrics.js';
+import { HealthChecks } from './health.js';
+import { registerStorageMetrics } from './storage-metrics.js';
 import { startApiServer, type ApiServer, type AttestationEndpoint } from './server.js';
 import { ApiSurface } from './api-surface.js';
 import { startCrdController } from '../apiextensions/crd-controller.js';
@@ -58,6 +61,9 @@ import { JoinEndpoint, joinCluster, writeClusterFiles, type JoinPolicy } from '.
 import { parsePolicy } from '../tee/policy.js';
 import { createSimulatedProvider } from '../tee/simulated.js';
 import { X509Certificate } from 'node:crypto';
+import { startInProcessVirtualNodes } from '../nodes/in-process.js';
+import { startScheduler } from '../scheduler/index.js';
+import type { ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
 import { Auditor, fileSink } from '../audit/auditor.js';
 import { AuditPolicy } from '../audit/policy.js';
 import { PriorityAndFairness } from '../flowcontrol/priority-and-fairness.js';
@@ -114,6 +120,10 @@ export interface ControlPlaneOptions {
   joinPolicyFile?: string;
   /** --allow-simulated: accept simulated attestation from joining replicas (tests, demos). */
   allowSimulated?: boolean;
+  /** --virtual-nodes N: simulated kubelets in this process (src/nodes/), leader only. */
+  virtualNodes?: number;
+  /** The scheduler's KubeSchedulerConfiguration (--scheduler-config), or false to run none (--disable-scheduler). */
+  scheduler?: SchedulerConfiguration | false;
   /** --max-requests-inflight (default 400; 0: no limit). With APF, the two limits summed are its seats. */
   maxRequestsInflight?: number;
   /** --max-mutating-requests-inflight (default 200; 0: no limit). */
@@ -180,20 +190,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const onFatal = options.onDurabilityLost ?? ((error: Error) => log.error('storage failed', { error: error.message }));
   const dataKey = options.storage === 'etcd' ? (joined?.dataKey ?? (await createLocalKeyProvider(dataDir).dataKey())) : undefined;
   const replicated = dataKey ? await openReplicatedStorage(options.etcd ?? { endpoints: [] }, dataKey, onFatal) : undefined;
+  const metrics = new Metrics();
   const durableLog = replicated || options.ephemeral
     ? undefined
-    : await createSealedLog({ dir: dataDir, keyProvider: createLocalKeyProvider(dataDir), recoverToCheckpoint: options.recoverToCheckpoint });
+    : await createSealedLog({ dir: dataDir, keyProvider: createLocalKeyProvider(dataDir), recoverToCheckpoint: options.recoverToCheckpoint, onSync: (seconds) => metrics.walSynced(seconds) });
   const store = replicated?.store ?? new Store({ durableLog, onDurabilityLost: options.onDurabilityLost });
   if (durableLog) {
     store.restore(await durableLog.recover());
     log.info('state recovered', { ...durableLog.recovery });
   }
-  const snapshots = durableLog ? startSnapshotSchedule(store, durableLog) : undefined;
+  const onSnapshot = (revision: number, seconds: number) => metrics.snapshotWritten(revision, seconds);
+  const snapshots = durableLog ? startSnapshotSchedule(store, durableLog, { onSnapshot }) : undefined;
   // With local storage this one replica always leads: components start as they are added.
   const whileLeader = new LeaderComponents({ strict: !replicated });
   if (!replicated) await whileLeader.startAll();
 
-  const metrics = new Metrics();
   // The served API's derived documents; the registry's hooks read them only once requests flow.
   let surface: ApiSurface | undefined;
   const patchSchema = (strategy: KindStrategy) => surface!.patchSchema(strategy);
@@ -217,24 +228,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       if (entries.length > 0) object.metadata.managedFields = entries;
       else delete object.metadata.managedFields;
     },
-    beforeNamespacedCreate: (object) => {
-      const namespace = object.metadata.namespace!;
-      const stored = store.get('core/namespaces', namespace);
-      if (!stored) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
-      if (stored.object.metadata.deletionTimestamp) {
-        throw errors.forbidden(`${object.kind ? object.kind.toLowerCase() + 's' : 'objects'} "${object.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
-          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
-        });
-      }
-    },
   });
   registryRef = registry;
-  for (const kind of options.kinds) {
-    const resource = `${kind.group || 'core'}/${kind.plural}`;
-    const label = kind.group ? `${kind.plural}.${kind.group}` : kind.plural;
-    metrics.gauge(`apiserver_storage_objects{resource="${label}"}`, () => store.count(resource));
-    metrics.gauge(`nautilus_storage_bytes{resource="${label}"}`, () => store.bytes(resource));
-  }
+  registerStorageMetrics(metrics, registry, store, durableLog ? dataDir : undefined);
+  // /livez and /readyz: named checks as upstream's; post-start hooks fail until they are done.
+  const health = new HealthChecks();
+  health.add(replicated ? 'etcd' : 'wal', () => store.durabilityFailure?.message);
+  let stopping = false;
+  health.add('shutdown', () => (stopping ? 'the server is shutting down' : undefined), ['readyz']);
+  const informersStarted = health.postStartHook('generic-apiserver-start-informers');
+  const crdsSynced = health.postStartHook('crd-informer-synced');
+  const bootstrapRoles = health.postStartHook('rbac/bootstrap-roles');
+  const startupDone = health.postStartHook('nautilus-startup-complete');
 
   registerReplicationMetrics(metrics.registry, replicated?.replica);
   const routing = replicated && dataKey ? new ReplicaRouting(replicated.replica, dataKey, ca.certPem) : undefined;
@@ -244,7 +249,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const discoveryOnly = [...REVIEW_API_KINDS, ...(attestation ? [ATTESTATION_API] : [])];
   const apiSurface = new ApiSurface(registry, { discoveryOnly, extraSubresources: EXTRA_SUBRESOURCES, serverAddress: `${advertised}:${options.port}` });
   surface = apiSurface;
-  const rest: RestContext = { registry, patchSchema: apiSurface.patchSchema, checkSchema: apiSurface.checkSchema, freshness: routing && ((query) => routing.freshness(query)) };
+  const rest: RestContext = {
+    registry,
+    patchSchema: apiSurface.patchSchema,
+    checkSchema: apiSurface.checkSchema,
+    freshness: routing && ((query) => routing.freshness(query)),
+    watchEventSent: (strategy, bytes) => metrics.watchEventSent(strategy.group, strategy.version, strategy.kind, bytes),
+  };
 
   // Authorization: system:masters short-circuits, then the Node authorizer, then RBAC (kube-apiserver's
   // --authorization-mode=Node,RBAC). In-process components are asked the same questions.
@@ -300,6 +311,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       handlePublic: (ex, path) => joinEndpoint.handle(ex, path),
     },
     isReady: () => ready,
+    health,
     audit: auditor,
     flowControl,
     aggregation: {
@@ -315,16 +327,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // to serve — the authorizers' caches, CRDs' kinds, the aggregator's routes — runs everywhere.
   await whileLeader.add('service-address-sync', () => startServiceAddressSync(registry));
   await whileLeader.add('bootstrap', async () => {
-    await bootstrapCluster(registry, advertised, server.port);
+    await bootstrapCluster(registry);
     await reconcileBootstrapPolicy(registry);
+    bootstrapRoles();
     return { stop() {} };
   });
+  await whileLeader.add('kubernetes-service', () => startKubernetesService({ client, informers, advertisedAddress: advertised, port: server.port }));
   await whileLeader.add('apf-configuration', async () => {
     await ensureFlowControlConfiguration(client);
     return { stop() {} };
   });
   await Promise.all([rbac.start(), nodeAuthorizer.start(), priorityAndFairness?.start()]);
+  informersStarted();
   const crdController = await startCrdController({ registry, client, informers });
+  crdsSynced();
   const frontProxy = await loadOrCreateFrontProxy(pkiDir);
   await whileLeader.add('extension-apiserver-authentication', async () => {
     await publishExtensionApiserverAuthentication(client, extensionApiserverAuthentication(ca.certPem, frontProxy));
@@ -356,22 +372,33 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await controllerManager.start();
     return controllerManager;
   });
+  if (options.virtualNodes) {
+    const count = options.virtualNodes;
+    await whileLeader.add('virtual-nodes', () => startInProcessVirtualNodes({ client, informers }, { count, internalIp: '127.0.0.1', kubeletPort: 10250 }));
+  }
+  if (options.scheduler !== false) {
+    const schedulerConfig = options.scheduler;
+    await whileLeader.add('scheduler', () => startScheduler({ client, informers, config: schedulerConfig, metrics: metrics.registry, host: hostname() }));
+  }
   const eventStores = options.kinds.filter((kind) => kind.kind === 'Event').map((kind) => registry.of(kind.group, kind.plural));
   await whileLeader.add('event-retention', () => startEventRetention(eventStores, store, { ttlMs: EVENT_TTL_MS, maxBytes: memoryBudget / 10, sweepEveryMs: 60_000 }));
   if (replicated) {
     const replicaLog = replicated.replica.log;
-    await whileLeader.add('etcd-snapshots', () => startSnapshotSchedule(store, replicaLog, { everyMutations: options.etcd?.snapshotEveryMutations, checkMs: 1000 }));
+    await whileLeader.add('etcd-snapshots', () => startSnapshotSchedule(store, replicaLog, { everyMutations: options.etcd?.snapshotEveryMutations, checkMs: 1000, onSnapshot }));
     // The API takes writes the moment this replica leads; the components follow a moment later, so
     // the first writes after a failover do not queue behind their start-up.
     replicated.replica.on('leading', () => setTimeout(() => replicated.replica.leading && void whileLeader.startAll(), LEADER_COMPONENTS_DELAY_MS).unref());
     replicated.replica.on('following', () => void whileLeader.stopAll());
     await replicated.replica.start(url);
+    // A follower reconciles no policy: the leader did (or will, once it leads).
+    bootstrapRoles();
   }
 
   const admin = await loadOrCreateAdminCredentials(ca, pkiDir);
   const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
   await writeFile(kubeconfigPath, kubeconfigYaml({ server: url, caPem: ca.certPem, client: admin }), { mode: 0o600 });
   ready = true;
+  startupDone();
   log.info('control plane ready', { url, revision: store.revision, startupMs: Date.now() - started });
 
   return {
@@ -388,6 +415,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     replicated,
     servingCertPem: serving.certPem,
     async stop() {
+      stopping = true;
       await whileLeader.stopAll();
       await crdController.stop();
       informers.stop();

@@ -36,6 +36,11 @@ export interface Exchange {
   stream(status: number, headers: Headers): ResponseStream;
   onClose(listener: () => void): void;
   readonly responded: boolean;
+  /** The status answered (undefined before), and the body bytes sent so far (metrics, request logs). */
+  readonly status: number | undefined;
+  readonly bytesSent: number;
+  /** True while a streamed response (watch) is open: it ends on the close event. */
+  readonly streaming: boolean;
   /** Who sent the request, once authenticated (what admission and audit see). */
   user?: UserInfo;
   /** Warnings for the client beyond the response's own (deprecated versions, admission webhooks). */
@@ -45,9 +50,13 @@ export interface Exchange {
 }
 
 /** Both transports' response bodies are Node writables. */
-function responseStream(out: Writable): ResponseStream {
+function responseStream(out: Writable, sent: (bytes: number) => void): ResponseStream {
   return {
-    write: (chunk) => (out.destroyed ? false : out.write(chunk)),
+    write: (chunk) => {
+      if (out.destroyed) return false;
+      sent(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+      return out.write(chunk);
+    },
     end: () => {
       if (!out.destroyed) out.end();
     },
@@ -75,6 +84,9 @@ export class Http2Exchange implements Exchange {
   readonly method: string;
   readonly url: string;
   responded = false;
+  status: number | undefined;
+  bytesSent = 0;
+  streaming = false;
 
   constructor(private readonly h2stream: ServerHttp2Stream, private readonly headers: IncomingHttpHeaders, private readonly rawHeaders: string[] = []) {
     this.method = String(headers[h2.HTTP2_HEADER_METHOD] ?? 'GET');
@@ -105,6 +117,8 @@ export class Http2Exchange implements Exchange {
     this.responded = true;
     if (this.responseHeaders) headers = { ...this.responseHeaders, ...headers };
     const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    this.status = status;
+    this.bytesSent = payload?.length ?? 0;
     if (!hasBody(status, this.method)) {
       this.h2stream.respond({ ':status': status, ...headers }, { endStream: true });
       return;
@@ -115,8 +129,11 @@ export class Http2Exchange implements Exchange {
 
   stream(status: number, headers: Headers): ResponseStream {
     this.responded = true;
+    this.status = status;
+    this.streaming = true;
+    this.h2stream.once('close', () => (this.streaming = false));
     this.h2stream.respond({ ':status': status, ...this.responseHeaders, ...headers });
-    return responseStream(this.h2stream);
+    return responseStream(this.h2stream, (bytes) => (this.bytesSent += bytes));
   }
 
   onClose(listener: () => void): void {
@@ -128,6 +145,9 @@ export class Http1Exchange implements Exchange {
   user?: UserInfo;
   responseHeaders?: Headers;
   responded = false;
+  status: number | undefined;
+  bytesSent = 0;
+  streaming = false;
 
   constructor(private readonly req: IncomingMessage, private readonly res: ServerResponse) {}
 
@@ -161,6 +181,8 @@ export class Http1Exchange implements Exchange {
     this.responded = true;
     if (this.responseHeaders) headers = { ...this.responseHeaders, ...headers };
     const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    this.status = status;
+    this.bytesSent = payload?.length ?? 0;
     if (!hasBody(status, this.method)) {
       this.res.writeHead(status, headers);
       this.res.end();
@@ -172,9 +194,12 @@ export class Http1Exchange implements Exchange {
 
   stream(status: number, headers: Headers): ResponseStream {
     this.responded = true;
+    this.status = status;
+    this.streaming = true;
+    this.res.once('close', () => (this.streaming = false));
     this.res.writeHead(status, { ...this.responseHeaders, ...headers });
     this.res.flushHeaders();
-    return responseStream(this.res);
+    return responseStream(this.res, (bytes) => (this.bytesSent += bytes));
   }
 
   onClose(listener: () => void): void {

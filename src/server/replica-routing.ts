@@ -142,7 +142,7 @@ export class ReplicaRouting {
       request.end(body);
     }).catch((error: Error) => {
       // The leader went away mid-request: it may have committed the write before it did.
-      throw new ApiError(504, 'Timeout', `Timeout: the leader (${target.leader.url}) went away while handling this request (${error.message}); it may or may not have been applied`);
+      throw new ApiError(504, 'Timeout', `Timeout: the leader (${target.leader.url}) went away while handling this request (${error.message}); it may or may not have been applied`, {});
     });
     const out: Headers = {};
     for (const name of FORWARDED_RESPONSE_HEADERS) {

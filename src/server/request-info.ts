@@ -1,5 +1,6 @@
 import { parseFieldSelector } from '../api/selectors.js';
 import type { UserInfo } from '../auth/authenticate.js';
+import { queryBool } from '../api/query-params.js';
 import type { AuthorizationAttributes } from '../auth/authorization.js';
 
 /**
@@ -55,7 +56,7 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
   info.name = rest[1];
   info.subresource = rest[2];
   info.rest = rest.slice(3);
-  const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+  const watch = queryBool(query, 'watch');
   switch (method) {
     case 'GET':
     case 'HEAD':

@@ -1,5 +1,5 @@
 /** Writing responses: objects as their stored bytes, Status errors, and watch streams. */
-import { ApiError } from '../api/status.js';
+import { ApiError, errors } from '../api/status.js';
 import { tableJson, type IncludeObject } from '../api/table.js';
 import type { KubeObject } from '../api/object.js';
 import type { GenericStore } from '../registry/generic-store.js';
@@ -29,7 +29,7 @@ export function respondError(ex: Exchange, error: unknown): void {
   if (error instanceof ApiError) apiError = error;
   else {
     log.error('request failed', { method: ex.method, url: ex.url, error: (error as Error)?.stack ?? String(error) });
-    apiError = new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error)?.message ?? String(error)}`);
+    apiError = errors.internal((error as Error)?.message ?? String(error));
   }
   const headers: Headers = { 'content-type': JSON_TYPE, ...warningHeaders(ex.warnings) };
   if (apiError.details?.retryAfterSeconds) headers['retry-after'] = String(apiError.details.retryAfterSeconds);
@@ -45,6 +45,8 @@ export interface WatchRequest {
   timeoutSeconds?: number;
   /** Set when the client asked for Table rows. */
   table?: IncludeObject;
+  /** Told of every event written (its bytes): apiserver_watch_events_*. */
+  eventSent?: (bytes: number) => void;
 }
 
 const BOOKMARK_INTERVAL_MS = 30_000;
@@ -73,13 +75,18 @@ export function startWatch(ex: Exchange, generic: GenericStore, request: WatchRe
   const startRevision = initial ? generic.visibleRevision : fromRevision;
   const queue: string[] = [];
   let live = false;
+  const sent = request.eventSent;
+  const write = (chunk: string) => {
+    stream.write(chunk);
+    sent?.(Buffer.byteLength(chunk));
+  };
   const send = (chunk: string) => {
     if (!live) {
       queue.push(chunk);
       return;
     }
     if (stream.closed) return;
-    stream.write(chunk);
+    write(chunk);
     if (stream.bufferedBytes > MAX_BUFFERED_BYTES) finish();
   };
   try {
@@ -97,8 +104,8 @@ export function startWatch(ex: Exchange, generic: GenericStore, request: WatchRe
 
   if (initial) {
     const { items } = generic.list(request.namespace, { atRevision: startRevision, filter: request.filter });
-    for (const item of items) stream.write(encode('ADDED', item));
-    if (request.sendInitialEvents && request.allowBookmarks) stream.write(bookmark(generic, startRevision, true));
+    for (const item of items) write(encode('ADDED', item));
+    if (request.sendInitialEvents && request.allowBookmarks) write(bookmark(generic, startRevision, true));
   }
   live = true;
   for (const chunk of queue.splice(0)) send(chunk);

@@ -11,6 +11,7 @@ import { cachedPartialObjectMetadata, tableJson, type IncludeObject } from '../a
 import { applyPatch } from '../api/patch/apply-patch.js';
 import type { PatchSchema } from '../api/patch/schema.js';
 import type { SchemaCheck } from '../api/openapi/index.js';
+import type { TypeMismatch } from '../api/openapi/unknown-fields.js';
 import { applyConfiguration, applyConflictError, fieldManagerName, withManagedFields } from '../api/apply/index.js';
 import { storageError, type GenericStore } from '../registry/generic-store.js';
 import { RevisionTooLargeError } from '../storage/store.js';
@@ -23,6 +24,7 @@ import { respondJson, respondObject, startWatch } from './responses.js';
 import type { Subresource } from './subresources.js';
 import { isCustomResource } from '../apiextensions/custom-resource-strategy.js';
 import { handleServedOnly, isServedOnly } from './served-only.js';
+import { queryBool } from '../api/query-params.js';
 import { scaleSubresource, bindingSubresource } from './subresources.js';
 
 export interface RestContext {
@@ -33,6 +35,8 @@ export interface RestContext {
   checkSchema?(strategy: KindStrategy, object: unknown, prune?: boolean): SchemaCheck;
   /** Waits until this replica may answer a read with these parameters (a follower catching up). */
   freshness?(query: URLSearchParams): Promise<void>;
+  /** Told of every watch event written (apiserver_watch_events_*). */
+  watchEventSent?(strategy: KindStrategy, bytes: number): void;
 }
 
 const SUBRESOURCES: Record<string, Subresource> = { scale: scaleSubresource, binding: bindingSubresource };
@@ -64,7 +68,7 @@ export async function handleResource(ex: Exchange, info: RequestInfo, query: URL
     case 'list':
       return listObjects(ex, generic, namespace, query);
     case 'watch':
-      return watchObjects(ex, generic, namespace, info.name, query);
+      return watchObjects(ex, generic, namespace, info.name, query, context);
     case 'create':
       if (info.name) throw errors.methodNotAllowed('POST', info.path);
       return createObject(ex, generic, namespace, query, context);
@@ -169,16 +173,18 @@ function listObjects(ex: Exchange, generic: GenericStore, namespace: string | un
   respondJson(ex, 200, `{"kind":"${strategy.kind}List","apiVersion":"${apiVersionOf(strategy)}","metadata":${JSON.stringify(meta)},"items":[${items}]}`);
 }
 
-function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string | undefined, query: URLSearchParams): void {
+function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string | undefined, query: URLSearchParams, context: RestContext): void {
   const shape = negotiate(ex.header('accept'), ['object', 'table']);
+  const observe = context.watchEventSent;
   startWatch(ex, generic, {
     namespace,
     filter: selectionFromQuery(generic.strategy, query, name).filter,
     resourceVersion: query.get('resourceVersion') ?? '',
-    sendInitialEvents: query.get('sendInitialEvents') === 'true',
-    allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+    sendInitialEvents: queryBool(query, 'sendInitialEvents'),
+    allowBookmarks: queryBool(query, 'allowWatchBookmarks'),
     timeoutSeconds: parseRevision(query.get('timeoutSeconds'), 'timeoutSeconds'),
     table: shape === 'table' ? includeObject(query) : undefined,
+    eventSent: observe && ((bytes) => observe(generic.strategy, bytes)),
   });
 }
 
@@ -215,12 +221,17 @@ async function readObjectBody(ex: Exchange): Promise<Obj> {
  * unknown fields are refused (Strict), or dropped and reported in Warning headers (Warn), or
  * dropped silently (Ignore).
  */
-function checkFields(context: RestContext, strategy: KindStrategy, object: unknown, validation: WriteQuery['fieldValidation']): string[] {
+function checkFields(context: RestContext, strategy: KindStrategy, object: unknown, validation: WriteQuery['fieldValidation'], strategicPatch?: unknown): string[] {
   if (!context.checkSchema) return [];
   const { unknownFields, typeMismatches } = context.checkSchema(strategy, object, validation !== 'Strict');
   const cannotHandle = `${strategy.kind} in version "${strategy.version}" cannot be handled as a ${strategy.kind}`;
   if (typeMismatches.length > 0) {
     const first = typeMismatches[0];
+    // A strategic merge patch result is converted from a map, not decoded from JSON: upstream
+    // answers with the unstructured converter's words (clients match on them).
+    if (strategicPatch !== undefined) {
+      throw errors.invalid('', '', '', [fieldErrors.invalid('patch', goPrint(strategicPatch), converterError(first))]);
+    }
     const goType = (t: string) => (t === 'integer' ? 'number' : t === 'boolean' ? 'bool' : t);
     throw errors.badRequest(`${cannotHandle}: json: cannot unmarshal ${goType(first.actual)} into Go struct field ${first.holder}.${first.path} of type ${first.expected}`);
   }
@@ -228,6 +239,34 @@ function checkFields(context: RestContext, strategy: KindStrategy, object: unkno
   const messages = unknownFields.map((path) => `unknown field "${path}"`);
   if (validation === 'Strict') throw errors.badRequest(`${cannotHandle}: strict decoding error: ${messages.join(', ')}`);
   return messages;
+}
+
+/** Go's name for the kind of a decoded JSON value, as the unstructured converter reports it. */
+function goKind(jsonType: string): string {
+  return ({ integer: 'int64', number: 'float64', boolean: 'bool', array: 'slice', object: 'map' } as Record<string, string>)[jsonType] ?? jsonType;
+}
+
+/** What runtime.DefaultUnstructuredConverter says when a value cannot fill a field. */
+function converterError(mismatch: TypeMismatch): string {
+  const source = goKind(mismatch.actual);
+  if (mismatch.expected === 'array') return `cannot restore slice from ${source}`;
+  if (mismatch.expected === 'object') return mismatch.container === 'map' ? `cannot restore map from ${source}` : `cannot restore struct from: ${source}`;
+  const target = mismatch.expected === 'integer' ? 'int64' : mismatch.expected === 'number' ? 'float64' : mismatch.expected;
+  const numeric = (kind: string) => /^(int|float)/.test(kind);
+  // Go converts numbers to numbers (and integers to strings), then refuses what it cannot keep.
+  if (numeric(source) && (numeric(target) || (source === 'int64' && target === 'string'))) return `cannot convert ${source} to ${target}`;
+  return `unrecognized type: ${target}`;
+}
+
+/** A decoded JSON value as Go's %+v prints it (maps with sorted keys). */
+function goPrint(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (Array.isArray(value)) return `[${value.map(goPrint).join(' ')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.keys(value as object).sort().map((key) => `${key}:${goPrint((value as Record<string, unknown>)[key])}`);
+    return `map[${entries.join(' ')}]`;
+  }
+  return String(value);
 }
 
 function checkNamespace(object: Obj, namespace: string | undefined, strategy: KindStrategy): void {
@@ -275,7 +314,7 @@ async function patchObject(ex: Exchange, generic: GenericStore, namespace: strin
   const patchFn = (current: Obj): Obj => {
     const patched = applyPatch(format, current, patch, context.patchSchema(strategy));
     // As upstream, unknown fields are judged on the patched object.
-    warnings = checkFields(context, strategy, patched, options.fieldValidation);
+    warnings = checkFields(context, strategy, patched, options.fieldValidation, format === 'strategic-merge-patch' ? patch : undefined);
     return patched;
   };
   const stored = await generic.guaranteedUpdate(namespace, name, patchFn, { dryRun: options.dryRun, subresource, fieldManager: options.fieldManager, user: ex.user, warnings: (ex.warnings ??= []) });
@@ -306,7 +345,7 @@ async function serverSideApply(
       throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
     }
   }
-  const force = query.get('force') === 'true';
+  const force = queryBool(query, 'force');
   const warnings = checkFields(context, strategy, applied, options.fieldValidation);
   const apply = (live: Obj | undefined): Obj => {
     const result = applyConfiguration({
@@ -356,8 +395,7 @@ async function readDeleteOptions(ex: Exchange, query: URLSearchParams): Promise<
   const grace = query.get('gracePeriodSeconds');
   if (grace !== null && !/^-?\d+$/.test(grace)) throw errors.badRequest(`invalid gracePeriodSeconds: ${JSON.stringify(grace)}`);
   const orphanQuery = query.get('orphanDependents');
-  if (orphanQuery !== null && orphanQuery !== 'true' && orphanQuery !== 'false') throw errors.badRequest(`invalid orphanDependents: ${JSON.stringify(orphanQuery)}`);
-  const orphanDependents = orphanQuery !== null ? orphanQuery === 'true' : typeof body.orphanDependents === 'boolean' ? body.orphanDependents : undefined;
+  const orphanDependents = orphanQuery !== null ? queryBool(query, 'orphanDependents') : typeof body.orphanDependents === 'boolean' ? body.orphanDependents : undefined;
   if (orphanDependents !== undefined && policy) {
     throw errors.invalid('DeleteOptions', 'meta.k8s.io', '', [fieldErrors.invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set')]);
   }

@@ -20,7 +20,8 @@ import { handleAuthResource, isAuthResource, serveIssuerDiscovery, type AuthReso
 import { handleResource, type RestContext } from './rest-handler.js';
 import { respondError, respondJson } from './responses.js';
 import { log } from './log.js';
-import type { Metrics } from './metrics.js';
+import { isLongRunning, requestLabelValues, type Metrics } from './metrics.js';
+import type { HealthChecks } from './health.js';
 import type { Auditor, AuditedRequest } from '../audit/auditor.js';
 import { respondTooManyRequests, type FlowControl } from '../flowcontrol/flow-control.js';
 
@@ -53,6 +54,8 @@ export interface ApiServerOptions {
   /** With replicated storage: writes go to the leader, reads wait to be fresh, and /replicas/ joins. */
   replication?: ReplicationHooks;
   isReady: () => boolean;
+  /** Named checks of /healthz, /livez, /readyz (upstream's [+]ping ok …); without: ok once isReady. */
+  health?: HealthChecks;
   /** --audit-log-path with --audit-policy-file: every authenticated request's audit events. */
   audit?: Auditor;
   /** API Priority and Fairness, or the plain max-inflight limits: who waits, who gets 429. */
@@ -127,13 +130,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
 async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
   const started = process.hrtime.bigint();
-  let verb = ex.method;
-  let resource = '';
+  const leftInflight = options.metrics?.requestStarted(ex.method);
+  let info: RequestInfo | undefined;
+  let url: URL | undefined;
   let audited: AuditedRequest | undefined;
   let authorized = false;
   let release: (() => void) | undefined;
   try {
-    const url = new URL(ex.url, 'https://nautilus');
+    url = new URL(ex.url, 'https://nautilus');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     // The attestation document is what a client checks before it trusts anything: public.
     if (path === '/attestation' || path.startsWith(ATTESTATION_RESOURCE_PATH)) return await serveAttestation(ex, path, url.searchParams, options);
@@ -143,7 +147,7 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
     const forwardedUser = options.replication?.forwardedUser(ex);
     const requester = forwardedUser ?? options.authenticator.authenticate(ex.socket, ex.header('authorization'));
     let user = requester;
-    const info = parseRequestInfo(ex.method, path, url.searchParams);
+    info = parseRequestInfo(ex.method, path, url.searchParams);
     // As upstream: audit (by the authenticated user) → impersonation → flow control → authorization.
     audited = options.audit?.begin(ex, info, requester);
     if (audited) ex = audited.exchange;
@@ -165,8 +169,6 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
     const proxied = info.apiPrefix === 'apis' && info.version ? options.aggregation?.route(info.group, info.version) : undefined;
     if (proxied) return await proxied(ex);
     if (info.isResourceRequest) {
-      verb = info.verb.toUpperCase();
-      resource = info.resource ?? '';
       if (isAuthResource(info)) return await handleAuthResource(ex, info, options.auth);
       if (options.replication && (await options.replication.route(ex, info, forwardedUser !== undefined))) return;
       return await handleResource(ex, info, url.searchParams, options.rest);
@@ -175,7 +177,7 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
       if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
       return respondJson(ex, 200, await options.metrics.render(), 'text/plain; version=0.0.4');
     }
-    if (INFO_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return handleInfo(ex, path, options);
+    if (INFO_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return handleInfo(ex, path, url.searchParams, options);
     if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
     if (serveIssuerDiscovery(ex, path, options.auth)) return;
     if (path.startsWith('/openapi/') && options.openapi) {
@@ -190,8 +192,31 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
   } finally {
     release?.();
     audited?.finish();
-    options.metrics?.observeRequest(verb, resource, Number(process.hrtime.bigint() - started) / 1e9);
+    leftInflight?.();
+    if (options.metrics && url) recordRequest(ex, options.metrics, info ?? requestInfoOrPath(ex.method, url), url.searchParams, started);
   }
+}
+
+/** What a request refused before routing (401, bad path) addressed, as far as it parses. */
+function requestInfoOrPath(method: string, url: URL): RequestInfo {
+  const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+  try {
+    return parseRequestInfo(method, path, url.searchParams);
+  } catch {
+    return { isResourceRequest: false, path, verb: method.toLowerCase(), group: '', version: '', rest: [] };
+  }
+}
+
+/** apiserver_request_* for an answered request; a stream (watch) is counted when it closes. */
+function recordRequest(ex: Exchange, metrics: Metrics, info: RequestInfo, query: URLSearchParams, started: bigint): void {
+  const labels = requestLabelValues(info, ex.method, query, ex.header('content-type'));
+  const finish = () => metrics.requestFinished(labels, ex.status ?? 0, Number(process.hrtime.bigint() - started) / 1e9, ex.bytesSent);
+  if (!ex.streaming) return finish();
+  const ended = isLongRunning(info) ? metrics.longRunningStarted(labels) : undefined;
+  ex.onClose(() => {
+    ended?.();
+    finish();
+  });
 }
 
 function safeDecode(path: string): string {
@@ -208,9 +233,13 @@ async function serveAttestation(ex: Exchange, path: string, query: URLSearchPara
   return respondJson(ex, 200, await options.attestation.respond(query.get('nonce') ?? undefined));
 }
 
-function handleInfo(ex: Exchange, path: string, options: ApiServerOptions): void {
+function handleInfo(ex: Exchange, path: string, query: URLSearchParams, options: ApiServerOptions): void {
   if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
   if (path === '/version') return respondJson(ex, 200, JSON.stringify(options.version, null, 2));
+  if (options.health) {
+    const answer = options.health.answer(path, query);
+    return ex.respond(answer.status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, answer.body);
+  }
   const ready = path.startsWith('/readyz') ? options.isReady() : true;
   const text = ready ? 'ok' : '[-]startup not finished\nreadyz check failed';
   ex.respond(ready ? 200 : 500, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, text);

@@ -16,7 +16,15 @@ export interface SnapshotSchedule {
   stop(): Promise<void>;
 }
 
-export function startSnapshotSchedule(store: Store, durableLog: DurableLog, options: { everyMutations?: number; everyMs?: number; checkMs?: number } = {}): SnapshotSchedule {
+export interface SnapshotScheduleOptions {
+  everyMutations?: number;
+  everyMs?: number;
+  checkMs?: number;
+  /** Told of every snapshot written: its revision and how long it took (metrics, status page). */
+  onSnapshot?: (revision: number, seconds: number) => void;
+}
+
+export function startSnapshotSchedule(store: Store, durableLog: DurableLog, options: SnapshotScheduleOptions = {}): SnapshotSchedule {
   const everyMutations = options.everyMutations ?? 50_000;
   const everyMs = options.everyMs ?? 5 * 60_000;
   let lastRevision = store.revision;
@@ -32,6 +40,7 @@ export function startSnapshotSchedule(store: Store, durableLog: DurableLog, opti
       .then(() => {
         lastRevision = revision;
         lastTime = Date.now();
+        options.onSnapshot?.(revision, (lastTime - started) / 1000);
         log.info('snapshot written', { revision, objects: entries.length, reason, ms: Date.now() - started });
       })
       .catch((error: Error) => log.error('snapshot failed', { revision, error: error.message }))

@@ -256,6 +256,11 @@ export class Store {
     return this.tables.get(resource)?.items.size ?? 0;
   }
 
+  /** Why the durable log refuses writes, once it failed (health checks); undefined while healthy. */
+  get durabilityFailure(): Error | undefined {
+    return this.failed;
+  }
+
   /** Serialized bytes of one resource's live objects, or of all of them. */
   bytes(resource?: string): number {
     if (resource !== undefined) return this.tables.get(resource)?.bytes ?? 0;

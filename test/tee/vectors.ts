@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseCollateralJson, type DcapCollateralJson } from '../../src/tee/dcap-collateral.js';
 
-/** Real attestation evidence from shared/tee-vectors (see its README.txt for provenance and times). */
-export const VECTORS_DIR = path.resolve('../shared/tee-vectors');
+/** Real attestation evidence from test/fixtures/tee-vectors (see its README.txt for provenance and times). */
+export const VECTORS_DIR = fileURLToPath(new URL('../../../test/fixtures/tee-vectors/', import.meta.url));
 export const vectorPath = (name: string): string => path.join(VECTORS_DIR, name);
 export const readVector = (name: string): Buffer => readFileSync(vectorPath(name));
 export const readBase64Vector = (name: string): Buffer => Buffer.from(readFileSync(vectorPath(name), 'utf8').trim(), 'base64');

@@ -14,6 +14,8 @@ export interface TypeMismatch {
   holder: string;
   expected: string;
   actual: string;
+  /** For an expected object: a Go map (free-form keys) or a struct (named properties). */
+  container?: 'map' | 'struct';
 }
 
 export interface SchemaCheck {
@@ -97,7 +99,9 @@ function walk(definitions: Definitions, schema: Schema, value: unknown, path: st
   const { schema: target, name } = resolved;
   if (!typeMatches(target, name, value)) {
     const expected = target.type === 'integer' ? (target.format === 'int32' ? 'int32' : 'int64') : target.type === 'boolean' ? 'bool' : (target.type ?? 'object');
-    result.typeMismatches.push({ path, holder, expected, actual: jsonType(value) });
+    const mismatch: TypeMismatch = { path, holder, expected, actual: jsonType(value) };
+    if (expected === 'object') mismatch.container = target.properties ? 'struct' : 'map';
+    result.typeMismatches.push(mismatch);
     return;
   }
   if (typeof value !== 'object') return;

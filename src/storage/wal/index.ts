@@ -35,6 +35,8 @@ export interface SealedLogOptions {
   recoverToCheckpoint?: boolean;
   /** For benchmarks only; the default, group-commit, is the only durable and fast mode. */
   durability?: Durability;
+  /** Told how long each fdatasync of the log took (metrics). */
+  onSync?: (seconds: number) => void;
 }
 
 export interface RecoveryReport {
@@ -86,6 +88,7 @@ export async function createSealedLog(options: SealedLogOptions): Promise<Sealed
     segmentBytes,
     recoverToCheckpoint: options.recoverToCheckpoint ?? false,
     durability: options.durability ?? 'group-commit',
+    onSync: options.onSync,
   });
 }
 
@@ -105,6 +108,7 @@ interface Settings {
   segmentBytes: number;
   recoverToCheckpoint: boolean;
   durability: Durability;
+  onSync: ((seconds: number) => void) | undefined;
 }
 
 class SealedLogImpl implements SealedLog {
@@ -201,6 +205,7 @@ class SealedLogImpl implements SealedLog {
       durability: this.settings.durability,
       existing: replay.segments,
       onCheckpointDurable: (checkpoint) => this.marker!.advance({ checkpoint }),
+      onSync: this.settings.onSync,
     });
     await this.writer.removeSegmentsCoveredBy(start.sequence);
     await this.removeSnapshotsBefore(start.revision);

@@ -74,6 +74,7 @@ export class SegmentWriter {
     readonly segments: SegmentInfo[],
     private handle: fs.FileHandle,
     private size: number,
+    private readonly onSync: ((seconds: number) => void) | undefined,
   ) {}
 
   /** Opens a new segment after `existing` (a writer never appends to a previous epoch's file). */
@@ -84,6 +85,8 @@ export class SegmentWriter {
     durability: Durability;
     existing: SegmentInfo[];
     onCheckpointDurable: (checkpoint: SignedCheckpoint) => Promise<void>;
+    /** Told how long each fdatasync took (the fsync-duration metric). */
+    onSync?: (seconds: number) => void;
   }): Promise<SegmentWriter> {
     const number = (options.existing.at(-1)?.number ?? 0) + 1;
     const { handle, info } = await createSegment(options.walDir, number, options.salt);
@@ -96,6 +99,7 @@ export class SegmentWriter {
       [...options.existing, info],
       handle,
       SEGMENT_HEADER_BYTES,
+      options.onSync,
     );
   }
 
@@ -150,7 +154,9 @@ export class SegmentWriter {
     const { bytesWritten } = await this.handle.write(bytes, 0, bytes.length, this.size);
     if (bytesWritten !== bytes.length) throw new Error(`short write (${bytesWritten} of ${bytes.length} bytes)`);
     if (this.durability !== 'none') {
+      const started = process.hrtime.bigint();
       await this.handle.datasync();
+      this.onSync?.(Number(process.hrtime.bigint() - started) / 1e9);
       this.stats.syncs++;
     }
     this.size += bytes.length;

@@ -10,6 +10,7 @@ import {
 } from '../../../src/storage/keys/sev-snp.js';
 import { createTdxKeyProvider, keyReleaseReportData, sealToRecipient } from '../../../src/storage/keys/tdx.js';
 import { tempDir } from './helpers.js';
+import { readVector } from '../../tee/vectors.js';
 
 /**
  * A simulated /dev/sev-guest behind SNP_GET_DERIVED_KEY: decodes struct snp_derived_key_req the
@@ -87,10 +88,10 @@ test('sev-snp: a firmware error status is reported', async () => {
 /**
  * A simulated key-release service. It reads REPORTDATA and MRTD at their TDX quote v4 offsets
  * (48-byte header, then the TD report body: MRTD at +136, REPORTDATA at +520) from a quote built on
- * the real v4 sample in shared/tee-vectors; it does not check the quote's signature (the lead's
+ * the real v4 sample in test/fixtures/tee-vectors; it does not check the quote's signature (the lead's
  * attestation verifier does that), only the policy and the key binding.
  */
-const sampleQuote = await fs.readFile(path.resolve('../shared/tee-vectors/tdx-quote-v4.bin'));
+const sampleQuote = readVector('tdx-quote-v4.bin');
 const MRTD_AT = 48 + 136;
 const REPORT_DATA_AT = 48 + 520;
 

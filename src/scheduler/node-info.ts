@@ -1,0 +1,231 @@
+/**
+ * What the scheduler knows of one node (upstream's framework.NodeInfo), kept incrementally by the
+ * cache as pods come and go: the pods on it, their summed requests (also with the scoring
+ * defaults for requestless containers), the host ports in use, the pods with (anti-)affinity
+ * terms, the images it holds and the PVCs its pods use. `generation` changes on every change, so
+ * a snapshot copies only the nodes that changed since the last cycle.
+ *
+ * PodInfo is a pod with its scheduling-relevant facts parsed once (requests, ports, affinity
+ * terms); pods from the informer are immutable, so it is cached per pod object.
+ */
+import { matchesLabels, selectorFromSpec, type LabelSelector } from '../api/selectors.js';
+import { addResource, cloneResource, emptyResource, nodeAllocatable, podRequests, type Allocatable, type Resource } from './resources.js';
+import type { Node, Pod } from './types.js';
+
+export interface HostPort {
+  ip: string;
+  protocol: string;
+  port: number;
+}
+
+export interface AffinityTerm {
+  topologyKey: string;
+  /** undefined: a nil selector, which matches nothing. */
+  selector?: LabelSelector;
+  /** Namespaces named by the term (default: the pod's own when neither these nor a selector are given). */
+  namespaces: ReadonlySet<string>;
+  /** A namespaceSelector, matched against namespace labels; `[]` (empty) matches every namespace. */
+  namespaceSelector?: LabelSelector;
+}
+
+export interface WeightedAffinityTerm extends AffinityTerm {
+  weight: number;
+}
+
+export interface PodInfo {
+  readonly pod: Pod;
+  readonly key: string;
+  readonly requests: Resource;
+  /** CPU and memory with the scoring defaults (100m, 200Mi) for containers that request none. */
+  readonly nonZeroMilliCPU: number;
+  readonly nonZeroMemory: number;
+  readonly hostPorts: readonly HostPort[];
+  readonly requiredAffinity: readonly AffinityTerm[];
+  readonly requiredAntiAffinity: readonly AffinityTerm[];
+  readonly preferredAffinity: readonly WeightedAffinityTerm[];
+  readonly preferredAntiAffinity: readonly WeightedAffinityTerm[];
+  readonly claims: readonly string[];
+}
+
+const podInfos = new WeakMap<Pod, PodInfo>();
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Fields = Record<string, any>;
+
+function parseTerm(pod: Pod, term: Fields): AffinityTerm {
+  const namespaces = new Set<string>(term.namespaces ?? []);
+  const namespaceSelector = term.namespaceSelector ? selectorFromSpec(term.namespaceSelector) : undefined;
+  if (namespaces.size === 0 && !namespaceSelector) namespaces.add(pod.metadata.namespace!);
+  let selector = term.labelSelector ? selectorFromSpec(term.labelSelector) : undefined;
+  // matchLabelKeys / mismatchLabelKeys: the incoming pod's own values of those labels join the selector.
+  const labels: Record<string, string> = pod.metadata.labels ?? {};
+  if (selector) {
+    for (const key of term.matchLabelKeys ?? []) if (labels[key] !== undefined) selector = [...selector, { key, op: 'in', values: [labels[key]] }];
+    for (const key of term.mismatchLabelKeys ?? []) if (labels[key] !== undefined) selector = [...selector, { key, op: 'notin', values: [labels[key]] }];
+  }
+  return { topologyKey: term.topologyKey ?? '', selector, namespaces, namespaceSelector };
+}
+
+function parseWeighted(pod: Pod, weighted: Fields): WeightedAffinityTerm {
+  return { ...parseTerm(pod, weighted.podAffinityTerm ?? {}), weight: weighted.weight ?? 0 };
+}
+
+function hostPortsOf(pod: Pod): HostPort[] {
+  const ports: HostPort[] = [];
+  const containers = [...(pod.spec?.initContainers ?? []).filter((c: Fields) => c.restartPolicy === 'Always'), ...(pod.spec?.containers ?? [])];
+  for (const container of containers as Fields[]) {
+    for (const port of (container.ports ?? []) as Fields[]) {
+      if (!port.hostPort) continue;
+      ports.push({ ip: port.hostIP || '0.0.0.0', protocol: port.protocol || 'TCP', port: port.hostPort });
+    }
+  }
+  return ports;
+}
+
+export function podInfoOf(pod: Pod): PodInfo {
+  let info = podInfos.get(pod);
+  if (info) return info;
+  const affinity = pod.spec?.affinity ?? {};
+  const nonZero = podRequests(pod, true);
+  info = {
+    pod,
+    key: `${pod.metadata.namespace}/${pod.metadata.name}`,
+    requests: podRequests(pod),
+    nonZeroMilliCPU: nonZero.milliCPU,
+    nonZeroMemory: nonZero.memory,
+    hostPorts: hostPortsOf(pod),
+    requiredAffinity: (affinity.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t: Fields) => parseTerm(pod, t)),
+    requiredAntiAffinity: (affinity.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t: Fields) => parseTerm(pod, t)),
+    preferredAffinity: (affinity.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((t: Fields) => parseWeighted(pod, t)),
+    preferredAntiAffinity: (affinity.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((t: Fields) => parseWeighted(pod, t)),
+    claims: ((pod.spec?.volumes ?? []) as Fields[]).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName as string] : v.ephemeral ? [`${pod.metadata.name}-${v.name}`] : [])),
+  };
+  podInfos.set(pod, info);
+  return info;
+}
+
+/** Whether `term` (of a pod in `ownerNamespace`) selects `pod`; `namespaceLabels` resolves namespaceSelectors. */
+export function termMatches(term: AffinityTerm, pod: Pod, namespaceLabels: (namespace: string) => Record<string, string> | undefined): boolean {
+  if (!term.selector) return false;
+  const namespace = pod.metadata.namespace;
+  if (!term.namespaces.has(namespace!)) {
+    if (!term.namespaceSelector) return false;
+    if (term.namespaceSelector.length > 0 && !matchesLabels(term.namespaceSelector, namespaceLabels(namespace!))) return false;
+  }
+  return matchesLabels(term.selector, pod.metadata.labels);
+}
+
+export function hasAffinityTerms(info: PodInfo): boolean {
+  return info.requiredAffinity.length + info.requiredAntiAffinity.length + info.preferredAffinity.length + info.preferredAntiAffinity.length > 0;
+}
+
+export interface ImageState {
+  size: number;
+  /** How many nodes hold this image (ImageLocality spreads its score by it). */
+  numNodes: number;
+}
+
+let generations = 0;
+
+/** A new, globally increasing generation number. */
+export function nextGeneration(): number {
+  return ++generations;
+}
+
+export class NodeInfo {
+  node?: Node;
+  pods: PodInfo[] = [];
+  podsWithAffinity: PodInfo[] = [];
+  podsWithRequiredAntiAffinity: PodInfo[] = [];
+  /** "ip/protocol/port" in use. */
+  usedPorts = new Map<string, number>();
+  requested: Resource = emptyResource();
+  nonZeroMilliCPU = 0;
+  nonZeroMemory = 0;
+  allocatable: Allocatable = { resource: emptyResource(), pods: 0 };
+  imageStates = new Map<string, ImageState>();
+  /** PVC "namespace/name" → how many pods here use it. */
+  pvcRefCounts = new Map<string, number>();
+  generation = nextGeneration();
+
+  constructor(readonly name: string) {}
+
+  setNode(node: Node): void {
+    this.node = node;
+    this.allocatable = nodeAllocatable(node);
+    this.generation = nextGeneration();
+  }
+
+  addPod(info: PodInfo): void {
+    this.pods.push(info);
+    if (hasAffinityTerms(info)) this.podsWithAffinity.push(info);
+    if (info.requiredAntiAffinity.length > 0) this.podsWithRequiredAntiAffinity.push(info);
+    this.account(info, 1);
+  }
+
+  /** Removes the pod with this key; false when it was not here. */
+  removePod(key: string): boolean {
+    const index = this.pods.findIndex((p) => p.key === key);
+    if (index < 0) return false;
+    const info = this.pods[index];
+    this.pods[index] = this.pods[this.pods.length - 1];
+    this.pods.pop();
+    this.podsWithAffinity = removeKey(this.podsWithAffinity, key);
+    this.podsWithRequiredAntiAffinity = removeKey(this.podsWithRequiredAntiAffinity, key);
+    this.account(info, -1);
+    return true;
+  }
+
+  private account(info: PodInfo, sign: 1 | -1): void {
+    addResource(this.requested, info.requests, sign);
+    this.nonZeroMilliCPU += sign * info.nonZeroMilliCPU;
+    this.nonZeroMemory += sign * info.nonZeroMemory;
+    for (const port of info.hostPorts) {
+      const key = `${port.ip}/${port.protocol}/${port.port}`;
+      const count = (this.usedPorts.get(key) ?? 0) + sign;
+      if (count <= 0) this.usedPorts.delete(key);
+      else this.usedPorts.set(key, count);
+    }
+    for (const claim of info.claims) {
+      const key = `${info.pod.metadata.namespace}/${claim}`;
+      const count = (this.pvcRefCounts.get(key) ?? 0) + sign;
+      if (count <= 0) this.pvcRefCounts.delete(key);
+      else this.pvcRefCounts.set(key, count);
+    }
+    this.generation = nextGeneration();
+  }
+
+  /** Whether a host port conflicts with one in use (0.0.0.0 conflicts with every address). */
+  portInUse(port: HostPort): boolean {
+    if (this.usedPorts.size === 0) return false;
+    if (port.ip === '0.0.0.0') {
+      for (const used of this.usedPorts.keys()) {
+        const [, protocol, number] = used.split('/');
+        if (protocol === port.protocol && Number(number) === port.port) return true;
+      }
+      return false;
+    }
+    return this.usedPorts.has(`${port.ip}/${port.protocol}/${port.port}`) || this.usedPorts.has(`0.0.0.0/${port.protocol}/${port.port}`);
+  }
+
+  clone(): NodeInfo {
+    const copy = new NodeInfo(this.name);
+    copy.node = this.node;
+    copy.pods = this.pods.slice();
+    copy.podsWithAffinity = this.podsWithAffinity.slice();
+    copy.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity.slice();
+    copy.usedPorts = new Map(this.usedPorts);
+    copy.requested = cloneResource(this.requested);
+    copy.nonZeroMilliCPU = this.nonZeroMilliCPU;
+    copy.nonZeroMemory = this.nonZeroMemory;
+    copy.allocatable = this.allocatable;
+    copy.imageStates = this.imageStates;
+    copy.pvcRefCounts = new Map(this.pvcRefCounts);
+    copy.generation = this.generation;
+    return copy;
+  }
+}
+
+function removeKey(list: PodInfo[], key: string): PodInfo[] {
+  return list.some((p) => p.key === key) ? list.filter((p) => p.key !== key) : list;
+}

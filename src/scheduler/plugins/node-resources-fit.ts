@@ -1,0 +1,132 @@
+/**
+ * NodeResourcesFit. Filter: the pod's requests (containers, init containers and sidecars as
+ * upstream sums them, plus overhead) must fit the node's allocatable beside what its pods already
+ * request, and the node's pod count must have room. Score by the configured strategy:
+ * LeastAllocated (default), MostAllocated or RequestedToCapacityRatio, over the configured
+ * resources (default cpu and memory, weight 1 each) with the non-zero request defaults.
+ */
+import { podInfoOf, type NodeInfo, type PodInfo } from '../node-info.js';
+import { MAX_NODE_SCORE, status, type Plugin } from '../types.js';
+
+export const NAME = 'NodeResourcesFit';
+const STATE_KEY = 'PreFilter' + NAME;
+
+export interface ResourceSpec {
+  name: string;
+  weight?: number;
+}
+
+export interface ScoringStrategy {
+  type?: 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio';
+  resources?: ResourceSpec[];
+  requestedToCapacityRatio?: { shape?: Array<{ utilization: number; score: number }> };
+}
+
+export interface NodeResourcesFitArgs {
+  ignoredResources?: string[];
+  ignoredResourceGroups?: string[];
+  scoringStrategy?: ScoringStrategy;
+}
+
+export const DEFAULT_RESOURCES: ResourceSpec[] = [
+  { name: 'cpu', weight: 1 },
+  { name: 'memory', weight: 1 },
+];
+
+/** The node's insufficient resources for `pod` (upstream's Fits / fitsRequest), as FailedScheduling reasons. */
+export function insufficientResources(info: PodInfo, nodeInfo: NodeInfo, ignored: (name: string) => boolean = () => false): string[] {
+  const reasons: string[] = [];
+  const allocatable = nodeInfo.allocatable;
+  if (nodeInfo.pods.length + 1 > allocatable.pods) reasons.push('Too many pods');
+  const request = info.requests;
+  if (request.milliCPU === 0 && request.memory === 0 && request.ephemeralStorage === 0 && request.scalar.size === 0) return reasons;
+  const used = nodeInfo.requested;
+  if (request.milliCPU > 0 && request.milliCPU > allocatable.resource.milliCPU - used.milliCPU) reasons.push('Insufficient cpu');
+  if (request.memory > 0 && request.memory > allocatable.resource.memory - used.memory) reasons.push('Insufficient memory');
+  if (request.ephemeralStorage > 0 && request.ephemeralStorage > allocatable.resource.ephemeralStorage - used.ephemeralStorage) reasons.push('Insufficient ephemeral-storage');
+  for (const [name, quantity] of request.scalar) {
+    if (quantity === 0 || ignored(name)) continue;
+    if (quantity > (allocatable.resource.scalar.get(name) ?? 0) - (used.scalar.get(name) ?? 0)) reasons.push(`Insufficient ${name}`);
+  }
+  return reasons;
+}
+
+/** [requested with the pod, allocatable] of one resource, with the non-zero defaults for cpu and memory. */
+export function requestedAndAllocatable(info: PodInfo, nodeInfo: NodeInfo, resource: string, nonZero: boolean): [number, number] {
+  const allocatable = nodeInfo.allocatable.resource;
+  switch (resource) {
+    case 'cpu':
+      return [nonZero ? nodeInfo.nonZeroMilliCPU + info.nonZeroMilliCPU : nodeInfo.requested.milliCPU + info.requests.milliCPU, allocatable.milliCPU];
+    case 'memory':
+      return [nonZero ? nodeInfo.nonZeroMemory + info.nonZeroMemory : nodeInfo.requested.memory + info.requests.memory, allocatable.memory];
+    case 'ephemeral-storage':
+      return [nodeInfo.requested.ephemeralStorage + info.requests.ephemeralStorage, allocatable.ephemeralStorage];
+    default:
+      return [(nodeInfo.requested.scalar.get(resource) ?? 0) + (info.requests.scalar.get(resource) ?? 0), allocatable.scalar.get(resource) ?? 0];
+  }
+}
+
+type Scorer = (requested: number, allocatable: number) => number;
+
+function leastAllocated(requested: number, allocatable: number): number {
+  if (allocatable === 0 || requested > allocatable) return 0;
+  return Math.trunc(((allocatable - requested) * MAX_NODE_SCORE) / allocatable);
+}
+
+function mostAllocated(requested: number, allocatable: number): number {
+  if (allocatable === 0) return 0;
+  return Math.trunc((Math.min(requested, allocatable) * MAX_NODE_SCORE) / allocatable);
+}
+
+/** A piecewise-linear function of utilization (percent); the shape's scores are 0…10, scaled to 0…100. */
+function requestedToCapacityRatio(shape: Array<{ utilization: number; score: number }>): Scorer {
+  const points = shape.map((p) => ({ x: p.utilization, y: (p.score * MAX_NODE_SCORE) / 10 }));
+  const curve = (x: number): number => {
+    if (points.length === 0) return 0;
+    if (x <= points[0].x) return points[0].y;
+    for (let i = 1; i < points.length; i++) {
+      if (x <= points[i].x) return points[i - 1].y + ((points[i].y - points[i - 1].y) * (x - points[i - 1].x)) / (points[i].x - points[i - 1].x);
+    }
+    return points[points.length - 1].y;
+  };
+  return (requested, allocatable) => {
+    if (allocatable === 0 || requested > allocatable) return Math.round(curve(100));
+    return Math.round(curve(MAX_NODE_SCORE - ((allocatable - requested) * MAX_NODE_SCORE) / allocatable));
+  };
+}
+
+export function nodeResourcesFit(args: NodeResourcesFitArgs = {}): Plugin {
+  const ignoredNames = new Set(args.ignoredResources ?? []);
+  const ignoredGroups = new Set(args.ignoredResourceGroups ?? []);
+  const ignored = (name: string) => ignoredNames.has(name) || (name.includes('/') && ignoredGroups.has(name.split('/')[0]));
+  const strategy = args.scoringStrategy ?? {};
+  const resources = (strategy.resources?.length ? strategy.resources : DEFAULT_RESOURCES).map((r) => ({ name: r.name, weight: r.weight ?? 1 }));
+  const scorer: Scorer =
+    strategy.type === 'MostAllocated' ? mostAllocated : strategy.type === 'RequestedToCapacityRatio' ? requestedToCapacityRatio(strategy.requestedToCapacityRatio?.shape ?? []) : leastAllocated;
+  return {
+    name: NAME,
+    events: ['Pod/Delete', 'Node/Add', 'Node/UpdateNodeAllocatable'],
+    preFilter(state, pod) {
+      state.write(STATE_KEY, podInfoOf(pod));
+      return undefined;
+    },
+    filter(state, pod, nodeInfo) {
+      const info = state.read<PodInfo>(STATE_KEY) ?? podInfoOf(pod);
+      const reasons = insufficientResources(info, nodeInfo, ignored);
+      return reasons.length > 0 ? status.unschedulable(...reasons) : undefined;
+    },
+    score(_state, pod, nodeInfo) {
+      const info = podInfoOf(pod);
+      let total = 0;
+      let weights = 0;
+      for (const { name, weight } of resources) {
+        const [requested, allocatable] = requestedAndAllocatable(info, nodeInfo, name, true);
+        // A resource the node does not have (and the pod does not ask for) does not count.
+        if (allocatable === 0 && requested === 0 && name !== 'cpu' && name !== 'memory') continue;
+        total += scorer(requested, allocatable) * weight;
+        weights += weight;
+      }
+      return weights === 0 ? 0 : Math.trunc(total / weights);
+    },
+  };
+}

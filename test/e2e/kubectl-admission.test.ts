@@ -1,0 +1,81 @@
+/** The admission chain through the real kubectl: PodSecurity refusals and warnings, ResourceQuota refusals. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type TestServer } from './harness.js';
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const PLAIN_POD = (name: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  containers:
+  - name: web
+    image: nginx
+`;
+
+describe('admission through kubectl', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer(['--ephemeral']);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('refuses a pod that violates the namespace\'s restricted level with upstream message', async () => {
+    await server.ok(['create', 'namespace', 'locked']);
+    await server.ok(['label', 'namespace', 'locked', 'pod-security.kubernetes.io/enforce=restricted']);
+    const result = await server.kubectl(['apply', '-n', 'locked', '-f', '-'], { input: PLAIN_POD('web') });
+    assert.notEqual(result.code, 0);
+    assert.equal(
+      result.stderr.trim(),
+      'Error from server (Forbidden): error when creating "STDIN": pods "web" is forbidden: violates PodSecurity "restricted:latest": ' +
+        'allowPrivilegeEscalation != false (container "web" must set securityContext.allowPrivilegeEscalation=false), ' +
+        'unrestricted capabilities (container "web" must set securityContext.capabilities.drop=["ALL"]), ' +
+        'runAsNonRoot != true (pod or container "web" must set securityContext.runAsNonRoot=true), ' +
+        'seccompProfile (pod or container "web" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
+    );
+  });
+
+  it('prints warn-level violations as kubectl warnings and creates the pod', async () => {
+    await server.ok(['create', 'namespace', 'soft']);
+    await server.ok(['label', 'namespace', 'soft', 'pod-security.kubernetes.io/warn=baseline']);
+    const result = await server.kubectl(['run', 'host', '-n', 'soft', '--image=nginx', '--overrides={"spec":{"hostNetwork":true}}']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^Warning: would violate PodSecurity "baseline:latest": host namespaces \(hostNetwork=true\)$/m);
+    assert.match(result.stdout, /pod\/host created/);
+    // Tightening enforce warns about the pod that would now be refused.
+    const label = await server.kubectl(['label', 'namespace', 'soft', 'pod-security.kubernetes.io/enforce=baseline']);
+    assert.equal(label.code, 0, label.stderr);
+    assert.match(label.stderr, /Warning: existing pods in namespace "soft" violate the new PodSecurity enforce level "baseline:latest"/);
+    assert.match(label.stderr, /Warning: host: host namespaces/);
+  });
+
+  it('refuses a create over the namespace\'s quota', async () => {
+    await server.ok(['create', 'namespace', 'quota']);
+    await server.ok(['create', 'quota', 'small', '-n', 'quota', '--hard=pods=1,count/configmaps=2']);
+    await until('quota status', async () => {
+      const used = await server.ok(['get', 'quota', 'small', '-n', 'quota', '-o', 'jsonpath={.status.used.pods}']);
+      return used === '0' ? used : undefined;
+    });
+    await server.ok(['apply', '-n', 'quota', '-f', '-'], { input: PLAIN_POD('first') });
+    const second = await server.kubectl(['apply', '-n', 'quota', '-f', '-'], { input: PLAIN_POD('second') });
+    assert.notEqual(second.code, 0);
+    assert.equal(
+      second.stderr.trim(),
+      'Error from server (Forbidden): error when creating "STDIN": pods "second" is forbidden: exceeded quota: small, requested: pods=1, used: pods=1, limited: pods=1',
+    );
+    const described = await server.ok(['describe', 'quota', 'small', '-n', 'quota']);
+    assert.match(described, /pods\s+1\s+1/);
+  });
+});
