@@ -31,6 +31,7 @@ import { signCheckpointKey } from '../tee/checkpoint-key.js';
 import type { KeyObject } from 'node:crypto';
 import { createLocalKeyProvider } from '../storage/keys/local.js';
 import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
+import { lockDataDir } from '../storage/data-dir-lock.js';
 import { ControllerManager, type ControllerSettings } from '../controllers/manager.js';
 import { allControllers } from '../controllers/index.js';
 import { InProcessClient } from '../client/in-process.js';
@@ -171,6 +172,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const started = Date.now();
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // One process per data dir, held until this control plane stops (or the process exits).
+  const dataDirLock = lockDataDir(dataDir);
   const pkiDir = join(dataDir, 'pki');
   if (options.storage === 'etcd' && options.ephemeral) throw new Error('--ephemeral and --storage etcd exclude each other');
   // A joining replica gets the data key (kept in memory only) and the cluster's pki/ by attestation.
@@ -425,6 +428,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       await snapshots?.stop();
       await durableLog?.close();
       await replicated?.close();
+      dataDirLock.release();
     },
   };
 }
