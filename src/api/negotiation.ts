@@ -2,6 +2,7 @@
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { errors } from './status.js';
 import { isPlainObject } from './object.js';
+import { yamlNestingEstimate } from './yaml-depth.js';
 import { decodeKubernetesProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf/decode.js';
 
 export type ResponseShape = 'object' | 'table' | 'partialMetadata' | 'discoveryV2' | 'discoveryV2beta1';
@@ -91,17 +92,23 @@ export function decodeBody(body: Buffer, format: BodyFormat): unknown {
   if (format === 'protobuf') return decodeKubernetesProtobuf(body);
   const text = body.toString('utf8');
   let value: unknown;
-  if (format === 'yaml' || format === 'apply-patch') {
+  if ((format === 'yaml' || format === 'apply-patch') && /^\s*[{[]/.test(text) && (value = tryJson(text)) !== undefined) {
+    // JSON is YAML, and kubectl sends server-side apply bodies as JSON: the JSON parser does not recurse.
+  } else if (format === 'yaml' || format === 'apply-patch') {
+    // The YAML parser recurses: refuse what nests too deeply before it runs out of stack.
+    if (yamlNestingEstimate(text) > MAX_DEPTH) throw tooDeep();
     const documents = parseAllDocuments(text);
     const list = Array.isArray(documents) ? documents : [documents];
     if (list.length > 1) throw errors.badRequest('the body contains several YAML documents; send one object per request');
     const doc = list[0];
     if (!doc || doc.errors.length > 0) {
+      if (doc?.errors.some((e) => STACK_EXHAUSTED.test(e.message))) throw tooDeep();
       throw errors.badRequest(`error converting YAML to JSON: ${doc?.errors[0]?.message ?? 'empty document'}`);
     }
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
+      if (error instanceof RangeError || STACK_EXHAUSTED.test((error as Error).message)) throw tooDeep();
       throw errors.badRequest(`error converting YAML to JSON: ${(error as Error).message}`);
     }
   } else {
@@ -128,12 +135,27 @@ export function decodeObject(body: Buffer, format: BodyFormat): Record<string, u
   return value;
 }
 
+const STACK_EXHAUSTED = /Maximum call stack size exceeded/;
+
+/** The one answer every path gives a body nested deeper than the limit. */
+function tooDeep() {
+  return errors.badRequest(`the request body is nested too deeply: the maximum depth is ${MAX_DEPTH}`);
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function checkDepth(value: unknown): void {
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
     const [current, depth] = stack.pop()!;
     if (typeof current !== 'object' || current === null) continue;
-    if (depth > MAX_DEPTH) throw errors.badRequest(`the request body is nested too deeply: the maximum depth is ${MAX_DEPTH}`);
+    if (depth > MAX_DEPTH) throw tooDeep();
     for (const child of Object.values(current)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
   }
 }
