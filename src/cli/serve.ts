@@ -7,7 +7,7 @@ import type { ProviderName } from '../tee/provider.js';
 import { IntegrityError } from '../storage/wal/index.js';
 import { parseQuantity } from '../registry/common/validation.js';
 import { allControllers } from '../controllers/index.js';
-import { ControllerManager } from '../controllers/manager.js';
+import { ControllerManager, parseControllerFlag } from '../controllers/manager.js';
 import { parseFeatureGates } from '../controllers/feature-gates.js';
 import { OidcAuthenticator } from '../auth/oidc.js';
 import { loadSchedulerConfiguration, type ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
@@ -16,6 +16,8 @@ const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp',
 
 /** kcm's per-controller worker flags, e.g. --concurrent-deployment-syncs. */
 const WORKER_FLAGS = allControllers.flatMap((controller) => (controller.workersFlag ? [controller.workersFlag] : []));
+/** Other kcm flags controllers read, e.g. --node-monitor-grace-period, --terminated-pod-gc-threshold. */
+const SETTING_FLAGS = [...new Map(allControllers.flatMap((controller) => controller.flags ?? []).map((flag) => [flag.name, flag])).values()];
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -63,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
       'audit-log-path': { type: 'string' },
       'audit-policy-file': { type: 'string' },
       ...Object.fromEntries(WORKER_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
+      ...Object.fromEntries(SETTING_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -204,6 +207,17 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${(error as Error).message}\n`);
     return 2;
   }
+  const controllerSettings: Record<string, number | boolean> = { ...featureGates };
+  for (const flag of SETTING_FLAGS) {
+    const value = (values as Record<string, unknown>)[flag.name];
+    if (value === undefined) continue;
+    const parsed = parseControllerFlag(flag, String(value));
+    if (parsed === undefined) {
+      process.stderr.write(`error: --${flag.name} must be ${flag.kind === 'duration' ? 'a duration such as 40s or 5m' : 'a non-negative number'}, got ${JSON.stringify(value)}\n`);
+      return 2;
+    }
+    controllerSettings[flag.name] = parsed;
+  }
   // A request's stray rejected promise must not take every other client down with it.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
   let controlPlane;
@@ -224,7 +238,7 @@ export async function run(argv: string[]): Promise<number> {
       oidc,
       controllers,
       controllerWorkers,
-      controllerSettings: featureGates,
+      controllerSettings,
       storage,
       etcd: {
         endpoints,

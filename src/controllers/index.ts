@@ -15,6 +15,8 @@ import { serviceAccountController } from './serviceaccounts.js';
 import { rootCaPublisher } from './root-ca-publisher.js';
 import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { resourceQuotaController } from './resource-quota.js';
+import { endpointsController } from './endpoints.js';
+import { endpointSliceController } from './endpointslice.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -32,4 +34,6 @@ export const allControllers: readonly ControllerDefinition[] = [
   rootCaPublisher,
   clusterRoleAggregationController,
   resourceQuotaController,
+  endpointsController,
+  endpointSliceController,
 ];

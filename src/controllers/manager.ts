@@ -36,6 +36,40 @@ export interface ControllerSettings {
   [name: string]: number | string | boolean | undefined;
 }
 
+/**
+ * A kcm flag a controller reads from its settings (e.g. --node-monitor-grace-period). Durations
+ * are given as Go durations ("40s", "5m", "100ms") and kept in milliseconds.
+ */
+export interface ControllerFlag {
+  /** The flag without dashes, as upstream spells it. */
+  name: string;
+  kind: 'duration' | 'integer' | 'number';
+  /** Upstream's default (milliseconds for a duration). */
+  default: number;
+  description: string;
+}
+
+/** Parses a flag's value ("40s", "1m30s", "250ms", "12500", "0.1"); undefined when malformed. */
+export function parseControllerFlag(flag: ControllerFlag, text: string): number | undefined {
+  if (flag.kind === 'duration') {
+    if (text === '0') return 0;
+    const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    let total = 0;
+    let rest = text;
+    while (rest.length > 0) {
+      const match = rest.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)/);
+      if (!match) return undefined;
+      total += Number(match[1]) * units[match[2]];
+      rest = rest.slice(match[0].length);
+    }
+    return text.length > 0 ? Math.round(total) : undefined;
+  }
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) return undefined;
+  if (flag.kind === 'integer' && !Number.isInteger(value)) return undefined;
+  return value;
+}
+
 export interface RunningController {
   stop(): Promise<void> | void;
 }
@@ -51,6 +85,8 @@ export interface ControllerDefinition {
   eventSource?: string;
   /** Its worker-count flag without dashes, e.g. "concurrent-deployment-syncs", and its default. */
   workersFlag?: { name: string; default: number };
+  /** The kcm flags it reads from `settings` (filled with their defaults when not given). */
+  flags?: readonly ControllerFlag[];
   /** Off unless named in --controllers (upstream has a few such). */
   disabledByDefault?: boolean;
   start(context: ControllerContext): RunningController | Promise<RunningController>;
@@ -113,7 +149,7 @@ export class ControllerManager {
         events: new EventRecorder(client, { component: definition.eventSource ?? definition.name, host: this.options.host }),
         workers: flag ? (this.options.workers?.[flag.name] ?? flag.default) : 1,
         newQueue: (name = definition.name) => new WorkQueue(name, { metrics: queueMetrics }),
-        settings: this.options.settings ?? {},
+        settings: { ...Object.fromEntries((definition.flags ?? []).map((f) => [f.name, f.default])), ...this.options.settings },
       };
       this.running.push({ name: definition.name, controller: await definition.start(context) });
     }

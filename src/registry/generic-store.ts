@@ -239,8 +239,9 @@ export class GenericStore {
         this.strategy.abandon?.(updated, old);
         return dryRunResult(updated);
       }
-      if (updated.metadata.deletionTimestamp && !this.waitsForFinalizers(updated)) {
-        // The last finalizer is gone: the pending deletion completes now.
+      if (updated.metadata.deletionTimestamp && !updated.metadata.deletionGracePeriodSeconds && !this.waitsForFinalizers(updated)) {
+        // The last finalizer is gone: the pending deletion completes now (a graceful one waits
+        // for its confirming delete, as upstream's shouldDeleteDuringUpdate).
         return await this.storeDelete(namespace, name, current.revision);
       }
       return this.served(await this.store.update(this.resource, this.key(namespace, name), this.toStorage(updated), current.revision));
@@ -283,10 +284,30 @@ export class GenericStore {
       throw errors.conflict(this.ref, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${object.metadata.resourceVersion}`);
     }
     await this.hooks.admission?.validate(this.admissionAttributes('DELETE', undefined, object, options));
+    const grace = this.gracefulDeletion(object, options.gracePeriodSeconds);
+    // A graceful deletion already under way: only a shorter period changes it, and finalizers
+    // can no longer be changed through delete options (upstream's pendingGraceful).
+    if (grace === 'pending') return { deleted: false, stored: current };
     // The garbage collector's finalizers say what becomes of dependents; a later delete may
     // change them (e.g. Foreground, then Orphan), as upstream's store lets it.
     const gcFinalizers = garbageCollectionFinalizers(this.strategy, object, options);
     const pending = gcFinalizers ? { ...object, metadata: { ...object.metadata, finalizers: gcFinalizers } } : object;
+    if (grace && (grace.periodSeconds > 0 || this.waitsForFinalizers(pending))) {
+      const marked = deepCopy(object);
+      if (gcFinalizers) marked.metadata.finalizers = gcFinalizers;
+      if (!marked.metadata.deletionTimestamp) {
+        if (marked.metadata.generation !== undefined) marked.metadata.generation++;
+        this.strategy.prepareForDelete?.(marked);
+      }
+      marked.metadata.deletionTimestamp = grace.deletionTimestamp;
+      marked.metadata.deletionGracePeriodSeconds = grace.periodSeconds;
+      if (options.dryRun) return { deleted: false, stored: dryRunResult(marked) };
+      try {
+        return { deleted: false, stored: this.served(await this.store.update(this.resource, this.key(namespace, name), this.toStorage(marked), current.revision)) };
+      } catch (error) {
+        throw storageError(error, this.ref, name);
+      }
+    }
     if (!this.waitsForFinalizers(pending)) {
       if (options.dryRun) return { deleted: true, stored: current };
       return { deleted: true, stored: await this.storeDelete(namespace, name, current.revision) };
@@ -306,6 +327,26 @@ export class GenericStore {
     } catch (error) {
       throw storageError(error, this.ref, name);
     }
+  }
+
+  /**
+   * Upstream's rest.BeforeDelete for kinds deleted gracefully: undefined when the kind is not (or
+   * the object goes as any other), 'pending' when a graceful deletion is under way and this
+   * delete does not shorten it, else the deletion timestamp and period to record.
+   */
+  private gracefulDeletion(object: Obj, requested: number | undefined): { deletionTimestamp: string; periodSeconds: number } | 'pending' | undefined {
+    if (!this.strategy.gracefulDeletionPeriod) return undefined;
+    const meta = object.metadata;
+    if (meta.deletionTimestamp) {
+      const period = meta.deletionGracePeriodSeconds;
+      // Marked without a period (finalizers), or already shortened to 0: nothing to wait for.
+      if (typeof period !== 'number' || period === 0) return undefined;
+      if (requested === undefined || requested >= period) return 'pending';
+      const shortened = Date.parse(meta.deletionTimestamp) - period * 1000 + Math.max(0, requested) * 1000;
+      return { deletionTimestamp: rfc3339(shortened), periodSeconds: Math.max(0, requested) };
+    }
+    const period = this.strategy.gracefulDeletionPeriod(object, requested);
+    return { deletionTimestamp: rfc3339(Date.now() + period * 1000), periodSeconds: period };
   }
 
   private admissionAttributes(operation: AdmissionOperation, object: Obj | undefined, oldObject: Obj | undefined, options: { dryRun?: boolean; user?: UserInfo; subresource?: string; warnings?: string[] }): AdmissionAttributes {
@@ -497,6 +538,11 @@ function generateName(base: string): string {
   let suffix = '';
   for (let i = 0; i < 5; i++) suffix += GENERATE_NAME_ALPHABET[Math.floor(Math.random() * GENERATE_NAME_ALPHABET.length)];
   return `${base.slice(0, 63 - 5)}${suffix}`;
+}
+
+/** Seconds precision, as metav1.Time serializes. */
+function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 function dryRunResult(object: KubeObject): StoredObject {

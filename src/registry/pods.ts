@@ -148,6 +148,14 @@ export const pods: KindStrategy = {
     admissionDefaults(pod);
     pod.status = { phase: 'Pending', qosClass: qosClass(pod) };
   },
+  gracefulDeletionPeriod(pod, requested) {
+    // The requested period, else the pod's own; a pod no kubelet runs, or one that finished,
+    // has nothing to stop and goes at once (upstream's podStrategy.CheckGracefulDelete).
+    let period = requested ?? (typeof pod.spec?.terminationGracePeriodSeconds === 'number' ? pod.spec.terminationGracePeriodSeconds : 0);
+    if (!pod.spec?.nodeName) period = 0;
+    if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') period = 0;
+    return period < 0 ? 1 : period;
+  },
   validate(pod, old) {
     const errs = validatePodSpec(pod.spec, 'spec');
     if (old) errs.push(...validatePodUpdate(pod, old));

@@ -71,6 +71,14 @@ export interface KindStrategy {
   /** Runs when a deletion starts waiting for finalizers (e.g. Namespace phase Terminating). */
   prepareForDelete?(object: Obj): void;
   /**
+   * Kinds deleted gracefully (upstream's RESTGracefulDeleteStrategy.CheckGracefulDelete): the
+   * grace period in seconds a delete asking for `requested` (undefined: the kind's default) gives
+   * the object. Above 0 the object stays with deletionTimestamp = now + period and
+   * deletionGracePeriodSeconds until someone deletes it again with a shorter period (the kubelet
+   * confirms with 0); 0 removes it at once.
+   */
+  gracefulDeletionPeriod?(object: Obj, requested: number | undefined): number;
+  /**
    * A prepared write was not persisted (dry run, invalid, lost a race): undo what prepare claimed
    * outside the object (e.g. a Service's cluster IP). `stored` is the version that stays, if any.
    */

@@ -134,7 +134,8 @@ export async function rawClient(kubeconfigPath: string, options: { anonymous?: b
   return {
     request(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
       return new Promise((resolvePromise, reject) => {
-        const req = session.request({ ':method': method, ':path': path, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers });
+        // Node ends DELETE (and GET) streams at once unless told a body follows.
+        const req = session.request({ ':method': method, ':path': path, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body !== undefined ? { endStream: false } : undefined);
         const chunks: Buffer[] = [];
         let status = 0;
         let responseHeaders: Record<string, string | string[] | undefined> = {};
