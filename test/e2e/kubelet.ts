@@ -131,9 +131,8 @@ export async function startFakeKubelet(kubeconfig: string, namespace: string, in
             await markReady(raw, pod);
             marked++;
           }
-        } catch (error) {
+        } catch {
           // The server may be going away at the end of a test; the next round tries again.
-          if (process.env.FAKE_KUBELET_DEBUG) console.error("fake kubelet", error);
         }
       }
       await new Promise((r) => setTimeout(r, intervalMs));
