@@ -92,6 +92,12 @@ export interface StoreOptions {
   durableLog?: DurableLog;
   /** Events kept per resource for watch resume and consistent continue tokens. */
   historyLimit?: number;
+  /**
+   * Bytes of superseded versions (and deleted objects' last states) the history of one resource
+   * may keep alive; older events are dropped first (a watch from there gets 410 Gone). At least
+   * MIN_HISTORY_EVENTS events are always kept.
+   */
+  historyBytes?: number;
   /** Called once when the durable log fails: memory is then ahead of the disk. */
   onDurabilityLost?: (error: Error) => void;
 }
@@ -101,6 +107,14 @@ interface Subscription {
   filter?: (object: KubeObject) => boolean;
   lastRevision: number;
   onEvent: (event: StoreEvent, type: EventType) => void;
+}
+
+/** Events a resource's history keeps whatever their size. */
+const MIN_HISTORY_EVENTS = 1_000;
+
+/** What an event keeps alive that no live object shares: the version it replaced or deleted. */
+function retainedBytes(event: StoreEvent): number {
+  return (event.previous?.json.length ?? 0) + (event.type === 'DELETED' ? event.current.json.length : 0);
 }
 
 class ResourceTable {
@@ -114,6 +128,8 @@ class ResourceTable {
   readonly subscriptions = new Set<Subscription>();
   /** Serialized bytes of the live objects: what the memory budget counts. */
   bytes = 0;
+  /** Bytes of superseded versions the history keeps (see retainedBytes). */
+  historyBytes = 0;
 
   constructor(readonly name: string) {}
 
@@ -121,6 +137,8 @@ class ResourceTable {
 
   setItem(key: string, stored: StoredObject): void {
     const previous = this.items.get(key);
+    if (previous) retire(previous);
+    revive(stored);
     if (!previous) this.keys.add(key);
     this.bytes += stored.json.length - (previous?.json.length ?? 0);
     this.items.set(key, stored);
@@ -133,6 +151,7 @@ class ResourceTable {
   deleteItem(key: string): void {
     const previous = this.items.get(key);
     if (!previous) return;
+    retire(previous);
     this.bytes -= previous.json.length;
     this.items.delete(key);
     this.keys.delete(key);
@@ -150,16 +169,27 @@ class ResourceTable {
     return index;
   }
 
-  recordEvent(event: StoreEvent, limit: number): void {
+  recordEvent(event: StoreEvent, limit: number, byteLimit: number): void {
     this.history.push(event);
-    if (this.history.length - this.historyStart > limit) {
-      this.compactedRevision = this.history[this.historyStart].revision;
+    this.historyBytes += retainedBytes(event);
+    while (this.history.length - this.historyStart > limit || (this.historyBytes > byteLimit && this.history.length - this.historyStart > MIN_HISTORY_EVENTS)) {
+      const oldest = this.history[this.historyStart];
+      this.compactedRevision = oldest.revision;
+      this.historyBytes -= retainedBytes(oldest);
       this.historyStart++;
-      if (this.historyStart > 4096 && this.historyStart * 2 > this.history.length) {
-        this.history = this.history.slice(this.historyStart);
-        this.historyStart = 0;
-      }
     }
+    if (this.historyStart > 4096 && this.historyStart * 2 > this.history.length) {
+      // Dropped events are released (the array slots still referenced them).
+      this.history = this.history.slice(this.historyStart);
+      this.historyStart = 0;
+    }
+  }
+
+  /** Takes back the newest event (a rewound write). */
+  unrecordEvent(event: StoreEvent): void {
+    if (this.history.at(-1) !== event || this.history.length === this.historyStart) return;
+    this.history.pop();
+    this.historyBytes -= retainedBytes(event);
   }
 
   /** Events with revision in (after, upTo], oldest first. */
@@ -184,6 +214,7 @@ export class Store {
   private readonly tables = new Map<string, ResourceTable>();
   private readonly pending: StoreEvent[] = [];
   private readonly historyLimit: number;
+  private readonly historyBytes: number;
   private readonly durableLog?: DurableLog;
   private readonly onDurabilityLost?: (error: Error) => void;
   private failed?: Error;
@@ -197,6 +228,7 @@ export class Store {
     this.durableLog = options.durableLog;
     this.onDurabilityLost = options.onDurabilityLost;
     this.historyLimit = options.historyLimit ?? 50_000;
+    this.historyBytes = options.historyBytes ?? 64 * 2 ** 20;
   }
 
   get revision(): number {
@@ -240,10 +272,13 @@ export class Store {
     const previous = table.items.get(mutation.key);
     const current = storedFromBytes(mutation.value, mutation.revision);
     if (mutation.type === 'put') table.setItem(mutation.key, current);
-    else table.deleteItem(mutation.key);
+    else {
+      table.deleteItem(mutation.key);
+      retire(current);
+    }
     const type: EventType = mutation.type === 'delete' ? 'DELETED' : previous ? 'MODIFIED' : 'ADDED';
     const event: StoreEvent = { type, revision: mutation.revision, resource: mutation.resource, key: mutation.key, current, previous };
-    table.recordEvent(event, this.historyLimit);
+    table.recordEvent(event, this.historyLimit, this.historyBytes);
     this.currentRevision = mutation.revision;
     return event;
   }
@@ -390,18 +425,19 @@ export class Store {
     let type: EventType;
     if (object) {
       object.metadata.resourceVersion = String(revision);
-      current = { object, json: Buffer.from(JSON.stringify(object)), revision };
+      current = new StoredVersion(Buffer.from(JSON.stringify(object)), revision, object);
       type = previous ? 'MODIFIED' : 'ADDED';
       table.setItem(key, current);
     } else {
       // The DELETED event carries the object's last state at the deletion revision, as upstream.
       const last: KubeObject = { ...previous!.object, metadata: { ...previous!.object.metadata, resourceVersion: String(revision) } };
-      current = { object: last, json: Buffer.from(JSON.stringify(last)), revision };
+      current = new StoredVersion(Buffer.from(JSON.stringify(last)), revision);
+      retire(current);
       type = 'DELETED';
       table.deleteItem(key);
     }
     const event: StoreEvent = { type, revision, resource: table.name, key, current, previous };
-    table.recordEvent(event, this.historyLimit);
+    table.recordEvent(event, this.historyLimit, this.historyBytes);
     this.pending.push(event);
     if (this.durableLog) {
       const mutation: Mutation = { revision, type: object ? 'put' : 'delete', resource: table.name, key, value: current.json };
@@ -435,7 +471,7 @@ export class Store {
       const table = this.tables.get(event.resource)!;
       if (event.previous) table.setItem(event.key, event.previous);
       else table.deleteItem(event.key);
-      if (table.history.at(-1) === event) table.history.pop();
+      table.unrecordEvent(event);
     }
     if (revision < this.currentRevision) this.currentRevision = Math.max(revision, this.notifiedRevision);
   }
@@ -492,22 +528,63 @@ function deliver(subscription: Subscription, event: StoreEvent): void {
 }
 
 /**
- * A recovered object: its bytes are kept, and parsed only when something first reads it, so a
- * restart with 150,000 objects costs a copy of bytes rather than 150,000 JSON.parse calls.
+ * One version of one object as the store keeps it: its serialized bytes, which every reader
+ * shares (GET answers them as they are), and its parsed form. The live version holds its parsed
+ * form (parsed on first read when it was recovered from disk); a version that was replaced or
+ * deleted keeps only its bytes for the watch history and hands out its parsed form through a
+ * weak reference, so history costs its bytes and not a second object graph. Readers see the
+ * same object either way: the bytes are that object's JSON.
  */
-class RecoveredObject implements StoredObject {
-  private parsed?: KubeObject;
+export class StoredVersion implements StoredObject {
+  #object?: KubeObject;
+  #weak?: WeakRef<KubeObject>;
+  #retired = false;
 
-  constructor(readonly json: Buffer, readonly revision: number) {}
+  constructor(
+    readonly json: Buffer,
+    readonly revision: number,
+    object?: KubeObject,
+  ) {
+    this.#object = object;
+  }
 
   get object(): KubeObject {
-    return (this.parsed ??= JSON.parse(this.json.toString('utf8')) as KubeObject);
+    const held = this.#object ?? this.#weak?.deref();
+    if (held) return held;
+    const parsed = JSON.parse(this.json.toString('utf8')) as KubeObject;
+    if (this.#retired) this.#weak = new WeakRef(parsed);
+    else this.#object = parsed;
+    return parsed;
   }
+
+  /** No longer the live version: keep the bytes, let the parsed form go when nobody uses it. */
+  retire(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    if (this.#object) this.#weak = new WeakRef(this.#object);
+    this.#object = undefined;
+  }
+
+  /** Live again (a rewound write restored it). */
+  revive(): void {
+    if (!this.#retired) return;
+    this.#retired = false;
+    this.#object = this.#weak?.deref();
+    this.#weak = undefined;
+  }
+}
+
+function retire(stored: StoredObject): void {
+  if (stored instanceof StoredVersion) stored.retire();
+}
+
+function revive(stored: StoredObject): void {
+  if (stored instanceof StoredVersion) stored.revive();
 }
 
 function storedFromBytes(value: Uint8Array, revision: number): StoredObject {
   const json = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  return new RecoveredObject(json, revision);
+  return new StoredVersion(json, revision);
 }
 
 /** Current keys plus keys that existed at the past revision only, in order. */
