@@ -12,6 +12,7 @@ import type { KubeObject } from '../api/object.js';
 import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry } from './durable-log.js';
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
 import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
+import { compactManagedFields } from './compact-object.js';
 
 /** One version of one object, serialized once and shared by every reader. */
 export interface StoredObject {
@@ -532,8 +533,9 @@ function deliver(subscription: Subscription, event: StoreEvent): void {
  * shares (GET answers them as they are), and its parsed form. The live version holds its parsed
  * form (parsed on first read when it was recovered from disk); a version that was replaced or
  * deleted keeps only its bytes for the watch history and hands out its parsed form through a
- * weak reference, so history costs its bytes and not a second object graph. Readers see the
- * same object either way: the bytes are that object's JSON.
+ * weak reference, so history costs its bytes and not a second object graph. Either parsed form
+ * reads its managedFields from the bytes (compact-object.ts). Readers see the same object either
+ * way: the bytes are that object's JSON.
  */
 export class StoredVersion implements StoredObject {
   #object?: KubeObject;
@@ -545,6 +547,7 @@ export class StoredVersion implements StoredObject {
     readonly revision: number,
     object?: KubeObject,
   ) {
+    if (object) compactManagedFields(object, json);
     this.#object = object;
   }
 
@@ -552,6 +555,7 @@ export class StoredVersion implements StoredObject {
     const held = this.#object ?? this.#weak?.deref();
     if (held) return held;
     const parsed = JSON.parse(this.json.toString('utf8')) as KubeObject;
+    compactManagedFields(parsed, this.json);
     if (this.#retired) this.#weak = new WeakRef(parsed);
     else this.#object = parsed;
     return parsed;

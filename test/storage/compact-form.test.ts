@@ -1,0 +1,112 @@
+/**
+ * The compact resident form (managedFields read back from the stored bytes, replaced versions
+ * kept as bytes) against plain parsed JSON, for every kind: the same object, the same bytes, the
+ * same Table rows and partial metadata, the same selector answers and watch events.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
+import { Store, type StoredObject, type StoreEvent } from '../../src/storage/store.js';
+import { compactManagedFields } from '../../src/storage/compact-object.js';
+import { allKinds } from '../../src/registry/catalog.js';
+import { resourceId, type KindStrategy } from '../../src/registry/strategy.js';
+import { partialObjectMetadata, tableJson } from '../../src/api/table.js';
+import { buildSelection } from '../../src/registry/selection.js';
+import type { KubeObject } from '../../src/api/object.js';
+
+const managedFields = (manager: string) => [
+  { manager, operation: 'Update', apiVersion: 'v1', time: '2026-12-01T08:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:x': {}, 'k:{"name":"managedFields"}': {} } } },
+];
+
+function sampleObject(strategy: KindStrategy, i: number): KubeObject {
+  const apiVersion = strategy.group ? `${strategy.group}/${strategy.version}` : strategy.version;
+  return {
+    apiVersion,
+    kind: strategy.kind,
+    metadata: {
+      name: `object-${i}`,
+      ...(strategy.namespaced ? { namespace: 'ns' } : {}),
+      uid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
+      creationTimestamp: '2026-12-01T08:00:00Z',
+      labels: { app: i % 2 ? 'a' : 'b', 'ünïcode': 'välue' },
+      // A key named like the field elsewhere in the object must not confuse the compact form.
+      annotations: { managedFields: '[{"manager":"x"}]', note: 'emoji 🚀 and "quotes"' },
+      managedFields: managedFields(i % 2 ? 'kubectl' : 'kube-controller-manager'),
+    },
+    spec: { nodeName: `node-${i % 3}`, replicas: i, managedFields: managedFields('nested'), containers: [{ name: 'c', image: 'i' }] },
+    status: { phase: i % 2 ? 'Running' : 'Pending', replicas: i, podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+}
+
+/** What today's plain form of the same bytes gives. */
+const plain = (stored: StoredObject): StoredObject => ({ json: stored.json, revision: stored.revision, object: JSON.parse(stored.json.toString()) });
+
+test('every kind: the compact form is the same object, bytes, Table, partial metadata and selections as its JSON', async () => {
+  const store = new Store();
+  const done = new Set<string>();
+  for (const strategy of allKinds) {
+    const resource = resourceId(strategy);
+    // Versions of one kind share its storage.
+    if (done.has(resource)) continue;
+    done.add(resource);
+    const events: string[] = [];
+    const plainEvents: string[] = [];
+    const watchers = [
+      store.watch(resource, { fromRevision: 0 }, (event: StoreEvent, type) => events.push(`${type} ${event.current.json.toString()} ${JSON.stringify(event.current.object)}`)),
+      store.watch(resource, { fromRevision: 0 }, (event: StoreEvent, type) => plainEvents.push(`${type} ${event.current.json.toString()} ${JSON.stringify(plain(event.current).object)}`)),
+    ];
+    const versions: StoredObject[] = [];
+    for (let i = 0; i < 4; i++) {
+      const key = strategy.namespaced ? `ns/object-${i}` : `object-${i}`;
+      versions.push(await store.create(resource, key, sampleObject(strategy, i)));
+      if (i % 2) {
+        const next = sampleObject(strategy, i);
+        next.metadata.labels = { app: 'moved' };
+        versions.push(await store.update(resource, key, next));
+      }
+    }
+    await store.delete(resource, strategy.namespaced ? 'ns/object-0' : 'object-0');
+    for (const stored of [...versions, ...store.list(resource).items]) {
+      const reference = plain(stored);
+      const what = `${strategy.kind} rv ${stored.revision}`;
+      assert.equal(typeof Object.getOwnPropertyDescriptor(stored.object.metadata, 'managedFields')?.get, 'function', `${what}: managedFields are read from the bytes`);
+      assert.equal(JSON.stringify(stored.object), stored.json.toString(), what);
+      assert.ok(isDeepStrictEqual(structuredClone(stored.object), reference.object), what);
+      assert.ok(isDeepStrictEqual({ ...stored.object.metadata }, reference.object.metadata), what);
+      assert.deepEqual(Object.keys(stored.object.metadata), Object.keys(reference.object.metadata), what);
+      assert.equal(partialObjectMetadata(stored.object as never), partialObjectMetadata(reference.object as never), what);
+      for (const include of ['None', 'Metadata', 'Object'] as const) {
+        assert.equal(tableJson(strategy, [stored], { resourceVersion: '1' }, include), tableJson(strategy, [reference], { resourceVersion: '1' }, include), `${what} Table ${include}`);
+      }
+    }
+    const selectors = [{ labelSelector: 'app=a' }, { labelSelector: 'app in (b,moved)' }, { fieldSelector: 'metadata.name=object-1' }, ...Object.keys(strategy.fieldSelectors ?? {}).map((field) => ({ fieldSelector: `${field}!=node-1` }))];
+    const live = store.list(resource).items;
+    for (const request of selectors) {
+      const { filter } = buildSelection(strategy, request);
+      if (!filter) continue;
+      assert.deepEqual(live.map((s) => filter(s.object)), live.map((s) => filter(plain(s).object)), `${strategy.kind} ${JSON.stringify(request)}`);
+    }
+    assert.deepEqual(events, plainEvents, strategy.kind);
+    assert.equal(events.length, 7, strategy.kind);
+    for (const w of watchers) w.close();
+  }
+});
+
+test('managedFields read from the bytes: a fresh equal array each time, assignable, deletable', () => {
+  const object = sampleObject(allKinds[0], 1);
+  const json = Buffer.from(JSON.stringify(object));
+  compactManagedFields(object, json);
+  const descriptor = Object.getOwnPropertyDescriptor(object.metadata, 'managedFields')!;
+  assert.equal(typeof descriptor.get, 'function', 'managedFields is read from the bytes');
+  assert.deepEqual(object.metadata.managedFields, managedFields('kubectl'));
+  assert.notEqual(object.metadata.managedFields, object.metadata.managedFields);
+  assert.equal(JSON.stringify(object), json.toString());
+  object.metadata.managedFields = [];
+  assert.deepEqual(object.metadata.managedFields, []);
+  delete object.metadata.managedFields;
+  assert.equal('managedFields' in object.metadata, false);
+  // No managedFields, or empty ones: nothing changes.
+  const bare = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', managedFields: [] } };
+  compactManagedFields(bare, Buffer.from(JSON.stringify(bare)));
+  assert.ok('value' in Object.getOwnPropertyDescriptor(bare.metadata, 'managedFields')!);
+});
