@@ -76,6 +76,29 @@ export class VirtualNodePool {
     return [...this.nodes.keys()];
   }
 
+  // --- what the kubelet endpoints read (KubeletBackend) ---
+
+  hasNode(name: string): boolean {
+    return this.nodes.has(name);
+  }
+
+  pod(namespace: string, name: string): Obj | undefined {
+    const key = objectKey(namespace, name);
+    const node = this.nodes.get(this.podNode.get(key) ?? '');
+    return node ? this.currentPod(key, node) : undefined;
+  }
+
+  podsOn(nodeName: string): Obj[] {
+    const node = this.nodes.get(nodeName);
+    return node ? node.informer.lister.byIndex(POD_NODE_INDEX, nodeName) : [];
+  }
+
+  clientFor(nodeName: string): ApiClient {
+    const node = this.nodes.get(nodeName);
+    if (!node) throw new Error(`${nodeName} is not a node of this agent`);
+    return node.client;
+  }
+
   /** Registers every node and starts running their pods; resolves when all are registered. */
   async start(): Promise<void> {
     const informers = new Set([...this.nodes.values()].map((node) => node.informer));

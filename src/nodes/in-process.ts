@@ -10,6 +10,8 @@ import { PODS } from '../client/resource-types.js';
 import { VirtualNodePool } from './agent.js';
 import { DEFAULT_CAPACITY, type NodeProfile } from './node-object.js';
 import { podCidrBlock } from './pod-addresses.js';
+import { startKubeletServer, type KubeletBackend } from './kubelet-server.js';
+import { issueCertificate, type KeyAndCert } from '../auth/pki.js';
 
 export const DEFAULT_NODE_NAME_PREFIX = 'virtual-node-';
 const ZONES = ['zone-a', 'zone-b', 'zone-c'];
@@ -40,15 +42,53 @@ export function nodeProfiles(options: VirtualNodesOptions, blocks?: readonly num
 export interface InProcessNodesDeps {
   client: InProcessClient;
   informers: InformerFactory;
+  /** The cluster CA: it issues the kubelet endpoints' serving certificate and vouches for the API server's client one. */
+  ca: KeyAndCert;
 }
 
-export async function startInProcessVirtualNodes(deps: InProcessNodesDeps, options: VirtualNodesOptions): Promise<VirtualNodePool> {
+export interface RunningVirtualNodes {
+  readonly pool: VirtualNodePool;
+  readonly kubeletPort: number;
+  stop(): Promise<void>;
+}
+
+/** The kubelet endpoints' certificate: for the address the API server dials and any node name. */
+export function kubeletServingCertificate(ca: KeyAndCert, address: string): Promise<KeyAndCert> {
+  return issueCertificate(ca, { commonName: 'nautilus-virtual-kubelet', dnsNames: ['localhost'], ipAddresses: /^[\d.]+$/.test(address) ? [address] : [], usage: 'server', validDays: 365 });
+}
+
+export async function startInProcessVirtualNodes(deps: InProcessNodesDeps, options: Omit<VirtualNodesOptions, 'kubeletPort'>): Promise<RunningVirtualNodes> {
   const pods = deps.informers.informer(PODS);
-  const pool = new VirtualNodePool({
-    nodes: nodeProfiles(options),
+  let pool: VirtualNodePool | undefined;
+  const serving = await kubeletServingCertificate(deps.ca, options.internalIp);
+  const kubelet = await startKubeletServer({ address: options.internalIp, keyPem: serving.keyPem, certPem: serving.certPem, caPem: deps.ca.certPem, backend: lazyBackend(() => pool) });
+  pool = new VirtualNodePool({
+    nodes: nodeProfiles({ ...options, kubeletPort: kubelet.port }),
     clientFor: (name) => deps.client.as(nodeUser(name), 'kubelet'),
     podInformerFor: () => pods,
   });
   await pool.start();
-  return pool;
+  const started = pool;
+  return {
+    pool: started,
+    kubeletPort: kubelet.port,
+    async stop() {
+      await started.stop();
+      await kubelet.close();
+    },
+  };
+}
+
+/** The backend once the pool exists (the server must listen first: its port goes into the Nodes). */
+export function lazyBackend(get: () => KubeletBackend | undefined): KubeletBackend {
+  return {
+    hasNode: (name) => get()?.hasNode(name) ?? false,
+    pod: (namespace, name) => get()?.pod(namespace, name),
+    podsOn: (node) => get()?.podsOn(node) ?? [],
+    clientFor: (node) => {
+      const backend = get();
+      if (!backend) throw new Error('virtual nodes are not running');
+      return backend.clientFor(node);
+    },
+  };
 }

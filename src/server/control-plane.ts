@@ -71,6 +71,8 @@ import { PriorityAndFairness } from '../flowcontrol/priority-and-fairness.js';
 import { MaxInflightLimit } from '../flowcontrol/max-inflight.js';
 import { ensureFlowControlConfiguration } from '../flowcontrol/ensure-configuration.js';
 import type { FlowControl } from '../flowcontrol/flow-control.js';
+import { KubeletConnector, KUBELET_SUBRESOURCES } from './kubelet-proxy.js';
+import { KUBELET_CLIENT_COMMON_NAME } from '../nodes/kubelet-server.js';
 
 const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
 /** How long after winning an election the leader-only components start (see whileLeader). */
@@ -166,6 +168,7 @@ const EXTRA_SUBRESOURCES: ExtraSubresource[] = [
   { group: '', version: 'v1', parentPlural: 'pods', name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'], namespaced: true },
   { group: '', version: 'v1', parentPlural: 'namespaces', name: 'finalize', kind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['update'], namespaced: false },
   TOKEN_SUBRESOURCE,
+  ...KUBELET_SUBRESOURCES,
 ];
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
@@ -258,6 +261,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     checkSchema: apiSurface.checkSchema,
     freshness: routing && ((query) => routing.freshness(query)),
     watchEventSent: (strategy, bytes) => metrics.watchEventSent(strategy.group, strategy.version, strategy.kind, bytes),
+    kubelet: new KubeletConnector(registry, ca.certPem, await issueCertificate(ca, { commonName: KUBELET_CLIENT_COMMON_NAME, organizations: ['system:masters'], usage: 'client', validDays: 365 })),
   };
 
   // Authorization: system:masters short-circuits, then the Node authorizer, then RBAC (kube-apiserver's
@@ -377,7 +381,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   if (options.virtualNodes) {
     const count = options.virtualNodes;
-    await whileLeader.add('virtual-nodes', () => startInProcessVirtualNodes({ client, informers }, { count, internalIp: '127.0.0.1', kubeletPort: 10250 }));
+    await whileLeader.add('virtual-nodes', () => startInProcessVirtualNodes({ client, informers, ca }, { count, internalIp: '127.0.0.1' }));
   }
   if (options.scheduler !== false) {
     const schedulerConfig = options.scheduler;
@@ -423,6 +427,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       await crdController.stop();
       informers.stop();
       routing?.close();
+      rest.kubelet?.close();
       await server.close();
       await auditor?.close();
       await snapshots?.stop();

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { constants as h2 } from 'node:http2';
-import type { Writable } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { errors } from '../api/status.js';
 import type { UserInfo } from '../auth/authenticate.js';
 
@@ -47,6 +47,10 @@ export interface Exchange {
   warnings?: string[];
   /** Headers every response to this request carries (e.g. API Priority and Fairness's UIDs). */
   responseHeaders?: Headers;
+  /** An HTTP/1.1 Upgrade request (exec, attach, port-forward): the raw connection, for a handler to take over. */
+  upgrade?: { socket: Duplex; head: Buffer };
+  /** Set by the handler that took the connection over. */
+  upgraded?: boolean;
 }
 
 /** Both transports' response bodies are Node writables. */
@@ -144,6 +148,8 @@ export class Http2Exchange implements Exchange {
 export class Http1Exchange implements Exchange {
   user?: UserInfo;
   responseHeaders?: Headers;
+  upgrade?: { socket: Duplex; head: Buffer };
+  upgraded?: boolean;
   responded = false;
   status: number | undefined;
   bytesSent = 0;

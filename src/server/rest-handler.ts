@@ -26,6 +26,7 @@ import { isCustomResource } from '../apiextensions/custom-resource-strategy.js';
 import { handleServedOnly, isServedOnly } from './served-only.js';
 import { queryBool } from '../api/query-params.js';
 import { scaleSubresource, bindingSubresource } from './subresources.js';
+import { nodeProxySubresource, podAttachSubresource, podExecSubresource, podLogSubresource, podPortForwardSubresource, podProxySubresource, serviceProxySubresource, type KubeletConnector } from './kubelet-proxy.js';
 
 export interface RestContext {
   registry: Registry;
@@ -37,9 +38,20 @@ export interface RestContext {
   freshness?(query: URLSearchParams): Promise<void>;
   /** Told of every watch event written (apiserver_watch_events_*). */
   watchEventSent?(strategy: KindStrategy, bytes: number): void;
+  /** Reaches kubelets for the pods/log, exec, attach, portforward and proxy subresources. */
+  kubelet?: KubeletConnector;
 }
 
-const SUBRESOURCES: Record<string, Subresource> = { scale: scaleSubresource, binding: bindingSubresource };
+/** Subresources by name; several kinds may share a name (proxy), each handler says which it supports. */
+const SUBRESOURCES: Record<string, Subresource[]> = {
+  scale: [scaleSubresource],
+  binding: [bindingSubresource],
+  log: [podLogSubresource],
+  exec: [podExecSubresource],
+  attach: [podAttachSubresource],
+  portforward: [podPortForwardSubresource],
+  proxy: [podProxySubresource, serviceProxySubresource, nodeProxySubresource],
+};
 
 export async function handleResource(ex: Exchange, info: RequestInfo, query: URLSearchParams, context: RestContext): Promise<void> {
   const generic = context.registry.resource(info.group, info.version, info.resource!);
@@ -53,9 +65,9 @@ export async function handleResource(ex: Exchange, info: RequestInfo, query: URL
   const sub = info.subresource;
 
   if (sub && sub !== 'status' && !(sub === 'finalize' && strategy.kind === 'Namespace')) {
-    const handler = SUBRESOURCES[sub];
-    if (!handler || !handler.supports(strategy)) throw errors.pathNotFound();
-    return handler.handle(ex, info, query, generic, namespace);
+    const handler = SUBRESOURCES[sub]?.find((candidate) => candidate.supports(strategy));
+    if (!handler) throw errors.pathNotFound();
+    return handler.handle(ex, info, query, generic, namespace, context);
   }
   if (sub === 'status' && !strategy.statusSubresource) throw errors.pathNotFound();
   if (sub && !info.name) throw errors.pathNotFound();

@@ -5,7 +5,9 @@
  */
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { createServer as createHttp2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { ApiError, errors } from '../api/status.js';
 import { negotiate } from '../api/negotiation.js';
@@ -92,6 +94,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   h2.on('sessionError', (error) => log.debug('http2 session error', { error: error.message }));
   h1.on('request', (req, res) => {
     void handle(new Http1Exchange(req, res), options);
+  });
+  // exec, attach and port-forward upgrade the connection (WebSocket or SPDY); errors still answer a Status.
+  h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    const ex = new Http1Exchange(req, res);
+    ex.upgrade = { socket, head };
+    res.once('finish', () => !ex.upgraded && socket.end());
+    socket.on('error', () => socket.destroy());
+    void handle(ex, options);
   });
 
   const tlsServer: TlsServer = createTlsServer({

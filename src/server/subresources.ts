@@ -11,10 +11,11 @@ import type { KindStrategy, Obj } from '../registry/strategy.js';
 import type { Exchange } from './exchange.js';
 import type { RequestInfo } from './request-info.js';
 import { respondJson } from './responses.js';
+import type { KubeletConnector } from './kubelet-proxy.js';
 
 export interface Subresource {
   supports(strategy: KindStrategy): boolean;
-  handle(ex: Exchange, info: RequestInfo, query: URLSearchParams, generic: GenericStore, namespace: string | undefined): Promise<void> | void;
+  handle(ex: Exchange, info: RequestInfo, query: URLSearchParams, generic: GenericStore, namespace: string | undefined, context?: { kubelet?: KubeletConnector }): Promise<void> | void;
 }
 
 export const scaleSubresource: Subresource = {

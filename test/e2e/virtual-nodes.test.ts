@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, eventually, type TestServer } from './harness.js';
+import { startServer, eventually, KUBECTL_NEWEST, type TestServer } from './harness.js';
 
 let server: TestServer;
 before(async () => {
@@ -144,4 +144,120 @@ test('a readiness probe delays Ready; kubectl delete pod returns and the pod is 
   const gone = await server.kubectl(['get', 'pod', 'slow-ready']);
   assert.notEqual(gone.code, 0);
   assert.match(gone.stderr, /NotFound/);
+});
+
+test('kubectl logs reads the synthetic log: --tail, --timestamps, -c, -f until its timeout, --previous, and validation', async () => {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'talker' },
+    spec: { nodeName: 'virtual-node-0', containers: [{ name: 'app', image: 'nginx' }, { name: 'side', image: 'busybox' }] },
+  };
+  await server.ok(['create', '-f', '-'], { input: JSON.stringify(pod) });
+  await server.ok(['wait', '--for=condition=Ready', 'pod/talker', '--timeout=30s']);
+  // One line per second from the container's start: wait for the third.
+  await eventually(async () => assert.ok((await server.ok(['logs', 'talker', '-c', 'app'])).trim().split('\n').length >= 3), 20_000);
+  const tail = (await server.ok(['logs', 'talker', '-c', 'app', '--tail=2'])).trim().split('\n');
+  assert.equal(tail.length, 2);
+  assert.match(tail[0], /^app\[0\] line \d+: default\/talker GET \S+ \d{3}$/);
+  const [stamped] = (await server.ok(['logs', 'talker', '-c', 'side', '--tail=1', '--timestamps'])).trim().split('\n');
+  assert.match(stamped, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z side\[0\] line \d+: /);
+  // Which container must be said when there are two (kubectl picks the first and says so).
+  const defaulted = await server.kubectl(['logs', 'talker', '--tail=1']);
+  assert.equal(defaulted.code, 0);
+  const wrong = await server.kubectl(['logs', 'talker', '-c', 'nope']);
+  assert.notEqual(wrong.code, 0);
+  assert.match(wrong.stderr, /container nope is not valid for pod talker/);
+  const previous = await server.kubectl(['logs', 'talker', '-c', 'app', '--previous']);
+  assert.notEqual(previous.code, 0);
+  assert.match(previous.stderr, /previous terminated container "app" in pod "talker" not found/);
+  const invalid = await server.kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/talker/log?container=app&tailLines=-1']);
+  assert.notEqual(invalid.code, 0);
+  // -f keeps streaming new lines until kubectl is stopped (here by its own timeout).
+  const followed = await server.kubectl(['logs', '-f', 'talker', '-c', 'app', '--tail=1'], { timeoutMs: 3500 });
+  const lines = followed.stdout.trim().split('\n');
+  assert.ok(lines.length >= 2, `follow delivered new lines: ${followed.stdout}`);
+  const numbers = lines.map((line) => Number(/line (\d+):/.exec(line)![1]));
+  assert.deepEqual(numbers, numbers.map((_, i) => numbers[0] + i), 'consecutive lines');
+});
+
+test('kubectl exec runs the built-in commands over WebSocket: output, exit codes, stdin, projected files and env', async () => {
+  const manifest = `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {greeting: "hello from a configmap"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {password: s3cret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: shell, labels: {app: shell}}
+spec:
+  nodeName: virtual-node-1
+  containers:
+  - name: app
+    image: busybox
+    env:
+    - {name: MODE, value: test}
+    - {name: MY_POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+    volumeMounts:
+    - {name: settings, mountPath: /etc/settings}
+    - {name: creds, mountPath: /etc/creds}
+    - {name: info, mountPath: /etc/podinfo}
+  volumes:
+  - {name: settings, configMap: {name: settings}}
+  - {name: creds, secret: {secretName: creds}}
+  - {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
+`;
+  await server.ok(['apply', '-f', '-'], { input: manifest });
+  await server.ok(['wait', '--for=condition=Ready', 'pod/shell', '--timeout=30s']);
+  assert.equal(await server.ok(['exec', 'shell', '--', 'echo', 'hi']), 'hi\n');
+  const script = await server.kubectl(['exec', 'shell', '--', 'sh', '-c', 'echo $MODE $MY_POD $PASSWORD; cat /etc/settings/greeting; echo; cat /etc/creds/password; echo; cat /etc/podinfo/labels; echo; hostname; exit 3']);
+  assert.equal(script.code, 3, script.stderr);
+  assert.equal(script.stdout, 'test shell s3cret\nhello from a configmap\ns3cret\napp="shell"\nshell\n');
+  assert.match(script.stderr, /command terminated with exit code 3/);
+  const missing = await server.kubectl(['exec', 'shell', '--', 'cat', '/etc/passwd']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /No such file or directory/);
+  const notFound = await server.kubectl(['exec', 'shell', '--', 'sh', '-c', 'frobnicate']);
+  assert.equal(notFound.code, 127);
+  assert.equal(await server.ok(['exec', '-i', 'shell', '--', 'cat'], { input: 'through stdin\n' }), 'through stdin\n');
+  assert.equal(await server.ok(['exec', '-i', 'shell', '--', 'sh'], { input: 'echo one\necho two && false || echo three\n' }), 'one\ntwo\nthree\n');
+  assert.match(await server.ok(['exec', 'shell', '--', 'ls', '/etc/settings']), /^greeting\n$/);
+  // The newest kubectl too.
+  assert.equal(await server.ok(['exec', 'shell', '--', 'echo', 'newest'], { binary: KUBECTL_NEWEST }), 'newest\n');
+});
+
+test('nodes/proxy, pods/proxy and services/proxy reach the kubelet and the in-agent HTTP service', async () => {
+  await server.ok(['create', '-f', '-'], { input: podManifest('proxied', 'virtual-node-2') });
+  await server.ok(['wait', '--for=condition=Ready', 'pod/proxied', '--timeout=30s']);
+  assert.equal(await server.ok(['get', '--raw', '/api/v1/nodes/virtual-node-2/proxy/healthz']), 'ok');
+  const summary = JSON.parse(await server.ok(['get', '--raw', '/api/v1/nodes/virtual-node-2/proxy/stats/summary']));
+  assert.equal(summary.node.nodeName, 'virtual-node-2');
+  assert.ok(summary.pods.some((p: { podRef: { name: string } }) => p.podRef.name === 'proxied'));
+  const podsOnNode = JSON.parse(await server.ok(['get', '--raw', '/api/v1/nodes/virtual-node-2/proxy/pods']));
+  assert.ok(podsOnNode.items.every((p: { spec: { nodeName: string } }) => p.spec.nodeName === 'virtual-node-2'));
+  const hello = await server.ok(['get', '--raw', '/api/v1/namespaces/default/pods/proxied:80/proxy/some/path?x=1']);
+  assert.match(hello, /^Hello from default\/proxied on virtual-node-2 \(port 80\)\nGET \/some\/path\?x=1\n/);
+  // A selector-less Service with hand-written Endpoints pointing at the pod.
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'front' }, spec: { ports: [{ name: 'http', port: 8080, targetPort: 80 }] } };
+  const pod = JSON.parse(await server.ok(['get', 'pod', 'proxied', '-o', 'json']));
+  const endpoints = {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'front' },
+    subsets: [{ addresses: [{ ip: pod.status.podIP, nodeName: 'virtual-node-2', targetRef: { kind: 'Pod', name: 'proxied', namespace: 'default', uid: pod.metadata.uid } }], ports: [{ name: 'http', port: 80 }] }],
+  };
+  await server.ok(['create', '-f', '-'], { input: JSON.stringify(service) });
+  await server.ok(['create', '-f', '-'], { input: JSON.stringify(endpoints) });
+  assert.match(await server.ok(['get', '--raw', '/api/v1/namespaces/default/services/front:http/proxy/']), /^Hello from default\/proxied on virtual-node-2 \(port 80\)\nGET \/\n/);
+  const none = await server.kubectl(['get', '--raw', '/api/v1/namespaces/default/services/kubernetes/proxy/']);
+  assert.notEqual(none.code, 0);
+  const unknownNode = await server.kubectl(['get', '--raw', '/api/v1/nodes/no-such-node/proxy/healthz']);
+  assert.match(unknownNode.stderr, /NotFound|not found/);
 });

@@ -1,0 +1,404 @@
+/**
+ * The kubelet endpoints of a pool of virtual nodes, on one HTTPS listener (the API server dials a
+ * node's InternalIP and daemonEndpoints port, as it would a real kubelet). Which node a connection
+ * is for comes from its TLS server name (the API server sends the node's name); paths are the
+ * kubelet's: /containerLogs, /exec and /attach (WebSocket, v5/v4.channel.k8s.io), /podProxy (the
+ * in-agent HTTP echo service behind pods/proxy and services/proxy), /pods, /stats/summary,
+ * /metrics/resource, /healthz. Only client certificates of the cluster CA for the API server's
+ * kubelet-client identity (or system:masters) are let in.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ApiClient, Obj } from '../client/api-client.js';
+import { log } from '../server/log.js';
+import { BuiltinShell, ExecNotFound } from './exec-commands.js';
+import { firstLineIndex, formatLine, lastLineIndex, logInstance, LogOptionsError, LOG_LINE_INTERVAL_MS, type LogOptions } from './logs.js';
+import { projectContainer } from './projection.js';
+import { nodeUsage, podUsage } from './usage.js';
+
+export const KUBELET_CLIENT_COMMON_NAME = 'kube-apiserver-kubelet-client';
+export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+
+const STDIN = 0;
+const STDOUT = 1;
+const STDERR = 2;
+const ERROR = 3;
+const CLOSE = 255;
+
+/** What the server needs of the agent. */
+export interface KubeletBackend {
+  hasNode(name: string): boolean;
+  /** A pod bound to one of the pool's nodes (the informer's copy). */
+  pod(namespace: string, name: string): Obj | undefined;
+  podsOn(nodeName: string): Obj[];
+  clientFor(nodeName: string): ApiClient;
+}
+
+export interface KubeletServerOptions {
+  address: string;
+  port?: number;
+  keyPem: string;
+  certPem: string;
+  caPem: string;
+  backend: KubeletBackend;
+}
+
+export interface KubeletServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+class RequestError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+function allowedClient(socket: TLSSocket): boolean {
+  if (!socket.authorized) return false;
+  const raw = socket.getPeerX509Certificate?.() as X509Certificate | undefined;
+  if (!raw) return false;
+  const subject = raw.subject;
+  return subject.split('\n').some((line) => line === `CN=${KUBELET_CLIENT_COMMON_NAME}` || line === 'O=system:masters');
+}
+
+/** An async iterable of chunks pushed by a WebSocket's stdin channel. */
+class Pipe implements AsyncIterable<Buffer> {
+  private readonly chunks: Buffer[] = [];
+  private waiting?: () => void;
+  private ended = false;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.waiting?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.waiting?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for (;;) {
+      while (this.chunks.length > 0) yield this.chunks.shift()!;
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+      this.waiting = undefined;
+    }
+  }
+}
+
+function exitStatus(code: number, command: string[]): Record<string, unknown> {
+  if (code === 0) return { metadata: {}, status: 'Success' };
+  return {
+    metadata: {},
+    status: 'Failure',
+    message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${code}`,
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+  };
+}
+
+export async function startKubeletServer(options: KubeletServerOptions): Promise<KubeletServer> {
+  const { backend } = options;
+  const server: Server = createServer({ key: options.keyPem, cert: options.certPem, ca: options.caPem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => CHANNEL_PROTOCOLS.find((p) => protocols.has(p)) ?? false });
+
+  const nodeOf = (socket: TLSSocket): string | undefined => {
+    const name = (socket as TLSSocket & { servername?: string | false }).servername;
+    return typeof name === 'string' && backend.hasNode(name) ? name : undefined;
+  };
+
+  /** The pod a path names, bound to the connection's node (when it named one). */
+  const podFor = (socket: TLSSocket, namespace: string, name: string): Obj => {
+    const pod = backend.pod(namespace, name);
+    const node = nodeOf(socket);
+    if (!pod || (node && pod.spec?.nodeName !== node)) throw new RequestError(404, `pod ${namespace}/${name} not found`);
+    return pod;
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      try {
+        if (!allowedClient(req.socket as TLSSocket)) throw new RequestError(401, 'Unauthorized');
+        await route(req, res);
+      } catch (error) {
+        const code = error instanceof RequestError ? error.code : error instanceof LogOptionsError ? 400 : 500;
+        if (!(error instanceof RequestError) && !(error instanceof LogOptionsError)) log.warn('kubelet endpoint failed', { url: req.url, error: String(error) });
+        if (!res.headersSent) res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`${(error as Error).message}\n`);
+      }
+    })();
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const fail = (code: number, message: string) => {
+      socket.end(`HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : code === 404 ? 'Not Found' : 'Bad Request'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
+    };
+    try {
+      if (!allowedClient(socket as TLSSocket)) return fail(401, 'Unauthorized');
+      const url = new URL(req.url ?? '/', 'https://kubelet');
+      const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      const [kind, namespace, podName, containerName] = parts;
+      if ((kind !== 'exec' && kind !== 'attach') || !namespace || !podName) return fail(404, `no handler for ${url.pathname}`);
+      const pod = podFor(socket as TLSSocket, namespace, podName);
+      const containers: Obj[] = pod.spec?.containers ?? [];
+      const container = containers.find((c) => c.name === (containerName ?? containers[0]?.name));
+      if (!container) return fail(404, `container ${containerName} not found in pod ${podName}`);
+      const state = (pod.status?.containerStatuses ?? []).find((s: Obj) => s.name === container.name)?.state;
+      if (!state?.running) return fail(400, `container ${container.name} is not running`);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const run = kind === 'exec' ? runExec(ws, url.searchParams, pod, container) : runAttach(ws, url.searchParams, pod, container);
+        run.catch((error) => {
+          log.warn('kubelet stream failed', { error: String(error) });
+          ws.terminate();
+        });
+      });
+    } catch (error) {
+      fail(error instanceof RequestError ? error.code : 500, (error as Error).message);
+    }
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const socket = req.socket as TLSSocket;
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    switch (parts[0]) {
+      case 'healthz':
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return void res.end('ok');
+      case 'containerLogs':
+        return serveLogs(req, res, podFor(socket, parts[1], parts[2]), parts[3], url.searchParams);
+      case 'podProxy':
+        return servePodProxy(req, res, podFor(socket, parts[1], parts[2]), parts[3], `/${parts.slice(4).join('/')}${url.search}`);
+      case 'pods': {
+        const node = requireNode(socket);
+        return json({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: backend.podsOn(node) });
+      }
+      case 'stats':
+        if (parts[1] === 'summary') return json(statsSummary(requireNode(socket)));
+        break;
+      case 'metrics':
+        if (parts[1] === 'resource') {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+          return void res.end(resourceMetrics(requireNode(socket)));
+        }
+        break;
+    }
+    throw new RequestError(404, `no handler for ${url.pathname}`);
+  }
+
+  function requireNode(socket: TLSSocket): string {
+    const node = nodeOf(socket);
+    if (!node) throw new RequestError(404, 'unknown node: connect with the node name as TLS server name');
+    return node;
+  }
+
+  function serveLogs(req: IncomingMessage, res: ServerResponse, pod: Obj, containerName: string | undefined, query: URLSearchParams): void {
+    const container = containerName ?? pod.spec?.containers?.[0]?.name;
+    const known = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].some((c: Obj) => c.name === container);
+    if (!known) throw new RequestError(400, `container ${container} is not valid for pod ${pod.metadata.name}`);
+    const flag = (name: string) => query.get(name) === 'true' || query.get(name) === '1';
+    const number = (name: string) => {
+      const raw = query.get(name);
+      return raw === null ? undefined : Number(raw);
+    };
+    const sinceTime = query.get('sinceTime');
+    const options: LogOptions = {
+      container,
+      follow: flag('follow'),
+      previous: flag('previous'),
+      timestamps: flag('timestamps'),
+      tailLines: number('tailLines'),
+      sinceSeconds: number('sinceSeconds'),
+      sinceTime: sinceTime ? Date.parse(sinceTime) : undefined,
+      limitBytes: number('limitBytes'),
+    };
+    const instance = logInstance(pod, container, options.previous);
+    const now = Date.now();
+    const last = lastLineIndex(instance, now);
+    const first = firstLineIndex(instance, last, options, now);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    let budget = options.limitBytes ?? Infinity;
+    const write = (line: string): boolean => {
+      if (budget <= 0) return false;
+      const bytes = Buffer.from(line);
+      const chunk = bytes.length > budget ? bytes.subarray(0, budget) : bytes;
+      budget -= chunk.length;
+      res.write(chunk);
+      return budget > 0;
+    };
+    let index = first;
+    for (; index <= last; index++) if (!write(formatLine(pod, container, instance, index, options.timestamps))) return void res.end();
+    if (!options.follow || instance.finishedMs !== undefined) return void res.end();
+    // Follow: one line per interval, at the instant it is written, until the client goes or the container ends.
+    const timer = setInterval(() => {
+      const current = backend.pod(pod.metadata.namespace!, pod.metadata.name!);
+      const stillRunning = current !== undefined && current.metadata.uid === pod.metadata.uid && !current.metadata.deletionTimestamp && logInstanceOrUndefined(current, container)?.startedMs === instance.startedMs;
+      const upTo = lastLineIndex(instance, Date.now());
+      for (; index <= upTo; index++) {
+        if (!write(formatLine(pod, container, instance, index, options.timestamps))) return finish();
+      }
+      if (!stillRunning) finish();
+    }, LOG_LINE_INTERVAL_MS / 4);
+    const finish = () => {
+      clearInterval(timer);
+      res.end();
+    };
+    req.socket.once('close', () => clearInterval(timer));
+  }
+
+  async function runExec(ws: WebSocket, query: URLSearchParams, pod: Obj, container: Obj): Promise<void> {
+    const command = query.getAll('command');
+    const tty = query.get('tty') === 'true' || query.get('tty') === '1';
+    const wantsStdin = query.get('stdin') === 'true' || query.get('stdin') === '1';
+    const { stdin, send, aborted, close } = channels(ws, wantsStdin);
+    const projection = await projectContainer(pod, container, backend.clientFor(pod.spec.nodeName));
+    const shell = new BuiltinShell(
+      { hostname: projection.env.HOSTNAME, env: projection.env, files: projection.files },
+      { stdout: (data) => send(STDOUT, data), stderr: (data) => send(tty ? STDOUT : STDERR, data), stdin: wantsStdin ? stdin : undefined, aborted },
+    );
+    let code: number;
+    if (command.length === 0) {
+      send(STDERR, 'command is required\n');
+      code = 126;
+    } else {
+      try {
+        code = await shell.exec(command);
+      } catch (error) {
+        if (!(error instanceof ExecNotFound)) throw error;
+        send(ERROR, JSON.stringify({ metadata: {}, status: 'Failure', message: `OCI runtime exec failed: exec failed: unable to start container process: exec: "${command[0]}": executable file not found in $PATH: unknown`, reason: 'InternalError', details: { causes: [{ message: 'executable file not found' }] } }));
+        return close();
+      }
+    }
+    send(ERROR, JSON.stringify(exitStatus(code, command)));
+    close();
+  }
+
+  async function runAttach(ws: WebSocket, query: URLSearchParams, pod: Obj, container: Obj): Promise<void> {
+    const wantsStdin = query.get('stdin') === 'true' || query.get('stdin') === '1';
+    const { stdin, send, aborted, close } = channels(ws, wantsStdin);
+    // The main process's output from now on; what it reads is echoed back.
+    let instance;
+    try {
+      instance = logInstance(pod, container.name, false);
+    } catch {
+      return close();
+    }
+    let index = lastLineIndex(instance, Date.now()) + 1;
+    const timer = setInterval(() => {
+      const upTo = lastLineIndex(instance!, Date.now());
+      for (; index <= upTo; index++) send(STDOUT, formatLine(pod, container.name, instance!, index, false));
+    }, LOG_LINE_INTERVAL_MS / 4);
+    if (wantsStdin) void (async () => {
+      for await (const chunk of stdin) send(STDOUT, chunk);
+    })();
+    await aborted;
+    clearInterval(timer);
+    close();
+  }
+
+  function channels(ws: WebSocket, wantsStdin: boolean) {
+    const stdin = new Pipe();
+    let abort!: () => void;
+    const aborted = new Promise<void>((resolve) => (abort = resolve));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const frame = isBinary ? data : Buffer.from(data);
+      if (frame.length === 0) return;
+      if (frame[0] === STDIN && wantsStdin) stdin.push(frame.subarray(1));
+      else if (frame[0] === CLOSE && frame[1] === STDIN) stdin.end();
+    });
+    ws.on('close', () => {
+      stdin.end();
+      abort();
+    });
+    ws.on('error', () => abort());
+    return {
+      stdin,
+      aborted,
+      send(channel: number, data: string | Buffer) {
+        if (ws.readyState !== ws.OPEN) return;
+        const payload = typeof data === 'string' ? Buffer.from(data) : data;
+        ws.send(Buffer.concat([Buffer.from([channel]), payload]), { binary: true });
+      },
+      close() {
+        if (ws.readyState === ws.OPEN) ws.close(1000);
+      },
+    };
+  }
+
+  function servePodProxy(req: IncomingMessage, res: ServerResponse, pod: Obj, port: string | undefined, path: string): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.length < 64 && chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const text = `Hello from ${pod.metadata.namespace}/${pod.metadata.name} on ${pod.spec?.nodeName} (port ${port ?? '80'})\n${req.method} ${path}\n${body ? `body: ${body}\n` : ''}`;
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-served-by': `${pod.metadata.name}` });
+      res.end(text);
+    });
+  }
+
+  function statsSummary(node: string): Record<string, unknown> {
+    const now = Date.now();
+    const time = new Date(now).toISOString();
+    const pods = backend.podsOn(node);
+    const usage = nodeUsage(pods, now);
+    return {
+      node: { nodeName: node, startTime: time, cpu: { time, usageNanoCores: usage.cpu * 1_000_000 }, memory: { time, workingSetBytes: usage.memory } },
+      pods: pods.map((pod) => ({
+        podRef: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
+        containers: podUsage(pod, now).map(({ name, usage: u }) => ({ name, cpu: { time, usageNanoCores: u.cpu * 1_000_000 }, memory: { time, workingSetBytes: u.memory } })),
+      })),
+    };
+  }
+
+  function resourceMetrics(node: string): string {
+    const now = Date.now();
+    const pods = backend.podsOn(node);
+    const usage = nodeUsage(pods, now);
+    const lines = [
+      '# TYPE nautilus_node_cpu_usage_millicores gauge',
+      `nautilus_node_cpu_usage_millicores ${usage.cpu} ${now}`,
+      '# TYPE node_memory_working_set_bytes gauge',
+      `node_memory_working_set_bytes ${usage.memory} ${now}`,
+      '# TYPE container_memory_working_set_bytes gauge',
+    ];
+    for (const pod of pods) for (const { name, usage: u } of podUsage(pod, now)) lines.push(`container_memory_working_set_bytes{container="${name}",namespace="${pod.metadata.namespace}",pod="${pod.metadata.name}"} ${u.memory} ${now}`);
+    return `${lines.join('\n')}\n`;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.address, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+function logInstanceOrUndefined(pod: Obj, container: string) {
+  try {
+    return logInstance(pod, container, false);
+  } catch {
+    return undefined;
+  }
+}
