@@ -2,7 +2,7 @@
  * Assembles one Nautilus process: certificates, store (ephemeral or durable), registry, API
  * server, and the in-process components, in that order.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { ApiError } from '../api/status.js';
@@ -43,7 +43,7 @@ import { startEventRetention } from '../controllers/event-retention.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { startKubernetesService } from './kubernetes-service.js';
 import { startServiceAddressSync } from '../registry/service-address-sync.js';
-import { loadOrCreateAdminCredentials, kubeconfigYaml } from './kubeconfig.js';
+import { loadOrCreateAdminCredentials, writeAdminKubeconfig } from './kubeconfig.js';
 import { Metrics } from './metrics.js';
 import { HealthChecks } from './health.js';
 import { registerStorageMetrics } from './storage-metrics.js';
@@ -403,7 +403,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const admin = await loadOrCreateAdminCredentials(ca, pkiDir);
   const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
-  await writeFile(kubeconfigPath, kubeconfigYaml({ server: url, caPem: ca.certPem, client: admin }), { mode: 0o600 });
+  await writeAdminKubeconfig(kubeconfigPath, { server: url, caPem: ca.certPem, client: admin });
   ready = true;
   startupDone();
   log.info('control plane ready', { url, revision: store.revision, startupMs: Date.now() - started });
