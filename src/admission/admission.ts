@@ -9,6 +9,7 @@
  */
 import type { UserInfo } from '../auth/authenticate.js';
 import type { Obj } from '../registry/strategy.js';
+import { errors, type ApiError } from '../api/status.js';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -58,4 +59,11 @@ export class AdmissionChain {
   async validate(attributes: AdmissionAttributes): Promise<void> {
     for (const plugin of this.validating) await plugin.validate!(attributes);
   }
+}
+
+/** A refusal worded as upstream's admission.NewForbidden: `pods "web" is forbidden: <why>`. */
+export function admissionForbidden(attributes: AdmissionAttributes, why: string): ApiError {
+  const { group, resource } = attributes.resource;
+  const name = attributes.name ?? '';
+  return errors.forbidden(`${group ? `${resource}.${group}` : resource} ${JSON.stringify(name)} is forbidden: ${why}`, { name, kind: resource, ...(group ? { group } : {}) });
 }

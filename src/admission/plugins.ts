@@ -6,6 +6,13 @@ import { mutatingAdmissionWebhook } from './plugins/mutating-admission-webhook.j
 import { validatingAdmissionPolicy } from './plugins/validating-admission-policy.js';
 import { validatingAdmissionWebhook } from './plugins/validating-admission-webhook.js';
 import { podSecurity } from './plugins/pod-security.js';
+import { limitRanger } from './plugins/limit-ranger.js';
+import { serviceAccount } from './plugins/service-account.js';
+import { nodeRestriction } from './plugins/node-restriction.js';
+import { priority } from './plugins/priority.js';
+import { defaultTolerationSeconds } from './plugins/default-toleration-seconds.js';
+import { defaultStorageClass } from './plugins/default-storage-class.js';
+import { storageObjectInUseProtection } from './plugins/storage-object-in-use-protection.js';
 import { resourceQuota } from './plugins/resource-quota.js';
 
 export interface AdmissionPluginContext {
@@ -16,9 +23,11 @@ export interface AdmissionPluginContext {
 export function defaultAdmissionPlugins(context?: AdmissionPluginContext): AdmissionPlugin[] {
   const plugins: AdmissionPlugin[] = [];
   if (context) {
-    // Upstream's order: NamespaceLifecycle, …, PodSecurity, …, MutatingAdmissionWebhook, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook, ResourceQuota.
+    // Upstream's order (kube-apiserver's AllOrderedPlugins, those we have).
     plugins.push(namespaceLifecycle(context.registry));
-    plugins.push(podSecurity(context.registry));
+    plugins.push(limitRanger(context.registry), serviceAccount(context.registry), nodeRestriction());
+    plugins.push(podSecurity(context.registry), priority(context.registry), defaultTolerationSeconds());
+    plugins.push(defaultStorageClass(context.registry), storageObjectInUseProtection());
     plugins.push(mutatingAdmissionWebhook(context.registry), validatingAdmissionPolicy(context.registry), validatingAdmissionWebhook(context.registry));
     plugins.push(resourceQuota(context.registry));
   }

@@ -17,6 +17,8 @@ import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { resourceQuotaController } from './resource-quota.js';
 import { endpointsController } from './endpoints.js';
 import { endpointSliceController } from './endpointslice.js';
+import { pvcProtectionController } from './pvc-protection.js';
+import { pvProtectionController } from './pv-protection.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -36,4 +38,6 @@ export const allControllers: readonly ControllerDefinition[] = [
   resourceQuotaController,
   endpointsController,
   endpointSliceController,
+  pvcProtectionController,
+  pvProtectionController,
 ];

@@ -4,10 +4,12 @@ import { isPlainObject, jsonEqual } from '../api/object.js';
 import type { KindStrategy, Obj } from './strategy.js';
 import { age, ageColumn } from './common/printing.js';
 import { defaultPodSpec, validatePodSpec } from './common/pod-spec.js';
+import { addDefaultTolerations } from '../admission/plugins/default-toleration-seconds.js';
 
-const DEFAULT_TOLERATION_SECONDS = 300;
-
-/** What the DefaultTolerationSeconds and Priority admission plugins add to every pod. */
+/**
+ * What the ServiceAccount, Priority and DefaultTolerationSeconds admission plugins set, for pods
+ * written without them (a registry with no admission chain); after the plugins these are no-ops.
+ */
 function admissionDefaults(pod: Obj): void {
   const spec = pod.spec;
   // A malformed spec is left for validation to report.
@@ -17,13 +19,7 @@ function admissionDefaults(pod: Obj): void {
   spec.enableServiceLinks ??= true;
   spec.serviceAccountName ??= spec.serviceAccount ?? 'default';
   spec.serviceAccount ??= spec.serviceAccountName;
-  spec.tolerations ??= [];
-  if (!Array.isArray(spec.tolerations)) return;
-  const tolerations = spec.tolerations as unknown[];
-  for (const taint of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-    const covered = tolerations.some((t) => isPlainObject(t) && (t.key === taint || (t.key === undefined && t.operator === 'Exists')) && (t.effect === undefined || t.effect === 'NoExecute'));
-    if (!covered) tolerations.push({ key: taint, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
-  }
+  addDefaultTolerations(spec);
 }
 
 function qosClass(pod: Obj): string {

@@ -11,7 +11,7 @@ import { jsonEqual } from '../../api/object.js';
 import type { Registry } from '../../registry/registry.js';
 import type { Obj } from '../../registry/strategy.js';
 import type { Fields } from '../../registry/common/fields.js';
-import type { AdmissionAttributes, AdmissionPlugin } from '../admission.js';
+import { admissionForbidden, type AdmissionAttributes, type AdmissionPlugin } from '../admission.js';
 import {
   evaluatePod, forbiddenDetail, forbiddenReasons, LABEL_PREFIX, levelVersionString, policyFromLabels, sameLevelVersion, type LevelVersion, type Policy,
 } from '../pod-security/policy.js';
@@ -86,10 +86,7 @@ function evaluate(attributes: AdmissionAttributes, policy: Policy, labelErrors: 
   if (auditFailures.length > 0 && annotations) {
     annotations[`${LABEL_PREFIX}audit-violations`] = `would violate PodSecurity ${JSON.stringify(levelVersionString(policy.audit))}: ${forbiddenDetail(auditFailures)}`;
   }
-  if (refused) {
-    const resource = attributes.resource.resource;
-    throw errors.forbidden(`${resource} ${JSON.stringify(attributes.name ?? '')} is forbidden: ${refused}`, { name: attributes.name ?? '', kind: resource });
-  }
+  if (refused) throw admissionForbidden(attributes, refused);
   const warnFailures = run(policy.warn);
   if (warnFailures.length > 0) attributes.warnings?.push(`would violate PodSecurity ${JSON.stringify(levelVersionString(policy.warn))}: ${forbiddenDetail(warnFailures)}`);
 }

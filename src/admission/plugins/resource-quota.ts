@@ -7,10 +7,10 @@
  * resourceVersion, re-evaluated on conflict), so concurrent creates cannot both take the last
  * unit; the resource-quota controller later recounts from what really exists.
  */
-import { ApiError, errors } from '../../api/status.js';
+import { ApiError } from '../../api/status.js';
 import type { Registry } from '../../registry/registry.js';
 import type { Obj } from '../../registry/strategy.js';
-import type { AdmissionAttributes, AdmissionPlugin } from '../admission.js';
+import { admissionForbidden, type AdmissionAttributes, type AdmissionPlugin } from '../admission.js';
 import { add, compare, format, quantity, subtract, ZERO, type Quantity } from '../quantity.js';
 import { inScope, podConstraintViolation, tracks, usageOf, type Usage } from '../resource-quota/usage.js';
 
@@ -50,8 +50,7 @@ function evaluateQuota(attributes: AdmissionAttributes, quota: Obj, delta: Usage
   const hard: Record<string, unknown> = quota.spec?.hard ?? {};
   const limited = Object.keys(hard).filter((name) => tracks(group, resource, name));
   if (limited.length === 0) return undefined;
-  const name = attributes.name ?? '';
-  const forbidden = (message: string) => errors.forbidden(`${resource} ${JSON.stringify(name)} is forbidden: ${message}`, { name, kind: resource, ...(group ? { group } : {}) });
+  const forbidden = (message: string) => admissionForbidden(attributes, message);
   if (group === '' && resource === 'pods' && attributes.operation === 'CREATE') {
     const violation = podConstraintViolation(object, limited);
     if (violation) throw forbidden(`failed quota: ${quota.metadata.name}: ${violation}`);
