@@ -22,6 +22,20 @@ function admissionDefaults(pod: Obj): void {
   addDefaultTolerations(spec);
 }
 
+/** A container's limits stand for its missing requests (upstream's SetDefaults_Pod; not for templates). */
+function defaultRequestsFromLimits(spec: Obj['spec']): void {
+  if (!isPlainObject(spec)) return;
+  for (const field of ['containers', 'initContainers']) {
+    for (const container of Array.isArray(spec[field]) ? spec[field] : []) {
+      const resources = isPlainObject(container) ? container.resources : undefined;
+      if (!isPlainObject(resources) || !isPlainObject(resources.limits)) continue;
+      const requests = isPlainObject(resources.requests) ? resources.requests : {};
+      for (const [name, value] of Object.entries(resources.limits)) if (!(name in requests)) requests[name] = value;
+      resources.requests = requests;
+    }
+  }
+}
+
 function qosClass(pod: Obj): string {
   const list = (value: unknown): Obj[] => (Array.isArray(value) ? value.filter(isPlainObject) as Obj[] : []);
   const containers: Obj[] = [...list(pod.spec?.containers), ...list(pod.spec?.initContainers)];
@@ -139,6 +153,7 @@ export const pods: KindStrategy = {
   defaults(pod) {
     pod.spec ??= {};
     defaultPodSpec(pod.spec);
+    defaultRequestsFromLimits(pod.spec);
   },
   prepareForCreate(pod) {
     admissionDefaults(pod);

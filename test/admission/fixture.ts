@@ -6,7 +6,7 @@ import { buildKindSchemas } from '../../src/api/schemas.js';
 import { LOOPBACK_USER } from '../../src/auth/system-users.js';
 import { InProcessClient } from '../../src/client/in-process.js';
 import { InformerFactory } from '../../src/client/informer-factory.js';
-import { NAMESPACES } from '../../src/client/resource-types.js';
+import { NAMESPACES, SERVICE_ACCOUNTS } from '../../src/client/resource-types.js';
 import { ControllerManager, type ControllerDefinition } from '../../src/controllers/manager.js';
 import { allKinds } from '../../src/registry/catalog.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -18,7 +18,11 @@ export async function admissionCluster(options: { namespaces?: Array<{ name: str
   const registry = new Registry(allKinds, new Store(), { admission: new AdmissionChain(defaultAdmissionPlugins({ registry: () => registryRef! })) });
   registryRef = registry;
   const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'test', patchSchema: buildKindSchemas(allKinds).patchSchema });
-  for (const ns of options.namespaces ?? [{ name: 'default' }]) await client.create(NAMESPACES, undefined, { metadata: { name: ns.name, labels: ns.labels } });
+  for (const ns of options.namespaces ?? [{ name: 'default' }]) {
+    await client.create(NAMESPACES, undefined, { metadata: { name: ns.name, labels: ns.labels } });
+    // What the serviceaccount controller would create; the ServiceAccount plugin needs it.
+    await client.create(SERVICE_ACCOUNTS, ns.name, { metadata: { name: 'default' } });
+  }
   const informers = new InformerFactory(client);
   const manager = options.controllers ? new ControllerManager(options.controllers, { clientFor: (user, fieldManager) => client.as(user, fieldManager), informers, metrics: new MetricsRegistry() }) : undefined;
   await manager?.start();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../src/api/status.js';
-import { RESOURCE_QUOTAS, PODS, CONFIG_MAPS } from '../../src/client/resource-types.js';
+import { RESOURCE_QUOTAS, PODS, CONFIG_MAPS, PRIORITY_CLASSES } from '../../src/client/resource-types.js';
 import { resourceQuotaController } from '../../src/controllers/resource-quota.js';
 import { format, parse } from '../../src/admission/quantity.js';
 import { admissionCluster, eventually, pod } from './fixture.js';
@@ -79,6 +79,7 @@ describe('ResourceQuota admission and controller', () => {
     await cluster.create('', 'pods', withResources('paid-1', { cpu: '1' }));
     await cluster.create('', 'pods', withResources('paid-2', { cpu: '1' }));
     await assert.rejects(cluster.create('', 'pods', pod('default', 'free-2')), /exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1/);
+    await cluster.client.create(PRIORITY_CLASSES, undefined, { metadata: { name: 'gold' }, value: 1000 });
     const gold = withResources('gold', { cpu: '1' });
     gold.spec.priorityClassName = 'gold';
     await assert.rejects(cluster.create('', 'pods', gold), /exceeded quota: prio, requested: pods=1, used: pods=0, limited: pods=0/);

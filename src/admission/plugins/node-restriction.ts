@@ -105,10 +105,7 @@ function checkNode(attributes: AdmissionAttributes, node: string): void {
   if (changed.length > 0) throw refuse(`node "${node}" is not allowed to modify labels: ${changed.join(', ')}`);
 }
 
-export function nodeRestriction(): AdmissionPlugin {
-  return {
-    name: 'NodeRestriction',
-    validate(attributes) {
+function check(attributes: AdmissionAttributes): void {
       const node = requestingNode(attributes);
       if (!node) return;
       const resource = `${attributes.resource.group}/${attributes.resource.resource}`;
@@ -120,6 +117,18 @@ export function nodeRestriction(): AdmissionPlugin {
         return;
       }
       if (resource === 'storage.k8s.io/csinodes' && attributes.name !== node) throw admissionForbidden(attributes, 'can only access CSINode with the same name as the requesting node');
+}
+
+export function nodeRestriction(): AdmissionPlugin {
+  return {
+    name: 'NodeRestriction',
+    // Upstream's is a mutating-phase plugin: it judges the object as the kubelet sent it, before
+    // the strategy fills in defaults. Deletes only pass the validating phase here.
+    admit(attributes) {
+      if (attributes.operation !== 'DELETE') check(attributes);
+    },
+    validate(attributes) {
+      if (attributes.operation === 'DELETE') check(attributes);
     },
   };
 }
