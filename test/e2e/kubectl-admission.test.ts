@@ -78,4 +78,32 @@ describe('admission through kubectl', () => {
     const described = await server.ok(['describe', 'quota', 'small', '-n', 'quota']);
     assert.match(described, /pods\s+1\s+1/);
   });
+
+  it('applies LimitRange defaults and mounts the service account token', async () => {
+    await server.ok(['create', 'namespace', 'limits']);
+    await server.ok(['apply', '-n', 'limits', '-f', '-'], {
+      input: `apiVersion: v1
+kind: LimitRange
+metadata:
+  name: defaults
+spec:
+  limits:
+  - type: Container
+    default: {cpu: 500m, memory: 128Mi}
+    defaultRequest: {cpu: 100m}
+    max: {cpu: "1"}
+`,
+    });
+    await until('the default service account', async () => ((await server.kubectl(['get', 'serviceaccount', 'default', '-n', 'limits'])).code === 0 ? true : undefined));
+    await server.ok(['apply', '-n', 'limits', '-f', '-'], { input: PLAIN_POD('sized') });
+    const pod = JSON.parse(await server.ok(['get', 'pod', 'sized', '-n', 'limits', '-o', 'json']));
+    assert.deepEqual(pod.spec.containers[0].resources, { limits: { cpu: '500m', memory: '128Mi' }, requests: { cpu: '100m', memory: '128Mi' } });
+    assert.equal(pod.metadata.annotations['kubernetes.io/limit-ranger'], 'LimitRanger plugin set: cpu, memory request for container web; cpu, memory limit for container web');
+    assert.match(pod.spec.volumes[0].name, /^kube-api-access-\w{5}$/);
+    assert.deepEqual(pod.spec.containers[0].volumeMounts, [{ name: pod.spec.volumes[0].name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }]);
+    const tooBig = await server.kubectl(['run', 'big', '-n', 'limits', '--image=nginx', '--overrides={"spec":{"containers":[{"name":"big","image":"nginx","resources":{"limits":{"cpu":"2"}}}]}}']);
+    assert.notEqual(tooBig.code, 0);
+    assert.equal(tooBig.stderr.trim(), 'Error from server (Forbidden): pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2');
+    assert.match(await server.ok(['get', 'priorityclasses']), /system-node-critical\s+2000001000/);
+  });
 });
