@@ -83,6 +83,8 @@ export interface DeleteOptions {
 /** A served resource and the verbs it takes, as discovery lists it. */
 export interface DiscoveredResource extends ResourceType {
   readonly verbs: readonly string[];
+  /** Its subresources discovery lists (status, scale …). */
+  readonly subresources?: readonly string[];
 }
 
 export interface ApiClient {

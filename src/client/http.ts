@@ -49,8 +49,8 @@ export class HttpClient implements ApiClient {
   }
 
   /** Reads a kubeconfig file: its current context's server, CA and credentials. */
-  static fromKubeconfig(path: string, overrides: Partial<HttpClientOptions> = {}): HttpClient {
-    return new HttpClient({ ...kubeconfigCredentials(path), ...overrides });
+  static fromKubeconfig(path: string, overrides: Partial<HttpClientOptions> = {}, context?: string): HttpClient {
+    return new HttpClient({ ...kubeconfigCredentials(path, context), ...overrides });
   }
 
   close(): void {
@@ -71,7 +71,10 @@ export class HttpClient implements ApiClient {
       const [group, version] = list.groupVersion.includes('/') ? list.groupVersion.split('/') : ['', list.groupVersion];
       return list.resources
         .filter((resource) => !resource.name.includes('/'))
-        .map((resource) => ({ group, version, resource: resource.name, kind: resource.kind, namespaced: resource.namespaced, verbs: resource.verbs }));
+        .map((resource) => {
+          const subresources = list.resources.filter((r) => r.name.startsWith(`${resource.name}/`)).map((r) => r.name.slice(resource.name.length + 1));
+          return { group, version, resource: resource.name, kind: resource.kind, namespaced: resource.namespaced, verbs: resource.verbs, subresources };
+        });
     });
   }
 
@@ -265,11 +268,12 @@ interface KubeconfigFile {
   users?: Array<{ name: string; user: Record<string, string> }>;
 }
 
-/** The current context's server and credentials; file references are relative to the kubeconfig. */
-export function kubeconfigCredentials(path: string): HttpClientOptions {
+/** The current (or the named) context's server and credentials; file references are relative to the kubeconfig. */
+export function kubeconfigCredentials(path: string, contextOverride?: string): HttpClientOptions {
   const config = parseYaml(readFileSync(path, 'utf8')) as KubeconfigFile;
-  const contextName = config['current-context'] ?? config.contexts?.[0]?.name;
+  const contextName = contextOverride ?? config['current-context'] ?? config.contexts?.[0]?.name;
   const context = config.contexts?.find((c) => c.name === contextName)?.context;
+  if (contextOverride && !context) throw new Error(`${path}: no context named ${JSON.stringify(contextOverride)}`);
   const cluster = config.clusters?.find((c) => c.name === context?.cluster)?.cluster ?? config.clusters?.[0]?.cluster;
   const user = config.users?.find((u) => u.name === context?.user)?.user ?? config.users?.[0]?.user ?? {};
   if (!cluster || typeof cluster.server !== 'string') throw new Error(`${path}: no cluster server in the current context`);

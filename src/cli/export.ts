@@ -1,0 +1,42 @@
+/** `nautilus export DIR`: the cluster as YAML files that `kubectl apply -f DIR -R` loads anywhere. */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { HttpClient } from '../client/http.js';
+import { writeExport } from '../migration/export.js';
+import { readSource } from '../migration/read.js';
+
+const USAGE = `Usage:
+  nautilus export DIR [--kubeconfig SRC] [--context NAME] [--namespace NS ...]
+
+Writes every object of the cluster SRC points at (default .nautilus/admin.kubeconfig) as YAML,
+DIR/<namespace>/<NN>-<kind>.yaml and DIR/_cluster/ for cluster-scoped objects, the same objects
+and fields \`nautilus import\` carries (owner references left out). Load them with
+  kubectl apply -f DIR -R
+(twice when the export holds CRDs: their objects map only once the CRDs are established).
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: 'string', default: '.nautilus/admin.kubeconfig' },
+      context: { type: 'string' },
+      namespace: { type: 'string', multiple: true, short: 'n' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+  });
+  if (values.help || positionals.length !== 1) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const source = HttpClient.fromKubeconfig(values.kubeconfig!, { userAgent: 'nautilus-export' }, values.context);
+  try {
+    const state = await readSource(source, values.namespace ?? []);
+    const files = await writeExport(resolve(positionals[0]), state.objects);
+    process.stdout.write(`exported: ${state.objects.length} objects in ${files.length} files under ${resolve(positionals[0])}, skipped: ${state.skipped.length}\n`);
+    return 0;
+  } finally {
+    source.close();
+  }
+}
