@@ -12,7 +12,7 @@ Writes every object of the cluster SRC points at (default .nautilus/admin.kubeco
 DIR/<namespace>/<NN>-<kind>.yaml and DIR/_cluster/ for cluster-scoped objects, the same objects
 and fields \`nautilus import\` carries (owner references left out). Load them with
   kubectl apply -f DIR -R
-(twice when the export holds CRDs: their objects map only once the CRDs are established).
+(custom resources map only once their CRDs are established: apply their files, or DIR, again).
 `;
 
 export async function run(argv: string[]): Promise<number> {

@@ -72,6 +72,7 @@ export function skipReason(resource: DiscoveredResource, object: Obj): string | 
   const meta = object.metadata;
   if (meta.ownerReferences?.some((ref: { controller?: boolean }) => ref.controller)) return 'managed by its controller, which creates it again';
   if (meta.deletionTimestamp) return 'being deleted';
+  if (meta.labels?.['kubernetes.io/bootstrapping'] === 'rbac-defaults') return "the destination's own bootstrap policy";
   const label = resourceLabel(resource);
   if (label === 'configmaps' && meta.name === 'kube-root-ca.crt') return "published by the destination's root-ca-cert-publisher";
   if (label === 'configmaps' && meta.namespace === 'kube-system' && meta.name === 'extension-apiserver-authentication') return "the destination's own";
