@@ -33,6 +33,8 @@ export interface InProcessClientOptions {
   authorizer?: Authorizer;
   /** Strategic merge patch needs each kind's patch strategies (from the OpenAPI document). */
   patchSchema?: (strategy: KindStrategy) => PatchSchema | undefined;
+  /** Reads of kinds that are computed, not stored (metrics.k8s.io): the answer, by resource. */
+  computed?: (type: ResourceType, namespace: string | undefined, name: string | undefined, options: ListOptions) => Obj | undefined;
 }
 
 type SubresourceWriter = (generic: GenericStore, namespace: string | undefined, name: string, body: Obj, options: { dryRun?: boolean; fieldManager?: string; user?: UserInfo }) => Promise<Obj>;
@@ -75,10 +77,14 @@ export class InProcessClient implements ApiClient {
 
   async get(type: ResourceType, namespace: string | undefined, name: string): Promise<Obj> {
     const generic = this.authorized(type, 'get', namespace, name);
+    const computed = this.options.computed?.(type, scope(generic, namespace), name, {});
+    if (computed) return computed;
     return copyOf(generic.get(scope(generic, namespace), name));
   }
 
   async list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): Promise<ObjectList> {
+    const computed = this.options.computed && this.authorized(type, 'list', namespace) && this.options.computed(type, namespace, undefined, options);
+    if (computed) return { items: computed.items, resourceVersion: '' };
     const { versions, resourceVersion } = this.listVersions(type, namespace, options);
     return { items: versions.map((version) => copyOf(version as StoredObject)), resourceVersion };
   }

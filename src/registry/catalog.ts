@@ -31,6 +31,7 @@ import { customResourceDefinitions } from './custom-resource-definitions.js';
 import { mutatingWebhookConfigurations, validatingAdmissionPolicies, validatingAdmissionPolicyBindings, validatingWebhookConfigurations } from './admission-registration.js';
 import { apiServices } from './api-services.js';
 import { bindings, componentStatuses } from './served-only.js';
+import { nodeMetrics, podMetrics } from './resource-metrics.js';
 import { horizontalPodAutoscalersV1, horizontalPodAutoscalersV2 } from './horizontal-pod-autoscalers.js';
 import { runtimeClasses } from './runtime-classes.js';
 import { csiDrivers, csiNodes, csiStorageCapacities, volumeAttachments } from './csi.js';
@@ -106,4 +107,7 @@ export const allKinds: KindStrategy[] = [
   csiStorageCapacities,
   storageClasses,
   volumeAttachments,
+  // metrics.k8s.io/v1beta1 (served, computed from the virtual nodes)
+  nodeMetrics,
+  podMetrics,
 ];

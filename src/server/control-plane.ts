@@ -63,6 +63,7 @@ import { parsePolicy } from '../tee/policy.js';
 import { createSimulatedProvider } from '../tee/simulated.js';
 import { X509Certificate } from 'node:crypto';
 import { startInProcessVirtualNodes } from '../nodes/in-process.js';
+import { METRICS_GROUP, ResourceMetrics } from '../nodes/metrics-api.js';
 import { startScheduler } from '../scheduler/index.js';
 import type { ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
 import { Auditor, fileSink } from '../audit/auditor.js';
@@ -267,7 +268,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // Authorization: system:masters short-circuits, then the Node authorizer, then RBAC (kube-apiserver's
   // --authorization-mode=Node,RBAC). In-process components are asked the same questions.
   const authorizerRef: Authorizer = { authorize: (attributes) => authorizer.authorize(attributes) };
-  const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'nautilus', patchSchema, authorizer: authorizerRef });
+  const resourceMetrics = new ResourceMetrics(registry);
+  const computed = (type: { group: string; resource: string }, namespace: string | undefined, name: string | undefined, query: { labelSelector?: string; fieldSelector?: string }) =>
+    type.group === METRICS_GROUP ? resourceMetrics.answer(type.resource, namespace, name, query) : undefined;
+  const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'nautilus', patchSchema, authorizer: authorizerRef, computed });
   const informers = new InformerFactory(client);
   const rbac = new RbacAuthorizer(informers);
   const nodeAuthorizer = new NodeAuthorizer(informers);

@@ -9,6 +9,7 @@ import type { StoredObject } from '../storage/store.js';
 import type { Exchange } from './exchange.js';
 import type { RequestInfo } from './request-info.js';
 import { respondJson } from './responses.js';
+import { METRICS_GROUP, ResourceMetrics } from '../nodes/metrics-api.js';
 
 /** The components this process runs in place of separate binaries. */
 const COMPONENTS = ['controller-manager', 'scheduler'];
@@ -20,11 +21,15 @@ function componentStatus(name: string): Obj {
 const DEPRECATION = 'v1 ComponentStatus is deprecated in v1.19+';
 
 export function isServedOnly(strategy: KindStrategy): boolean {
-  return strategy.group === '' && (strategy.kind === 'Binding' || strategy.kind === 'ComponentStatus');
+  return (strategy.group === '' && (strategy.kind === 'Binding' || strategy.kind === 'ComponentStatus')) || strategy.group === METRICS_GROUP;
 }
 
 export async function handleServedOnly(ex: Exchange, info: RequestInfo, query: URLSearchParams, strategy: KindStrategy, registry: Registry): Promise<void> {
   if (!(strategy.verbs ?? []).includes(info.verb)) throw errors.methodNotAllowed(ex.method, info.path);
+  if (strategy.group === METRICS_GROUP) {
+    const selectors = { labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined };
+    return respondJson(ex, 200, JSON.stringify(new ResourceMetrics(registry).answer(strategy.plural, info.namespace, info.name, selectors)));
+  }
   if (strategy.kind === 'Binding') {
     const binding = decodeObject(await ex.readBody(MAX_BODY_BYTES), bodyFormat(ex.header('content-type'))) as Obj;
     const name = binding.metadata?.name;

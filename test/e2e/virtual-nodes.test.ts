@@ -261,3 +261,32 @@ test('nodes/proxy, pods/proxy and services/proxy reach the kubelet and the in-ag
   const unknownNode = await server.kubectl(['get', '--raw', '/api/v1/nodes/no-such-node/proxy/healthz']);
   assert.match(unknownNode.stderr, /NotFound|not found/);
 });
+
+test('a Deployment spreads over the nodes; kubectl top nodes and top pods print the agents usage', async () => {
+  await server.ok(['create', 'deployment', 'web', '--image=nginx', '--replicas=6']);
+  await server.ok(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+  const pods = JSON.parse(await server.ok(['get', 'pods', '-l', 'app=web', '-o', 'json'])).items;
+  assert.equal(pods.length, 6);
+  assert.ok(new Set(pods.map((p: { spec: { nodeName: string } }) => p.spec.nodeName)).size >= 2, 'the scheduler spread them');
+  assert.equal(new Set(pods.map((p: { status: { podIP: string } }) => p.status.podIP)).size, 6);
+  const top = await server.ok(['top', 'nodes', '--no-headers']);
+  const rows = top.trim().split('\n');
+  assert.equal(rows.length, 3, top);
+  for (const row of rows) assert.match(row.trim(), /^virtual-node-\d\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%$/);
+  const topPods = await server.ok(['top', 'pods', '-l', 'app=web', '--no-headers']);
+  assert.equal(topPods.trim().split('\n').length, 6, topPods);
+  for (const row of topPods.trim().split('\n')) assert.match(row.trim(), /^web-\S+\s+\d+m\s+\d+Mi$/);
+  const containers = await server.ok(['top', 'pods', '-l', 'app=web', '--containers', '--no-headers']);
+  assert.match(containers, /web-\S+\s+nginx\s+\d+m\s+\d+Mi/);
+});
+
+test('an HPA reads PodMetrics and scales a Deployment up when its pods run hot', async () => {
+  await server.ok(['create', 'deployment', 'hot', '--image=nginx', '--replicas=1']);
+  await server.ok(['patch', 'deployment', 'hot', '--type=merge', '-p', JSON.stringify({ spec: { template: { metadata: { annotations: { 'nautilus.dev/cpu-usage': '90m' } }, spec: { containers: [{ name: 'nginx', image: 'nginx', resources: { requests: { cpu: '100m' } } }] } } } })]);
+  await server.ok(['autoscale', 'deployment', 'hot', '--min=1', '--max=3', '--cpu-percent=50']);
+  await eventually(async () => {
+    const hpa = JSON.parse(await server.ok(['get', 'hpa', 'hot', '-o', 'json']));
+    assert.equal(hpa.status.desiredReplicas, 3, JSON.stringify(hpa.status));
+  }, 90_000);
+  await server.ok(['rollout', 'status', 'deployment/hot', '--timeout=60s']);
+});
