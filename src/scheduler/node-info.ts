@@ -9,6 +9,7 @@
  * terms); pods from the informer are immutable, so it is cached per pod object.
  */
 import { matchesLabels, selectorFromSpec, type LabelSelector } from '../api/selectors.js';
+import { nodeTaints, type Taint } from '../api/taints.js';
 import { addResource, cloneResource, emptyResource, nodeAllocatable, podRequests, type Allocatable, type Resource } from './resources.js';
 import type { Node, Pod } from './types.js';
 
@@ -147,11 +148,18 @@ export class NodeInfo {
   /** PVC "namespace/name" → how many pods here use it. */
   pvcRefCounts = new Map<string, number>();
   generation = nextGeneration();
+  /** The node's facts every filter reads, taken once per node version (cheaper than walking the object). */
+  unschedulable = false;
+  taints: readonly Taint[] = [];
+  labels: Readonly<Record<string, string>> = {};
 
   constructor(readonly name: string) {}
 
   setNode(node: Node): void {
     this.node = node;
+    this.unschedulable = node.spec?.unschedulable === true;
+    this.taints = nodeTaints(node);
+    this.labels = node.metadata?.labels ?? {};
     this.allocatable = nodeAllocatable(node);
     this.generation = nextGeneration();
   }
@@ -211,6 +219,9 @@ export class NodeInfo {
   clone(): NodeInfo {
     const copy = new NodeInfo(this.name);
     copy.node = this.node;
+    copy.unschedulable = this.unschedulable;
+    copy.taints = this.taints;
+    copy.labels = this.labels;
     copy.pods = this.pods.slice();
     copy.podsWithAffinity = this.podsWithAffinity.slice();
     copy.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity.slice();

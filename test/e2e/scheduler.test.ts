@@ -218,3 +218,40 @@ test('a high-priority pod preempts a low-priority one: Preempted event on the vi
   await server.kubectl(['delete', 'pod', 'victim', '-n', ns, '--grace-period=0', '--force']);
   assert.equal(await nodeOf('preemptor', ns), 'tight');
 });
+
+test('required pod anti-affinity separates pods; the one with nowhere left stays Pending with upstream reasons', async () => {
+  await clearNodes();
+  const ns = await namespace();
+  await addNode('h1');
+  await addNode('h2');
+  const anti = { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db' } }, topologyKey: 'kubernetes.io/hostname' }] } } };
+  await addPod('db-1', ns, anti, { app: 'db' });
+  const first = await nodeOf('db-1', ns);
+  await addPod('db-2', ns, anti, { app: 'db' });
+  const second = await nodeOf('db-2', ns);
+  assert.notEqual(first, second);
+  await addPod('db-3', ns, anti, { app: 'db' });
+  await unschedulableMessage('db-3', ns, "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod..");
+  // Symmetry: a pod without terms of its own may not join a node whose pod's anti-affinity rejects it.
+  await addPod('plain-db', ns, { nodeSelector: { 'kubernetes.io/hostname': first } }, { app: 'db' });
+  await unschedulableMessage('plain-db', ns, /^0\/2 nodes are available: 1 node\(s\) didn't match Pod's node affinity\/selector, 1 node\(s\) didn't satisfy existing pods anti-affinity rules\./);
+});
+
+test('topology spread with maxSkew 1 balances pods across zones', async () => {
+  await clearNodes();
+  const ns = await namespace();
+  for (const zone of ['a', 'b', 'c']) {
+    await addNode(`${zone}-1`, { labels: { 'topology.kubernetes.io/zone': zone } });
+    await addNode(`${zone}-2`, { labels: { 'topology.kubernetes.io/zone': zone } });
+  }
+  const spread = { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }] };
+  const zones: Record<string, number> = { a: 0, b: 0, c: 0 };
+  for (let i = 0; i < 7; i++) {
+    await addPod(`web-${i}`, ns, spread, { app: 'web' });
+    const node = await nodeOf(`web-${i}`, ns);
+    zones[node[0]]++;
+    const counts = Object.values(zones);
+    assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `skew after web-${i}: ${JSON.stringify(zones)}`);
+  }
+  assert.deepEqual(Object.values(zones).sort(), [2, 2, 3]);
+});

@@ -14,7 +14,10 @@ import { nodeResourcesFit, NAME as NODE_RESOURCES_FIT, type NodeResourcesFitArgs
 import { balancedAllocation, NAME as BALANCED_ALLOCATION, type BalancedAllocationArgs } from './balanced-allocation.js';
 import { defaultBinder, NAME as DEFAULT_BINDER } from './default-binder.js';
 import { defaultPreemption, NAME as DEFAULT_PREEMPTION, type DefaultPreemptionArgs } from './default-preemption.js';
-import { POD_DISRUPTION_BUDGETS, PODS } from '../../client/resource-types.js';
+import { interPodAffinity, NAME as INTER_POD_AFFINITY, type InterPodAffinityArgs } from './inter-pod-affinity.js';
+import { podTopologySpread, NAME as POD_TOPOLOGY_SPREAD, type PodTopologySpreadArgs } from './pod-topology-spread.js';
+import { imageLocality, NAME as IMAGE_LOCALITY } from './image-locality.js';
+import { POD_DISRUPTION_BUDGETS, PODS, REPLICA_SETS, REPLICATION_CONTROLLERS, SERVICES, STATEFUL_SETS } from '../../client/resource-types.js';
 import type { SchedulerMetrics } from '../metrics.js';
 
 /** What a plugin may use besides its args. */
@@ -39,6 +42,18 @@ export const IN_TREE_PLUGINS = new Map<string, PluginFactory>([
   [NODE_PORTS, () => nodePorts()],
   [NODE_RESOURCES_FIT, (args) => nodeResourcesFit(args as NodeResourcesFitArgs)],
   [BALANCED_ALLOCATION, (args) => balancedAllocation(args as BalancedAllocationArgs)],
+  [INTER_POD_AFFINITY, (args, context) => interPodAffinity(args as InterPodAffinityArgs, context.handle)],
+  [
+    POD_TOPOLOGY_SPREAD,
+    (args, { informers }) =>
+      podTopologySpread(args as PodTopologySpreadArgs, {
+        services: informers.informer(SERVICES).lister,
+        replicaSets: informers.informer(REPLICA_SETS).lister,
+        statefulSets: informers.informer(STATEFUL_SETS).lister,
+        replicationControllers: informers.informer(REPLICATION_CONTROLLERS).lister,
+      }),
+  ],
+  [IMAGE_LOCALITY, (_args, context) => imageLocality(() => context.handle.snapshot().numNodes)],
   [DEFAULT_BINDER, (_args, context) => defaultBinder(context.client)],
   [
     DEFAULT_PREEMPTION,

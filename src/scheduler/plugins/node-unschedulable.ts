@@ -11,7 +11,7 @@ export function nodeUnschedulable(): Plugin {
     name: NAME,
     events: ['Node/Add', 'Node/UpdateNodeSpecUnschedulable', 'Node/UpdateNodeTaint'],
     filter(_state, pod, nodeInfo) {
-      if (!nodeInfo.node?.spec?.unschedulable) return undefined;
+      if (!nodeInfo.unschedulable) return undefined;
       const tolerations: Toleration[] = pod.spec?.tolerations ?? [];
       if (tolerations.some((t) => toleratesTaint(t, UNSCHEDULABLE_TAINT))) return undefined;
       return status.unresolvable(REASON_UNSCHEDULABLE);

@@ -2,7 +2,7 @@
  * TaintToleration. Filter: a NoSchedule or NoExecute taint the pod does not tolerate rules the
  * node out. Score: fewer untolerated PreferNoSchedule taints is better (normalized, reversed).
  */
-import { nodeTaints, toleratesTaint, type Taint, type Toleration } from '../../api/taints.js';
+import { toleratesTaint, type Taint, type Toleration } from '../../api/taints.js';
 import { status, type Plugin } from '../types.js';
 import { defaultNormalizeScore } from './helpers.js';
 
@@ -18,8 +18,10 @@ export function taintToleration(): Plugin {
     name: NAME,
     events: ['Node/Add', 'Node/UpdateNodeTaint'],
     filter(_state, pod, nodeInfo) {
+      const taints = nodeInfo.taints;
+      if (taints.length === 0) return undefined;
       const tolerations: Toleration[] = pod.spec?.tolerations ?? [];
-      for (const taint of nodeTaints(nodeInfo.node!)) {
+      for (const taint of taints) {
         if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
         if (!tolerations.some((t) => toleratesTaint(t, taint))) return status.unresolvable(untoleratedTaintReason(taint));
       }
@@ -32,9 +34,11 @@ export function taintToleration(): Plugin {
       return undefined;
     },
     score(state, _pod, nodeInfo) {
+      const taints = nodeInfo.taints;
+      if (taints.length === 0) return 0;
       const tolerations = state.read<Toleration[]>(PRE_SCORE_KEY) ?? [];
       let count = 0;
-      for (const taint of nodeTaints(nodeInfo.node!)) if (taint.effect === 'PreferNoSchedule' && !tolerations.some((t) => toleratesTaint(t, taint))) count++;
+      for (const taint of taints) if (taint.effect === 'PreferNoSchedule' && !tolerations.some((t) => toleratesTaint(t, taint))) count++;
       return count;
     },
     normalizeScore(_state, _pod, scores) {

@@ -1,0 +1,176 @@
+/**
+ * Scheduler benchmark, in upstream scheduler_perf's SchedulingBasic shape: NODES (5,000) Nodes and
+ * PODS (10,000) Pods created through the API (HTTP/2, from this separate process) against
+ * `nautilus serve --ephemeral`, timed until every pod is bound. Scenarios:
+ *  - baseline: the same pod creations with --disable-scheduler (the API's own ceiling, same run);
+ *  - basic: pods requesting 100m / 100Mi;
+ *  - anti-affinity: pods in groups of 1,000 with required pod anti-affinity on the hostname;
+ *  - topology-spread: nodes in 10 zones, pods with maxSkew 1 DoNotSchedule on the zone.
+ * Per-pod latency = from the pod's create response to the watch event showing it bound.
+ * Run: npm run build && node dist/bench/scheduler.js   (SCENARIOS=basic,anti-affinity,… to pick)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { adminClient, summarize, writeResult, type AdminClient } from './common.js';
+
+const NODES = Number(process.env.NODES ?? 5_000);
+const PODS = Number(process.env.PODS ?? 10_000);
+const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 64);
+const TIMEOUT_S = Number(process.env.TIMEOUT_S ?? 600);
+const SCENARIOS = (process.env.SCENARIOS ?? 'baseline,basic,anti-affinity,topology-spread').split(',');
+const NAMESPACE = 'bench';
+const ZONES = 10;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await task(items[next++]);
+  }));
+}
+
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
+}
+
+function nodeObject(i: number): Json {
+  const name = `node-${i}`;
+  const capacity = { cpu: '4', memory: '32Gi', pods: '110' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': `zone-${i % ZONES}` } },
+    status: { capacity, allocatable: capacity, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+  };
+}
+
+function podObject(scenario: string, i: number): Json {
+  const labels: Record<string, string> = {};
+  const spec: Json = { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '100Mi' } } }] };
+  if (scenario === 'anti-affinity') {
+    labels.group = `g-${i % Math.ceil(PODS / 1000)}`;
+    spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { group: labels.group } }, topologyKey: 'kubernetes.io/hostname' }] } };
+  }
+  if (scenario === 'topology-spread') {
+    labels.app = 'spread';
+    spec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }];
+  }
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${i}`, namespace: NAMESPACE, labels }, spec };
+}
+
+async function startServer(dir: string, extra: string[]): Promise<ChildProcess> {
+  const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = spawn(process.execPath, [...nodeArgs, resolve('dist/src/cli/main.js'), 'serve', '--port', '0', '--address', '127.0.0.1', '--data-dir', dir, '--ephemeral', ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NAUTILUS_LOG_LEVEL: process.env.NAUTILUS_LOG_LEVEL ?? 'error' } });
+  await new Promise<void>((resolvePromise, reject) => {
+    let out = '';
+    server.stdout!.on('data', (c: Buffer) => (out += c) && out.includes('serving at') && resolvePromise());
+    server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return server;
+}
+
+async function create(client: AdminClient, path: string, body: Json): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await client.request('POST', path, body);
+    if (response.status === 201) return;
+    if (response.status === 429 && attempt < 20) {
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    throw new Error(`POST ${path}: ${response.status} ${response.body.toString().slice(0, 300)}`);
+  }
+}
+
+async function runScenario(scenario: string): Promise<Json> {
+  const dir = await mkdtemp(join(tmpdir(), 'nautilus-bench-scheduler-'));
+  const server = await startServer(dir, scenario === 'baseline' ? ['--disable-scheduler'] : []);
+  try {
+    const kubeconfig = join(dir, 'admin.kubeconfig');
+    const writers = await Promise.all(Array.from({ length: 4 }, () => adminClient(kubeconfig)));
+    const watcher = await adminClient(kubeconfig);
+    await create(writers[0], '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+    const nodesStarted = performance.now();
+    let w = 0;
+    await pool(Array.from({ length: NODES }, (_, i) => i), IN_FLIGHT, (i) => create(writers[w++ % writers.length], '/api/v1/nodes', nodeObject(i)));
+    const nodesSeconds = (performance.now() - nodesStarted) / 1000;
+
+    const created = new Map<string, number>();
+    const latencies: number[] = [];
+    let lastBound = 0;
+    let allBound: () => void = () => {};
+    const done = new Promise<void>((r) => (allBound = r));
+    const list = JSON.parse((await watcher.get(`/api/v1/namespaces/${NAMESPACE}/pods`)).body.toString());
+    const seen = new Set<string>();
+    const watch = watcher.stream(`/api/v1/namespaces/${NAMESPACE}/pods?watch=true&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=${TIMEOUT_S}`, (line) => {
+      const event = JSON.parse(line);
+      const pod = event.object;
+      if (!pod?.spec?.nodeName || seen.has(pod.metadata.name)) return;
+      seen.add(pod.metadata.name);
+      const now = performance.now();
+      const at = created.get(pod.metadata.name);
+      if (at !== undefined) latencies.push(now - at);
+      lastBound = now;
+      if (seen.size === PODS) allBound();
+    });
+    const cpuBefore = await cpuSeconds(server.pid!);
+    const started = performance.now();
+    await pool(Array.from({ length: PODS }, (_, i) => i), IN_FLIGHT, async (i) => {
+      const pod = podObject(scenario, i);
+      await create(writers[w++ % writers.length], `/api/v1/namespaces/${NAMESPACE}/pods`, pod);
+      created.set(pod.metadata.name, performance.now());
+    });
+    const createdAt = performance.now();
+    const createSeconds = (createdAt - started) / 1000;
+    if (scenario !== 'baseline') {
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${scenario}: timed out with ${seen.size} of ${PODS} bound`)), TIMEOUT_S * 1000).unref());
+      await Promise.race([done, timeout]);
+    }
+    const cpu = (await cpuSeconds(server.pid!)) - cpuBefore;
+    watch.close();
+    const result: Json = { scenario, nodes: NODES, pods: PODS, nodesCreateSeconds: round(nodesSeconds), podCreateSeconds: round(createSeconds), podCreatesPerSecond: Math.round(PODS / createSeconds), serverCpuSeconds: round(cpu), serverRssMiB: await rssMiB(server.pid!) };
+    if (scenario !== 'baseline') {
+      const seconds = (lastBound - started) / 1000;
+      result.secondsToAllBound = round(seconds);
+      result.podsScheduledPerSecond = Math.round(PODS / seconds);
+      result.latencyMs = summarize(latencies);
+      const metrics = (await writers[0].get('/metrics')).body.toString();
+      result.attempts = Object.fromEntries([...metrics.matchAll(/^scheduler_schedule_attempts_total\{result="(\w+)",profile="default-scheduler"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+    }
+    for (const client of [...writers, watcher]) client.close();
+    console.log(JSON.stringify(result));
+    return result;
+  } finally {
+    if (process.env.SERVER_NODE_ARGS) {
+      server.kill('SIGINT');
+      await new Promise((r) => server.once('exit', r));
+    } else server.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+async function main(): Promise<void> {
+  const results: Json[] = [];
+  for (const scenario of SCENARIOS) results.push(await runScenario(scenario));
+  await writeResult('scheduler', { date: new Date().toISOString(), machine: `${(await import('node:os')).cpus().length} cores`, node: process.version, results });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
