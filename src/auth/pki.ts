@@ -113,3 +113,86 @@ export async function loadOrCreateCa(dir: string): Promise<KeyAndCert> {
 export function spkiOf(certPem: string): Buffer {
   return new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
 }
+
+/** A PKCS#10 request as the signer sees it. */
+export interface CertificateRequestInfo {
+  subjectCommonName: string;
+  organizations: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+  /** Emails and URIs: what the kubelet and client signers refuse. */
+  otherNames: string[];
+  signatureValid: boolean;
+}
+
+function parseRequest(pem: string): x509.Pkcs10CertificateRequest {
+  return new x509.Pkcs10CertificateRequest(pem);
+}
+
+function requestNames(request: x509.Pkcs10CertificateRequest): x509.JsonGeneralName[] {
+  const san = request.extensions.find((extension): extension is x509.SubjectAlternativeNameExtension => extension instanceof x509.SubjectAlternativeNameExtension);
+  return san ? san.names.toJSON() : [];
+}
+
+/** Reads a PEM certificate request (throws on anything that is not one). */
+export async function readCertificateRequest(pem: string): Promise<CertificateRequestInfo> {
+  const request = parseRequest(pem);
+  const subject = request.subjectName.toJSON();
+  const values = (type: string) => subject.flatMap((rdn) => rdn[type] ?? []);
+  const names = requestNames(request);
+  return {
+    subjectCommonName: values('CN')[0] ?? '',
+    organizations: values('O'),
+    dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value),
+    ipAddresses: names.filter((n) => n.type === 'ip').map((n) => n.value),
+    otherNames: names.filter((n) => n.type !== 'dns' && n.type !== 'ip').map((n) => `${n.type}:${n.value}`),
+    signatureValid: await request.verify(),
+  };
+}
+
+const KEY_USAGE_FLAGS: Record<string, number> = {
+  'digital signature': x509.KeyUsageFlags.digitalSignature,
+  'content commitment': x509.KeyUsageFlags.nonRepudiation,
+  'key encipherment': x509.KeyUsageFlags.keyEncipherment,
+  'key agreement': x509.KeyUsageFlags.keyAgreement,
+  'data encipherment': x509.KeyUsageFlags.dataEncipherment,
+  'cert sign': x509.KeyUsageFlags.keyCertSign,
+  'crl sign': x509.KeyUsageFlags.cRLSign,
+};
+const EXTENDED_KEY_USAGES: Record<string, string> = {
+  'server auth': x509.ExtendedKeyUsage.serverAuth,
+  'client auth': x509.ExtendedKeyUsage.clientAuth,
+  'code signing': x509.ExtendedKeyUsage.codeSigning,
+  'email protection': x509.ExtendedKeyUsage.emailProtection,
+  timestamping: x509.ExtendedKeyUsage.timeStamping,
+  'ocsp signing': x509.ExtendedKeyUsage.ocspSigning,
+};
+
+/** Signs a certificate request with the CA: the request's subject, key and names, the given usages and lifetime. */
+export async function signCertificateRequest(ca: KeyAndCert, pem: string, options: { usages: readonly string[]; notAfter: Date }): Promise<string> {
+  const request = parseRequest(pem);
+  const caCert = new x509.X509Certificate(ca.certPem);
+  const keyUsage = options.usages.reduce((flags, usage) => flags | (KEY_USAGE_FLAGS[usage] ?? 0), 0);
+  const extended = options.usages.flatMap((usage) => (EXTENDED_KEY_USAGES[usage] ? [EXTENDED_KEY_USAGES[usage]] : []));
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+  ];
+  if (keyUsage) extensions.push(new x509.KeyUsagesExtension(keyUsage, true));
+  if (extended.length) extensions.push(new x509.ExtendedKeyUsageExtension(extended, false));
+  const names = requestNames(request);
+  if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serialNumber(),
+    subject: request.subjectName,
+    issuer: caCert.subject,
+    // Upstream back-dates five minutes for clock skew.
+    notBefore: new Date(Date.now() - 5 * 60_000),
+    notAfter: options.notAfter,
+    signingKey: await importPrivateKey(ca.keyPem),
+    publicKey: request.publicKey,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions,
+  });
+  return cert.toString('pem') + '\n';
+}

@@ -19,6 +19,7 @@ import { endpointsController } from './endpoints.js';
 import { endpointSliceController } from './endpointslice.js';
 import { pvcProtectionController } from './pvc-protection.js';
 import { pvProtectionController } from './pv-protection.js';
+import { certificateSignerController } from './certificate-signer.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -40,4 +41,5 @@ export const allControllers: readonly ControllerDefinition[] = [
   endpointSliceController,
   pvcProtectionController,
   pvProtectionController,
+  certificateSignerController,
 ];

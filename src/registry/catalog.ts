@@ -36,6 +36,7 @@ import { horizontalPodAutoscalersV1, horizontalPodAutoscalersV2 } from './horizo
 import { runtimeClasses } from './runtime-classes.js';
 import { csiDrivers, csiNodes, csiStorageCapacities, volumeAttachments } from './csi.js';
 import { flowSchemas, priorityLevelConfigurations } from './flowcontrol.js';
+import { certificateSigningRequests } from './certificate-signing-requests.js';
 
 export const allKinds: KindStrategy[] = [
   // core/v1
@@ -75,6 +76,8 @@ export const allKinds: KindStrategy[] = [
   // batch/v1
   cronJobs,
   jobs,
+  // certificates.k8s.io/v1
+  certificateSigningRequests,
   // coordination.k8s.io/v1
   leases,
   // discovery.k8s.io/v1

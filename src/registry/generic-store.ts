@@ -167,7 +167,7 @@ export class GenericStore {
     const admission = this.admissionAttributes('CREATE', object, undefined, options);
     this.hooks.writePolicy?.(admission);
     await this.hooks.admission?.admit(admission);
-    strategy.prepareForCreate?.(object);
+    strategy.prepareForCreate?.(object, options.user);
     try {
       this.validate(object);
       await this.hooks.admission?.validate(admission);

@@ -4,6 +4,7 @@
  */
 import type { FieldError } from '../api/status.js';
 import type { KubeObject } from '../api/object.js';
+import type { UserInfo } from '../auth/authenticate.js';
 
 /** Objects as strategies see them: typed loosely, as the JSON they are. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -50,8 +51,11 @@ export interface KindStrategy {
 
   /** Fills in upstream defaults (mutates). Runs on create and update, like the versioned defaulters. */
   defaults?(object: Obj): void;
-  /** Clears what a client may not set on create (e.g. status when there is a status subresource). */
-  prepareForCreate?(object: Obj): void;
+  /**
+   * Clears what a client may not set on create (e.g. status when there is a status subresource);
+   * `user` is the requester, for kinds that record it (CertificateSigningRequest).
+   */
+  prepareForCreate?(object: Obj, user?: UserInfo): void;
   prepareForUpdate?(object: Obj, old: Obj): void;
   /**
    * What a delete that names no propagation policy does to dependents (upstream's

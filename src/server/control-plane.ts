@@ -20,6 +20,7 @@ import { EscalationCheck } from '../auth/rbac/escalation.js';
 import { reconcileBootstrapPolicy } from '../auth/rbac/reconcile.js';
 import { NodeAuthorizer } from '../auth/node-authorizer.js';
 import { ROOT_CA_SETTING } from '../controllers/root-ca-publisher.js';
+import { SIGNING_CERT_SETTING, SIGNING_KEY_SETTING } from '../controllers/certificate-signer.js';
 import { JWKS_PATH, REVIEW_API_KINDS, TOKEN_SUBRESOURCE } from './auth-resources.js';
 import { Registry } from '../registry/registry.js';
 import { apiVersionOf, type KindStrategy } from '../registry/strategy.js';
@@ -170,6 +171,15 @@ const EXTRA_SUBRESOURCES: ExtraSubresource[] = [
   { group: '', version: 'v1', parentPlural: 'namespaces', name: 'finalize', kind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['update'], namespaced: false },
   TOKEN_SUBRESOURCE,
   ...KUBELET_SUBRESOURCES,
+  {
+    group: 'certificates.k8s.io',
+    version: 'v1',
+    parentPlural: 'certificatesigningrequests',
+    name: 'approval',
+    kind: { group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest' },
+    verbs: ['get', 'patch', 'update'],
+    namespaced: false,
+  },
 ];
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
@@ -376,7 +386,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics: metrics.registry,
     selection: options.controllers,
     workers: options.controllerWorkers,
-    settings: { ...options.controllerSettings, [ROOT_CA_SETTING]: ca.certPem },
+    settings: { ...options.controllerSettings, [ROOT_CA_SETTING]: ca.certPem, [SIGNING_CERT_SETTING]: ca.certPem, [SIGNING_KEY_SETTING]: ca.keyPem },
     host: hostname(),
   });
   await whileLeader.add('controller-manager', async () => {

@@ -27,6 +27,7 @@ import { handleServedOnly, isServedOnly } from './served-only.js';
 import { queryBool } from '../api/query-params.js';
 import { scaleSubresource, bindingSubresource } from './subresources.js';
 import { nodeProxySubresource, podAttachSubresource, podExecSubresource, podLogSubresource, podPortForwardSubresource, podProxySubresource, serviceProxySubresource, type KubeletConnector } from './kubelet-proxy.js';
+import { approvalSubresource } from './csr-approval.js';
 
 export interface RestContext {
   registry: Registry;
@@ -51,6 +52,7 @@ const SUBRESOURCES: Record<string, Subresource[]> = {
   attach: [podAttachSubresource],
   portforward: [podPortForwardSubresource],
   proxy: [podProxySubresource, serviceProxySubresource, nodeProxySubresource],
+  approval: [approvalSubresource],
 };
 
 export async function handleResource(ex: Exchange, info: RequestInfo, query: URLSearchParams, context: RestContext): Promise<void> {

@@ -72,11 +72,10 @@ volumeattachments                   -          storage.k8s.io/v1                
 `.trim().split('\n').map((line) => line.trim().split(/\s+/).join(' '));
 
 /**
- * Groups other work streams serve (authentication/authorization reviews; certificates from the
- * security work): left out until those land. Every other
+ * Groups served outside the registry (authentication/authorization reviews): matched when listed. Every other
  * line must match exactly, and nothing may be served beyond the list.
  */
-const SERVED_ELSEWHERE = /^(selfsubjectreviews|tokenreviews|localsubjectaccessreviews|selfsubjectaccessreviews|selfsubjectrulesreviews|subjectaccessreviews|certificatesigningrequests) /;
+const SERVED_ELSEWHERE = /^(selfsubjectreviews|tokenreviews|localsubjectaccessreviews|selfsubjectaccessreviews|selfsubjectrulesreviews|subjectaccessreviews) /;
 /** Extra groups a Nautilus server may add: its own attestation API and, once served, metrics. */
 // metrics.k8s.io is what a metrics-server adds to an upstream cluster; Nautilus serves it itself.
 const NAUTILUS_EXTRAS = /^(attestations|nodes - metrics\.k8s\.io\/v1beta1|pods - metrics\.k8s\.io\/v1beta1) /;

@@ -40,6 +40,7 @@ statefulsets             sts      apps/v1                           true   State
 horizontalpodautoscalers hpa     autoscaling/v2                    true   HorizontalPodAutoscaler
 cronjobs                 cj       batch/v1                          true   CronJob
 jobs                     -        batch/v1                          true   Job
+certificatesigningrequests csr   certificates.k8s.io/v1            false  CertificateSigningRequest
 leases                   -        coordination.k8s.io/v1            true   Lease
 endpointslices           -        discovery.k8s.io/v1               true   EndpointSlice
 events                   ev       events.k8s.io/v1                  true   Event
@@ -77,7 +78,7 @@ const WITH_STATUS = [
   'namespaces', 'nodes', 'persistentvolumeclaims', 'persistentvolumes', 'pods', 'replicationcontrollers', 'resourcequotas', 'services',
   'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'cronjobs', 'jobs', 'ingresses', 'poddisruptionbudgets',
   'customresourcedefinitions', 'apiservices', 'validatingadmissionpolicies', 'horizontalpodautoscalers', 'volumeattachments',
-  'flowschemas', 'prioritylevelconfigurations',
+  'flowschemas', 'prioritylevelconfigurations', 'certificatesigningrequests',
 ];
 const WITH_SCALE = ['replicationcontrollers', 'deployments', 'replicasets', 'statefulsets'];
 /** Resources whose strategies set metadata.generation. */
