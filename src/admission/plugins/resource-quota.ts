@@ -83,6 +83,8 @@ export function resourceQuota(registry: () => Registry): AdmissionPlugin {
       if (attributes.operation !== 'CREATE' && !(attributes.operation === 'UPDATE' && CHARGED_ON_UPDATE.has(`${attributes.resource.group}/${attributes.resource.resource}`))) return;
       const quotas = registry().of('', 'resourcequotas');
       if (attributes.resource.group === '' && attributes.resource.resource === 'resourcequotas' && attributes.operation === 'UPDATE') return;
+      // Most namespaces have no quota: find that out before costing the object.
+      if (quotas.list(attributes.namespace, { limit: 1 }).items.length === 0) return;
       const delta = requestedDelta(attributes);
       if (delta.size === 0) return;
       const charged = new Set<string>();
