@@ -76,7 +76,8 @@ describe('SharedInformer over the in-process client', () => {
     await client.create(PODS, 'a', pod('a', 'x'));
     await client.createSubresource(PODS, 'a', 'x', 'binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'x' }, target: { kind: 'Node', name: 'n1' } });
     assert.equal(onNode.lister.get('a', 'x')?.spec.nodeName, 'n1');
-    await client.delete(PODS, 'a', 'x');
+    // A bound pod is deleted gracefully (the kubelet confirms); grace 0 removes it at once.
+    await client.delete(PODS, 'a', 'x', { gracePeriodSeconds: 0 });
     assert.deepEqual(events, ['add x', 'delete x']);
     informers.stop();
   });
