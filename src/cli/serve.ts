@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../server/control-plane.js';
 import { allKinds } from '../registry/catalog.js';
-import { log } from '../server/log.js';
+import { configureLogging, log, parseVerbosity } from '../server/log.js';
 import type { ProviderName } from '../tee/provider.js';
 import { IntegrityError } from '../storage/wal/index.js';
 import { parseQuantity } from '../registry/common/validation.js';
@@ -64,6 +64,8 @@ export async function run(argv: string[]): Promise<number> {
       'enable-priority-and-fairness': { type: 'string', default: 'true' },
       'audit-log-path': { type: 'string' },
       'audit-policy-file': { type: 'string' },
+      'log-format': { type: 'string' },
+      v: { type: 'string', short: 'v', default: '0' },
       ...Object.fromEntries(WORKER_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
       ...Object.fromEntries(SETTING_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h', default: false },
@@ -89,10 +91,23 @@ export async function run(argv: string[]): Promise<number> {
         `  flow control: [--max-requests-inflight 400] [--max-mutating-requests-inflight 200] [--enable-priority-and-fairness=true|false]
 ` +
         `  audit: [--audit-log-path FILE|- --audit-policy-file FILE]
+` +
+        `  logs: [--log-format json|text (default: text on a terminal, json otherwise)] [-v=N (klog levels; 3 logs every request with its latency)]
 `,
     );
     return 0;
   }
+  const verbosity = parseVerbosity(values.v!);
+  if (verbosity === undefined) {
+    process.stderr.write(`error: -v must be a level from 0 to 10, got ${JSON.stringify(values.v)}\n`);
+    return 2;
+  }
+  const logFormat = values['log-format'];
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'text') {
+    process.stderr.write(`error: --log-format must be json or text, got ${JSON.stringify(logFormat)}\n`);
+    return 2;
+  }
+  configureLogging({ verbosity, format: logFormat });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`error: --port must be a number between 0 and 65535, got ${JSON.stringify(values.port)}\n`);

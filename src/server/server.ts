@@ -206,7 +206,24 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
     audited?.finish();
     leftInflight?.();
     if (options.metrics && url) recordRequest(ex, options.metrics, info ?? requestInfoOrPath(ex.method, url), url.searchParams, started);
+    if (log.v(3)) logRequest(ex, started);
   }
+}
+
+/** At -v=3, one line per request as upstream's httplog writes it (a watch: when it closes). */
+function logRequest(ex: Exchange, started: bigint): void {
+  const write = () =>
+    log.info('HTTP', {
+      verb: ex.method,
+      URI: ex.url,
+      latency: `${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(3)}ms`,
+      userAgent: ex.header('user-agent') ?? '',
+      user: ex.user?.name ?? '',
+      srcIP: `${ex.socket.remoteAddress}:${ex.socket.remotePort}`,
+      resp: ex.status ?? 0,
+    });
+  if (ex.streaming) ex.onClose(write);
+  else write();
 }
 
 /** What a request refused before routing (401, bad path) addressed, as far as it parses. */
