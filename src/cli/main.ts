@@ -8,6 +8,7 @@ const COMMANDS: Record<string, Command> = {
   verify: { summary: "check a server's attestation, then write a kubeconfig pinning it", load: () => import('./verify.js') },
   snapshot: { summary: 'save or restore a sealed backup of the whole state', load: () => import('./snapshot.js') },
   measure: { summary: 'print the measurements to put in an attestation policy', load: () => import('./measure.js') },
+  nodes: { summary: 'run virtual nodes that join a running server as kubelets', load: () => import('./nodes.js') },
   import: { summary: "copy an existing cluster's objects into Nautilus", load: () => import('./import.js') },
   export: { summary: 'write the cluster as YAML files kubectl apply -R loads', load: () => import('./export.js') },
 };

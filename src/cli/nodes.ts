@@ -1,0 +1,66 @@
+/** `nautilus nodes`: virtual nodes in this process, joining a running server as kubelets. */
+import { parseArgs } from 'node:util';
+import { dirname, join, resolve } from 'node:path';
+import { startRemoteNodes } from '../nodes/remote.js';
+import { log } from '../server/log.js';
+
+const USAGE = `Usage: nautilus nodes --kubeconfig FILE --count N [--name-prefix P] [--pki-dir DIR] [--address 127.0.0.1]
+  Runs N virtual kubelets that join the server FILE names, each with its own client certificate
+  (system:node:<name>, issued from DIR/ca.crt and DIR/ca.key; default: the pki/ beside FILE).
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        kubeconfig: { type: 'string' },
+        count: { type: 'string', default: '1' },
+        'name-prefix': { type: 'string', default: 'remote-node-' },
+        'pki-dir': { type: 'string' },
+        address: { type: 'string', default: '127.0.0.1' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const count = Number(values.count);
+  if (!values.kubeconfig) {
+    process.stderr.write(`error: --kubeconfig is required\n${USAGE}`);
+    return 2;
+  }
+  if (!Number.isInteger(count) || count < 1 || count > 16_384) {
+    process.stderr.write(`error: --count must be an integer between 1 and 16384, got ${JSON.stringify(values.count)}\n`);
+    return 2;
+  }
+  const prefix = values['name-prefix']!;
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9-])?$/.test(prefix)) {
+    process.stderr.write(`error: --name-prefix must start a valid node name (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(prefix)}\n`);
+    return 2;
+  }
+  const kubeconfig = resolve(values.kubeconfig);
+  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
+  let nodes;
+  try {
+    nodes = await startRemoteNodes({ kubeconfig, pkiDir: values['pki-dir'] ?? join(dirname(kubeconfig), 'pki'), count, namePrefix: prefix, address: values.address! });
+    await nodes.pool.registered();
+  } catch (error) {
+    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${count} virtual node(s) registered (${prefix}0…); kubelet endpoints on ${values.address}:${nodes.kubelet.port}\n`);
+  await new Promise<void>((resolveStop) => {
+    const shutdown = () => void nodes.stop().then(resolveStop);
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  return 0;
+}
