@@ -25,7 +25,7 @@ export function buildKindSchemas(kinds: readonly KindStrategy[], extraDefinition
       plural: kind.plural,
       namespaced: kind.namespaced,
       verbs: kind.verbs ?? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-      subresources: [...(kind.statusSubresource ? ['status'] : []), ...(kind.scale ? ['scale'] : []), ...(kind.kind === 'Pod' && kind.group === '' ? ['binding'] : [])],
+      subresources: [...(kind.statusSubresource ? ['status'] : []), ...(kind.scale ? ['scale'] : []), ...(kind.kind === 'Pod' && kind.group === '' ? ['binding', 'eviction'] : [])],
     })),
     { advertiseFieldValidation: true, extraDefinitions },
   );

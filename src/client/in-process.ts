@@ -16,6 +16,7 @@ import type { UserInfo } from '../auth/authenticate.js';
 import { forbidden, type AuthorizationAttributes, type Authorizer } from '../auth/authorization.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { bindPod } from '../registry/pod-binding.js';
+import { evictPod } from '../registry/pod-eviction.js';
 import { applyScale, toScale } from '../registry/scale.js';
 import type { Registry } from '../registry/registry.js';
 import { buildSelection } from '../registry/selection.js';
@@ -37,11 +38,15 @@ export interface InProcessClientOptions {
   computed?: (type: ResourceType, namespace: string | undefined, name: string | undefined, options: ListOptions) => Obj | undefined;
 }
 
-type SubresourceWriter = (generic: GenericStore, namespace: string | undefined, name: string, body: Obj, options: { dryRun?: boolean; fieldManager?: string; user?: UserInfo }) => Promise<Obj>;
+type SubresourceWriter = (generic: GenericStore, namespace: string | undefined, name: string, body: Obj, options: { dryRun?: boolean; fieldManager?: string; user?: UserInfo }, registry: Registry) => Promise<Obj>;
 
 const SUBRESOURCE_WRITERS: Record<string, SubresourceWriter> = {
   binding: async (pods, namespace, name, body, options) => {
     await bindPod(pods, namespace, name, body, options);
+    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+  },
+  eviction: async (_pods, namespace, name, body, options, registry) => {
+    await evictPod(registry, namespace!, name, body, options);
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
   },
 };
@@ -172,8 +177,8 @@ export class InProcessClient implements ApiClient {
   async createSubresource(type: ResourceType, namespace: string | undefined, name: string, subresource: string, body: Obj, options: WriteOptions = {}): Promise<Obj> {
     const generic = this.authorized(type, 'create', namespace, name, subresource);
     const writer = SUBRESOURCE_WRITERS[subresource];
-    if (!writer || (subresource === 'binding' && generic.strategy.kind !== 'Pod')) throw errors.pathNotFound();
-    return writer(generic, scope(generic, namespace), name, structuredClone(body), this.writeOptions(options));
+    if (!writer || ((subresource === 'binding' || subresource === 'eviction') && generic.strategy.kind !== 'Pod')) throw errors.pathNotFound();
+    return writer(generic, scope(generic, namespace), name, structuredClone(body), this.writeOptions(options), this.options.registry);
   }
 
   private writeOptions(options: WriteOptions): { dryRun?: boolean; fieldManager: string; subresource?: 'status' | 'finalize'; user: UserInfo } {

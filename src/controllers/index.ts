@@ -20,6 +20,7 @@ import { endpointSliceController } from './endpointslice.js';
 import { pvcProtectionController } from './pvc-protection.js';
 import { pvProtectionController } from './pv-protection.js';
 import { certificateSignerController } from './certificate-signer.js';
+import { disruptionController } from './disruption.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -42,4 +43,5 @@ export const allControllers: readonly ControllerDefinition[] = [
   pvcProtectionController,
   pvProtectionController,
   certificateSignerController,
+  disruptionController,
 ];

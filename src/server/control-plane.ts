@@ -168,6 +168,7 @@ export interface ControlPlane {
 
 const EXTRA_SUBRESOURCES: ExtraSubresource[] = [
   { group: '', version: 'v1', parentPlural: 'pods', name: 'binding', kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'], namespaced: true },
+  { group: '', version: 'v1', parentPlural: 'pods', name: 'eviction', kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'], namespaced: true },
   { group: '', version: 'v1', parentPlural: 'namespaces', name: 'finalize', kind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['update'], namespaced: false },
   TOKEN_SUBRESOURCE,
   ...KUBELET_SUBRESOURCES,

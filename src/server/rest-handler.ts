@@ -25,7 +25,7 @@ import type { Subresource } from './subresources.js';
 import { isCustomResource } from '../apiextensions/custom-resource-strategy.js';
 import { handleServedOnly, isServedOnly } from './served-only.js';
 import { queryBool } from '../api/query-params.js';
-import { scaleSubresource, bindingSubresource } from './subresources.js';
+import { scaleSubresource, bindingSubresource, evictionSubresource } from './subresources.js';
 import { nodeProxySubresource, podAttachSubresource, podExecSubresource, podLogSubresource, podPortForwardSubresource, podProxySubresource, serviceProxySubresource, type KubeletConnector } from './kubelet-proxy.js';
 import { approvalSubresource } from './csr-approval.js';
 
@@ -47,6 +47,7 @@ export interface RestContext {
 const SUBRESOURCES: Record<string, Subresource[]> = {
   scale: [scaleSubresource],
   binding: [bindingSubresource],
+  eviction: [evictionSubresource],
   log: [podLogSubresource],
   exec: [podExecSubresource],
   attach: [podAttachSubresource],

@@ -2,6 +2,8 @@
 import { errors } from '../api/status.js';
 import { getPath } from '../api/object.js';
 import { bindPod } from '../registry/pod-binding.js';
+import { evictPod } from '../registry/pod-eviction.js';
+import type { Registry } from '../registry/registry.js';
 import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES } from '../api/negotiation.js';
 import { applyJsonPatch } from '../api/patch/json-patch.js';
 import { applyMergePatch } from '../api/patch/merge-patch.js';
@@ -15,7 +17,7 @@ import type { KubeletConnector } from './kubelet-proxy.js';
 
 export interface Subresource {
   supports(strategy: KindStrategy): boolean;
-  handle(ex: Exchange, info: RequestInfo, query: URLSearchParams, generic: GenericStore, namespace: string | undefined, context?: { kubelet?: KubeletConnector }): Promise<void> | void;
+  handle(ex: Exchange, info: RequestInfo, query: URLSearchParams, generic: GenericStore, namespace: string | undefined, context?: { kubelet?: KubeletConnector; registry?: Registry }): Promise<void> | void;
 }
 
 export const scaleSubresource: Subresource = {
@@ -56,6 +58,19 @@ export const bindingSubresource: Subresource = {
     if (info.verb !== 'create') throw errors.methodNotAllowed(ex.method, info.path);
     const binding = decodeObject(await ex.readBody(MAX_BODY_BYTES), bodyFormat(ex.header('content-type'))) as Obj;
     await bindPod(generic, namespace, info.name!, binding, { dryRun: query.getAll('dryRun').includes('All'), user: ex.user });
+    respondJson(ex, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
+  },
+};
+
+/** POST pods/{name}/eviction: deletes the pod if its PodDisruptionBudget allows (kubectl drain). */
+export const evictionSubresource: Subresource = {
+  supports: (strategy) => strategy.kind === 'Pod' && strategy.group === '',
+  async handle(ex, info, query, _generic, namespace, context) {
+    if (info.verb !== 'create') throw errors.methodNotAllowed(ex.method, info.path);
+    const registry = context?.registry;
+    if (!registry) throw errors.pathNotFound();
+    const eviction = decodeObject(await ex.readBody(MAX_BODY_BYTES), bodyFormat(ex.header('content-type'))) as Obj;
+    await evictPod(registry, namespace!, info.name!, eviction, { dryRun: query.getAll('dryRun').includes('All'), user: ex.user, warnings: (ex.warnings ??= []) });
     respondJson(ex, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
   },
 };
