@@ -89,6 +89,8 @@ export const LIST_EXTENSIONS = {
   'io.k8s.api.apps.v1.StatefulSetStatus': conditionsByType,
   'io.k8s.api.apps.v1.DaemonSetStatus': conditionsByType,
   'io.k8s.api.apps.v1.StatefulSetSpec': { volumeClaimTemplates: atomic },
+  // Switching to Recreate must drop a rollingUpdate the server defaulted (upstream's patchStrategy:"retainKeys").
+  'io.k8s.api.apps.v1.DeploymentSpec': { strategy: { 'x-kubernetes-patch-strategy': 'retainKeys' } },
   'io.k8s.api.batch.v1.JobStatus': {
     conditions: { 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'type', ...atomic },
   },

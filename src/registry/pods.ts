@@ -36,6 +36,38 @@ function defaultRequestsFromLimits(spec: Obj['spec']): void {
   }
 }
 
+/**
+ * Fields the server sets on a pod at create (defaults, admission, binding) that a declarative
+ * update (`kubectl replace -f`, apply) of the user's own manifest leaves out. Left out, they are
+ * not a change the user asked for: they keep their stored values, as upstream's Priority and
+ * ServiceAccount admission keep theirs on update.
+ */
+const SERVER_SET_SPEC_FIELDS = ['serviceAccountName', 'serviceAccount', 'nodeName', 'priority', 'preemptionPolicy', 'priorityClassName', 'enableServiceLinks'] as const;
+/** The service-account token volume the ServiceAccount admission plugin projects. */
+const TOKEN_VOLUME = /^kube-api-access-/;
+
+type Json = Record<string, any>;
+
+function keepServerSetFields(spec: Json, old: Json): void {
+  for (const field of SERVER_SET_SPEC_FIELDS) if (spec[field] === undefined && old[field] !== undefined) spec[field] = old[field];
+  const oldVolumes: Json[] = Array.isArray(old.volumes) ? (old.volumes.filter(isPlainObject) as Json[]) : [];
+  const injected = oldVolumes.filter((v) => typeof v.name === 'string' && TOKEN_VOLUME.test(v.name) && v.projected);
+  if (injected.length === 0 || (spec.volumes !== undefined && !Array.isArray(spec.volumes))) return;
+  const volumes: Json[] = (spec.volumes ??= []);
+  for (const volume of injected) if (!volumes.some((v) => isPlainObject(v) && v.name === volume.name)) volumes.push(volume);
+  for (const key of ['containers', 'initContainers'] as const) {
+    if (!Array.isArray(spec[key]) || !Array.isArray(old[key])) continue;
+    for (const container of spec[key] as unknown[]) {
+      if (!isPlainObject(container)) continue;
+      const before = (old[key] as Json[]).find((c) => isPlainObject(c) && c.name === container.name);
+      const mounts: Json[] = Array.isArray(before?.volumeMounts) ? before.volumeMounts.filter((m: Json) => isPlainObject(m) && injected.some((v) => v.name === m.name)) : [];
+      if (mounts.length === 0 || (container.volumeMounts !== undefined && !Array.isArray(container.volumeMounts))) continue;
+      const current: Json[] = ((container as Json).volumeMounts ??= []);
+      for (const mount of mounts) if (!current.some((m) => isPlainObject(m) && m.name === mount.name)) current.push(mount);
+    }
+  }
+}
+
 function qosClass(pod: Obj): string {
   const list = (value: unknown): Obj[] => (Array.isArray(value) ? value.filter(isPlainObject) as Obj[] : []);
   const containers: Obj[] = [...list(pod.spec?.containers), ...list(pod.spec?.initContainers)];
@@ -158,6 +190,12 @@ export const pods: KindStrategy = {
   prepareForCreate(pod) {
     admissionDefaults(pod);
     pod.status = { phase: 'Pending', qosClass: qosClass(pod) };
+  },
+  prepareForUpdate(pod, old) {
+    if (!isPlainObject(pod.spec) || !isPlainObject(old.spec)) return;
+    keepServerSetFields(pod.spec as Json, old.spec as Json);
+    // DefaultTolerationSeconds admits updates too (only additions to tolerations are allowed).
+    admissionDefaults(pod);
   },
   gracefulDeletionPeriod(pod, requested) {
     // The requested period, else the pod's own; a pod no kubelet runs, or one that finished,
