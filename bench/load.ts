@@ -7,7 +7,10 @@
  *
  *   npm run bench -- load [--pods 150000] [--nodes 5000] [--namespaces 1000]
  *        [--server NAME=DIR ...] [--kubeconfig NAME=FILE ...] [--requests 20000] [--watchers 1000]
- *        [--out load] [--profile]
+ *        [--virtual-nodes] [--out load] [--profile] [--trace-gc]
+ *
+ * --virtual-nodes: the targets run `serve --virtual-nodes N` (simulated kubelets register the
+ * nodes and run the pods) instead of the benchmark creating nodes and pod statuses itself.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,6 +49,7 @@ export async function run(argv: string[]): Promise<void> {
       nodes: { type: 'string', default: '5000' },
       namespaces: { type: 'string', default: '1000' },
       'pods-per-replicaset': { type: 'string', default: '30' },
+      'virtual-nodes': { type: 'boolean', default: false },
       server: { type: 'string', multiple: true },
       kubeconfig: { type: 'string', multiple: true },
       token: { type: 'string', multiple: true },
@@ -65,7 +69,7 @@ export async function run(argv: string[]): Promise<void> {
   });
   requireH2load();
   const options: Options = {
-    shape: { pods: Number(values.pods), nodes: Number(values.nodes), namespaces: Number(values.namespaces), podsPerReplicaSet: Number(values['pods-per-replicaset']) },
+    shape: { pods: Number(values.pods), nodes: Number(values.nodes), namespaces: Number(values.namespaces), podsPerReplicaSet: Number(values['pods-per-replicaset']), virtualNodes: values['virtual-nodes'] },
     requests: Number(values.requests),
     writes: Number(values.writes),
     watchers: Number(values.watchers),
@@ -83,7 +87,7 @@ export async function run(argv: string[]): Promise<void> {
     for (const { name, value } of servers) {
       const nodeFlags = [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve('bench/results/profiles', name)}`, '--heap-prof', `--heap-prof-dir=${resolve('bench/results/profiles', name)}`] : []), ...(values['trace-gc'] ? ['--trace-gc'] : [])];
       // The ReplicaSets own the pods (so the garbage collector keeps them) but do not manage them.
-      const extraArgs = ['--controllers', '*,-replicaset-controller', '--memory-budget', '64Gi', ...(values['server-arg'] ?? [])];
+      const extraArgs = ['--controllers', '*,-replicaset-controller', '--memory-budget', '64Gi', ...(values['virtual-nodes'] ? ['--virtual-nodes', values.nodes!] : []), ...(values['server-arg'] ?? [])];
       const target = await startServer({ name, dir: value, dataDir: join(work, name), extraArgs, nodeFlags });
       results[name] = await measureTarget(target, options, value);
     }
@@ -185,9 +189,20 @@ async function load(pool: ClientPool, options: Options, result: TargetResult, lo
   result.loadSeconds.replicaSets = seconds(started);
 
   started = performance.now();
-  await runConcurrently(shape.nodes, parallel, async (i) => {
-    await pool.expect('POST', '/api/v1/nodes?fieldManager=kubelet', objects.node(i));
-  });
+  if (shape.virtualNodes) {
+    // The server's simulated kubelets register their nodes (and later run the pods).
+    const deadline = performance.now() + 300_000;
+    for (;;) {
+      const count = JSON.parse((await pool.expect('GET', '/api/v1/nodes', undefined, { accept: JSON_ACCEPT })).body.toString()).items.length;
+      if (count >= shape.nodes) break;
+      if (performance.now() > deadline) throw new Error(`only ${count} of ${shape.nodes} virtual nodes registered`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } else {
+    await runConcurrently(shape.nodes, parallel, async (i) => {
+      await pool.expect('POST', '/api/v1/nodes?fieldManager=kubelet', objects.node(shape, i));
+    });
+  }
   result.loadSeconds.nodes = seconds(started);
 
   started = performance.now();
@@ -195,24 +210,25 @@ async function load(pool: ClientPool, options: Options, result: TargetResult, lo
   let done = 0;
   await runConcurrently(shape.pods, parallel, async (i) => {
     const place = objects.podPlace(shape, i);
-    await createRunningPod(pool, place, owners.get(`${place.namespace}/${place.replicaSet}`)!, i);
+    await createRunningPod(pool, shape, place, owners.get(`${place.namespace}/${place.replicaSet}`)!, i);
     podPaths[i] = `/api/v1/namespaces/${place.namespace}/pods/${place.name}`;
     if (++done % 10_000 === 0) log(`${done} pods (${Math.round(done / seconds(started))}/s)`);
   });
   // The watched namespace: pods the watch scenario updates.
   for (let i = 0; i < 50; i++) {
     const place = { ...objects.podPlace(shape, i), namespace: WATCH_NAMESPACE, replicaSet: 0, name: `watched-${i}` };
-    await createRunningPod(pool, place, owners.get(`${WATCH_NAMESPACE}/0`)!, i);
+    await createRunningPod(pool, shape, place, owners.get(`${WATCH_NAMESPACE}/0`)!, i);
   }
   result.loadSeconds.pods = seconds(started);
   result.loadSeconds.podsPerSecond = Math.round(shape.pods / result.loadSeconds.pods);
   return { podPaths, owners };
 }
 
-/** Created as a ReplicaSet would, then marked Running as a kubelet would. */
-async function createRunningPod(pool: ClientPool, place: ReturnType<typeof objects.podPlace>, owner: { name: string; uid: string }, i: number): Promise<void> {
+/** Created as a ReplicaSet would, then marked Running as a kubelet would (unless the server's virtual kubelets do). */
+async function createRunningPod(pool: ClientPool, shape: objects.ClusterShape, place: ReturnType<typeof objects.podPlace>, owner: { name: string; uid: string }, i: number): Promise<void> {
   const base = `/api/v1/namespaces/${place.namespace}/pods`;
   await pool.expect('POST', `${base}?fieldManager=kube-controller-manager`, objects.pod(place, owner));
+  if (shape.virtualNodes) return;
   await pool.expect('PATCH', `${base}/${place.name}/status?fieldManager=kubelet`, objects.runningPodStatus(i), { 'content-type': 'application/merge-patch+json' });
 }
 
@@ -240,11 +256,11 @@ async function measureReads(target: Target, options: Options, loaded: Loaded, re
   const scaled = (n: number) => Math.max(concurrency * 4, Math.round(n));
   const runs: [string, Parameters<typeof h2load>[2]][] = [
     ['get pod', { paths: sample(loaded.podPaths, 2000), requests: scaled(requests), headers: { accept: JSON_ACCEPT } }],
-    ['get node', { paths: sample(Array.from({ length: shape.nodes }, (_, i) => `/api/v1/nodes/${objects.nodeName(i)}`), 2000), requests: scaled(requests), headers: { accept: JSON_ACCEPT } }],
+    ['get node', { paths: sample(Array.from({ length: shape.nodes }, (_, i) => `/api/v1/nodes/${objects.nodeName(shape, i)}`), 2000), requests: scaled(requests), headers: { accept: JSON_ACCEPT } }],
     ['namespace pods as Table', { paths: Array.from({ length: Math.min(200, shape.namespaces) }, (_, n) => `/api/v1/namespaces/${objects.namespaceName((n * 7) % shape.namespaces)}/pods?limit=500`), requests: scaled(requests / 10), headers: { accept: TABLE } }],
     ['all pods Table limit=500, first page', { paths: ['/api/v1/pods?limit=500'], requests: scaled(requests / 40), headers: { accept: TABLE } }],
     ['label-selected pods Table (all namespaces)', { paths: Array.from({ length: 20 }, (_, k) => `/api/v1/pods?labelSelector=app%3D${objects.appName(k * 5)}&limit=500`), requests: scaled(requests / 40), headers: { accept: TABLE } }],
-    ['node pods (spec.nodeName), JSON', { paths: Array.from({ length: 50 }, (_, k) => `/api/v1/pods?fieldSelector=spec.nodeName%3D${objects.nodeName(k * 13)}`), requests: scaled(requests / 10), headers: { accept: JSON_ACCEPT } }],
+    ['node pods (spec.nodeName), JSON', { paths: Array.from({ length: 50 }, (_, k) => `/api/v1/pods?fieldSelector=spec.nodeName%3D${objects.nodeName(shape, k * 13)}`), requests: scaled(requests / 10), headers: { accept: JSON_ACCEPT } }],
   ];
   for (const [name, run] of runs) {
     result.latency[name] = await h2load(target.url, target.token, { ...run, clients: concurrency });

@@ -10,10 +10,12 @@ export interface ClusterShape {
   namespaces: number;
   /** Pods per ReplicaSet (each namespace holds pods / namespaces pods in several ReplicaSets). */
   podsPerReplicaSet: number;
+  /** The server runs the nodes itself (`serve --virtual-nodes N`): their names, and kubelets that set pod status. */
+  virtualNodes?: boolean;
 }
 
 export const namespaceName = (n: number): string => `bench-${String(n).padStart(4, '0')}`;
-export const nodeName = (n: number): string => `node-${String(n).padStart(5, '0')}`;
+export const nodeName = (shape: ClusterShape, n: number): string => (shape.virtualNodes ? `virtual-node-${n}` : `node-${String(n).padStart(5, '0')}`);
 export const appName = (n: number): string => `app-${n % 100}`;
 
 /** Where pod number `i` lives: its namespace, ReplicaSet and name. */
@@ -22,7 +24,7 @@ export function podPlace(shape: ClusterShape, i: number): { namespace: string; r
   const inNamespace = Math.floor(i / shape.namespaces);
   const replicaSet = Math.floor(inNamespace / shape.podsPerReplicaSet);
   const app = appName(replicaSet * 7 + (i % shape.namespaces));
-  return { namespace, replicaSet, name: `${app}-rs${replicaSet}-${hash5(i)}`, app, node: nodeName(i % Math.max(1, shape.nodes)) };
+  return { namespace, replicaSet, name: `${app}-rs${replicaSet}-${hash5(i)}`, app, node: nodeName(shape, i % Math.max(1, shape.nodes)) };
 }
 
 export function replicaSetsPerNamespace(shape: ClusterShape): number {
@@ -141,8 +143,8 @@ export function runningPodStatus(i: number) {
   };
 }
 
-export function node(n: number) {
-  const name = nodeName(n);
+export function node(shape: ClusterShape, n: number) {
+  const name = nodeName(shape, n);
   const zone = `zone-${n % 3}`;
   return {
     apiVersion: 'v1',

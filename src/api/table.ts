@@ -47,10 +47,13 @@ function rowJson(strategy: KindStrategy, stored: StoredObject, include: IncludeO
   return row + '}';
 }
 
-/** A stored version never changes, so its metadata is serialized once for every table it appears in. */
+/** Other versions (converted, dry-run) never change either, so their metadata is serialized once for every table it appears in. */
 const partialMetadataCache = new WeakMap<StoredObject, string>();
 
 export function cachedPartialObjectMetadata(stored: StoredObject): string {
+  // A stored version cuts it from its own bytes: nothing more is kept per version.
+  const fromBytes = (stored as { metadataWithoutManagedFields?: () => string | undefined }).metadataWithoutManagedFields?.();
+  if (fromBytes !== undefined) return `{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":${fromBytes}}`;
   let json = partialMetadataCache.get(stored);
   if (json === undefined) {
     json = partialObjectMetadata(stored.object as Obj);

@@ -17,18 +17,39 @@ import type { KubeObject } from '../api/object.js';
 const KEY = '"managedFields":';
 const KEY_BYTES = Buffer.byteLength(KEY);
 
-/** Turns `object.metadata.managedFields` into a reader of `json`, the object's serialized bytes. */
-export function compactManagedFields(object: KubeObject, json: Buffer): void {
+/** Byte offsets in the stored JSON: the metadata object, and the managedFields member in it. */
+export interface MetadataSpan {
+  metadataStart: number;
+  metadataEnd: number;
+  /** The `"managedFields":[…]` member, or -1 when there is none. */
+  managedFieldsStart: number;
+  managedFieldsEnd: number;
+}
+
+const METADATA_KEY = '"metadata":';
+
+/**
+ * Turns `object.metadata.managedFields` into a reader of `json`, the object's serialized bytes,
+ * and says where the metadata lies in those bytes (so partial metadata is a splice of them).
+ */
+export function compactManagedFields(object: KubeObject, json: Buffer): MetadataSpan | undefined {
   const metadata = object.metadata as Record<string, unknown> | undefined;
-  if (!metadata || typeof metadata !== 'object') return;
+  if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
+  const metadataText = JSON.stringify(metadata);
+  const metadataAt = json.indexOf(METADATA_KEY + metadataText);
+  if (metadataAt < 0) return undefined;
+  const metadataStart = metadataAt + METADATA_KEY.length;
+  const span: MetadataSpan = { metadataStart, metadataEnd: metadataStart + Buffer.byteLength(metadataText), managedFieldsStart: -1, managedFieldsEnd: -1 };
   const descriptor = Object.getOwnPropertyDescriptor(metadata, 'managedFields');
-  if (!descriptor || !('value' in descriptor) || !Array.isArray(descriptor.value) || descriptor.value.length === 0) return;
+  if (!descriptor || !('value' in descriptor) || !Array.isArray(descriptor.value) || descriptor.value.length === 0) return span;
   const text = JSON.stringify(descriptor.value);
-  // Any occurrence of exactly this text is exactly this value; normally it is the only one.
-  const start = json.indexOf(KEY + text);
-  if (start < 0) return;
+  // Inside the metadata, exactly this text after this key is this member (string values are escaped).
+  const start = json.indexOf(KEY + text, metadataStart);
+  if (start < 0 || start >= span.metadataEnd) return span;
   const from = start + KEY_BYTES;
   const to = from + Buffer.byteLength(text);
+  span.managedFieldsStart = start;
+  span.managedFieldsEnd = to;
   Object.defineProperty(metadata, 'managedFields', {
     configurable: true,
     enumerable: true,
@@ -37,4 +58,15 @@ export function compactManagedFields(object: KubeObject, json: Buffer): void {
       Object.defineProperty(metadata, 'managedFields', { value, writable: true, enumerable: true, configurable: true });
     },
   });
+  return span;
+}
+
+/** The metadata JSON without its managedFields member, cut from the stored bytes. */
+export function metadataWithoutManagedFields(json: Buffer, span: MetadataSpan): string {
+  if (span.managedFieldsStart < 0) return json.toString('utf8', span.metadataStart, span.metadataEnd);
+  // Drop the member and one comma beside it: the one after it, or, when it is last, the one before.
+  const commaAfter = json[span.managedFieldsEnd] === 0x2c;
+  const cutFrom = commaAfter ? span.managedFieldsStart : span.managedFieldsStart - (json[span.managedFieldsStart - 1] === 0x2c ? 1 : 0);
+  const cutTo = commaAfter ? span.managedFieldsEnd + 1 : span.managedFieldsEnd;
+  return json.toString('utf8', span.metadataStart, cutFrom) + json.toString('utf8', cutTo, span.metadataEnd);
 }

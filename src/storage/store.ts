@@ -12,7 +12,7 @@ import type { KubeObject } from '../api/object.js';
 import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry } from './durable-log.js';
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
 import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
-import { compactManagedFields } from './compact-object.js';
+import { compactManagedFields, metadataWithoutManagedFields, type MetadataSpan } from './compact-object.js';
 
 /** One version of one object, serialized once and shared by every reader. */
 export interface StoredObject {
@@ -541,21 +541,28 @@ export class StoredVersion implements StoredObject {
   #object?: KubeObject;
   #weak?: WeakRef<KubeObject>;
   #retired = false;
+  #span?: MetadataSpan;
 
   constructor(
     readonly json: Buffer,
     readonly revision: number,
     object?: KubeObject,
   ) {
-    if (object) compactManagedFields(object, json);
+    if (object) this.#span = compactManagedFields(object, json);
     this.#object = object;
+  }
+
+  /** The object's metadata JSON without managedFields (what partial metadata and Tables show), from the bytes. */
+  metadataWithoutManagedFields(): string | undefined {
+    if (!this.#span) void this.object;
+    return this.#span && metadataWithoutManagedFields(this.json, this.#span);
   }
 
   get object(): KubeObject {
     const held = this.#object ?? this.#weak?.deref();
     if (held) return held;
     const parsed = JSON.parse(this.json.toString('utf8')) as KubeObject;
-    compactManagedFields(parsed, this.json);
+    this.#span ??= compactManagedFields(parsed, this.json);
     if (this.#retired) this.#weak = new WeakRef(parsed);
     else this.#object = parsed;
     return parsed;
