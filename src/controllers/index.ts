@@ -21,6 +21,7 @@ import { pvcProtectionController } from './pvc-protection.js';
 import { pvProtectionController } from './pv-protection.js';
 import { certificateSignerController } from './certificate-signer.js';
 import { disruptionController } from './disruption.js';
+import { podGcController } from './pod-gc.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -44,4 +45,5 @@ export const allControllers: readonly ControllerDefinition[] = [
   pvProtectionController,
   certificateSignerController,
   disruptionController,
+  podGcController,
 ];
