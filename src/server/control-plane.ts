@@ -2,6 +2,7 @@
  * Assembles one Nautilus process: certificates, store (ephemeral or durable), registry, API
  * server, and the in-process components, in that order.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
@@ -262,6 +263,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   registerReplicationMetrics(metrics.registry, replicated?.replica);
   const routing = replicated && dataKey ? new ReplicaRouting(replicated.replica, dataKey, ca.certPem) : undefined;
   const joinEndpoint = replicated && dataKey ? new JoinEndpoint(dataKey, pkiDir, await joinPolicy(options, dataDir)) : undefined;
+  const checkpointKey = durableLog?.checkpointPublicKey ?? replicated?.replica.log.checkpointPublicKey;
+  const checkpointFingerprint = checkpointKey ? createHash('sha256').update(checkpointKey.export({ type: 'spki', format: 'der' })).digest('hex') : 'none';
   const attestation = await attestationEndpoint(options.tee ?? 'none', dataDir, serving, durableLog?.checkpointPublicKey ?? replicated?.replica.log.checkpointPublicKey);
   // With attestation on, discovery also names it, as the read-only resource nautilus.dev/v1 attestations.
   const discoveryOnly = [...REVIEW_API_KINDS, ...(attestation ? [ATTESTATION_API] : [])];
@@ -334,6 +337,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
     isReady: () => ready,
     health,
+    statusPage: {
+      registry,
+      store,
+      metrics,
+      authorizer,
+      dataDir: durableLog ? dataDir : undefined,
+      attestation: () => ({
+        provider: attestation ? (options.tee ?? 'none') : 'none (no TEE found)',
+        servingKeyBound: attestation !== undefined,
+        checkpointKeyFingerprint: checkpointFingerprint,
+      }),
+    },
     audit: auditor,
     flowControl,
     aggregation: {

@@ -24,6 +24,7 @@ import { respondError, respondJson } from './responses.js';
 import { log } from './log.js';
 import { isLongRunning, requestLabelValues, type Metrics } from './metrics.js';
 import type { HealthChecks } from './health.js';
+import { handleStatusPage, type StatusSources } from './status-page.js';
 import type { Auditor, AuditedRequest } from '../audit/auditor.js';
 import { respondTooManyRequests, type FlowControl } from '../flowcontrol/flow-control.js';
 
@@ -58,6 +59,8 @@ export interface ApiServerOptions {
   isReady: () => boolean;
   /** Named checks of /healthz, /livez, /readyz (upstream's [+]ping ok …); without: ok once isReady. */
   health?: HealthChecks;
+  /** The read-only status page at /ui/. */
+  statusPage?: StatusSources;
   /** --audit-log-path with --audit-policy-file: every authenticated request's audit events. */
   audit?: Auditor;
   /** API Priority and Fairness, or the plain max-inflight limits: who waits, who gets 429. */
@@ -174,6 +177,8 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
       if (!admission.admitted) return respondTooManyRequests(ex);
       release = admission.release;
     }
+    // The status page asks its own view-level question (src/server/status-page.ts).
+    if (options.statusPage && (path === '/ui' || path.startsWith('/ui/'))) return await handleStatusPage(ex, path, options.statusPage);
     authorizeOrThrow(options.authorizer, authorizationAttributes(info, user, url.searchParams, safeDecode(url.pathname)));
     authorized = true;
     audited?.annotate('authorization.k8s.io/decision', 'allow');
