@@ -13,6 +13,7 @@ import { createLocalKeyProvider } from '../storage/keys/local.js';
 import { readSnapshotFile, writeSnapshotFile } from '../storage/wal/snapshot-file.js';
 import { signCheckpoint } from '../storage/wal/checkpoint.js';
 import type { RecoveredState, SnapshotEntry } from '../storage/durable-log.js';
+import { DataDirLockedError, lockDataDir } from '../storage/data-dir-lock.js';
 
 const USAGE = `Usage:
   nautilus snapshot save FILE [--data-dir .nautilus]      back up a stopped server's state, sealed
@@ -43,6 +44,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const dataDir = resolve(values['data-dir']!);
   const keyProvider = createLocalKeyProvider(dataDir);
+  // Reading or writing the log while a server runs on it would tear it: hold the data dir's lock.
+  if (existsSync(dataDir)) {
+    try {
+      lockDataDir(dataDir, `snapshot ${action}`);
+    } catch (error) {
+      if (!(error instanceof DataDirLockedError)) throw error;
+      process.stderr.write(`error: ${error.message}; snapshot ${action} needs a stopped server\n`);
+      return 1;
+    }
+  }
 
   if (action === 'save') {
     if (!existsSync(join(dataDir, 'wal'))) {

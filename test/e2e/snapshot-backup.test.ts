@@ -59,3 +59,24 @@ test('snapshot save, then restore into a new data dir', { timeout: 90_000 }, asy
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('snapshot save and restore are refused while a server runs on the data dir, naming its PID', { timeout: 90_000 }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'nautilus-backup-live-'));
+  const dataDir = join(root, 'live');
+  try {
+    const server = await startServer([], dataDir);
+    await server.ok(['create', 'configmap', 'live']);
+    for (const action of ['save', 'restore']) {
+      const refused = nautilus(['snapshot', action, join(root, 'x.snap'), '--data-dir', dataDir]);
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`in use by another Nautilus process \\(PID ${server.process.pid}\\).*needs a stopped server`));
+    }
+    // The server was not disturbed.
+    await server.ok(['create', 'configmap', 'still-live']);
+    await server.stop('SIGTERM');
+    const saved = nautilus(['snapshot', 'save', join(root, 'after.snap'), '--data-dir', dataDir]);
+    assert.equal(saved.status, 0, saved.stderr);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
