@@ -83,6 +83,19 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** The TLS suites offered: AEAD only, forward-secret key exchange only (OpenSSL names). */
+export const AEAD_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
 /** Health and version: served to whoever RBAC lets read them (system:public-info-viewer grants everyone). */
 const INFO_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 /** The attestation document, also reachable as a read-only resource of the nautilus.dev/v1 API group. */
@@ -117,6 +130,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     rejectUnauthorized: false,
     ALPNProtocols: ['h2', 'http/1.1'],
     minVersion: 'TLSv1.2',
+    // AEAD suites only (no CBC, CCM or ARIA): TLS 1.3's GCM/ChaCha20 and TLS 1.2's ECDHE + GCM/ChaCha20.
+    ciphers: AEAD_CIPHERS,
+    honorCipherOrder: true,
   });
   const sockets = new Set<TLSSocket>();
   tlsServer.on('secureConnection', (socket: TLSSocket) => {
