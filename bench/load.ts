@@ -227,7 +227,14 @@ async function load(pool: ClientPool, options: Options, result: TargetResult, lo
 /** Created as a ReplicaSet would, then marked Running as a kubelet would (unless the server's virtual kubelets do). */
 async function createRunningPod(pool: ClientPool, shape: objects.ClusterShape, place: ReturnType<typeof objects.podPlace>, owner: { name: string; uid: string }, i: number): Promise<void> {
   const base = `/api/v1/namespaces/${place.namespace}/pods`;
-  await pool.expect('POST', `${base}?fieldManager=kube-controller-manager`, objects.pod(place, owner));
+  for (let attempt = 0; ; attempt++) {
+    const res = await pool.request('POST', `${base}?fieldManager=kube-controller-manager`, objects.pod(place, owner));
+    if (res.status === 201) break;
+    // A new namespace has no default ServiceAccount until its controller made one: admission
+    // refuses pods meanwhile, and a ReplicaSet controller would retry, as this does.
+    if (res.status !== 403 || !res.body.toString().includes('serviceaccount') || attempt >= 100) throw new Error(`create pod ${place.namespace}/${place.name} answered ${res.status}: ${res.body.toString().slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   if (shape.virtualNodes) return;
   await pool.expect('PATCH', `${base}/${place.name}/status?fieldManager=kubelet`, objects.runningPodStatus(i), { 'content-type': 'application/merge-patch+json' });
 }
