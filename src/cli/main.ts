@@ -15,7 +15,7 @@ const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `Usage: nautilus <command> [options]\n\nCommands:\n${lines.join('\n')}\n`;
+  return `Usage: nautilus <command> [options]\n       nautilus --version\n\nCommands:\n${lines.join('\n')}\n\nRun nautilus <command> --help for a command's options.\n`;
 }
 
 async function main(): Promise<number> {
@@ -23,6 +23,14 @@ async function main(): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === 'version') {
+    // dist/src/cli/main.js → the package.json at the repository root.
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { KUBERNETES_VERSION } = await import('../server/control-plane.js');
+    process.stdout.write(`nautilus ${pkg.version} (Kubernetes ${KUBERNETES_VERSION.gitVersion})\n`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {
