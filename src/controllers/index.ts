@@ -22,6 +22,7 @@ import { pvProtectionController } from './pv-protection.js';
 import { certificateSignerController } from './certificate-signer.js';
 import { disruptionController } from './disruption.js';
 import { podGcController } from './pod-gc.js';
+import { nodeLifecycleController } from './node-lifecycle.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -46,4 +47,5 @@ export const allControllers: readonly ControllerDefinition[] = [
   certificateSignerController,
   disruptionController,
   podGcController,
+  nodeLifecycleController,
 ];
