@@ -111,11 +111,8 @@ async function runScenario(scenario: string): Promise<Json> {
     let lastBound = 0;
     let allBound: () => void = () => {};
     const done = new Promise<void>((r) => (allBound = r));
-    const list = JSON.parse((await watcher.get(`/api/v1/namespaces/${NAMESPACE}/pods`)).body.toString());
     const seen = new Set<string>();
-    const watch = watcher.stream(`/api/v1/namespaces/${NAMESPACE}/pods?watch=true&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=${TIMEOUT_S}`, (line) => {
-      const event = JSON.parse(line);
-      const pod = event.object;
+    const onPod = (pod: Json) => {
       if (!pod?.spec?.nodeName || seen.has(pod.metadata.name)) return;
       seen.add(pod.metadata.name);
       const now = performance.now();
@@ -123,7 +120,20 @@ async function runScenario(scenario: string): Promise<Json> {
       if (at !== undefined) latencies.push(now - at);
       lastBound = now;
       if (seen.size === PODS) allBound();
-    });
+    };
+    // As an informer: list, watch from there, and list again when the server ends the watch
+    // (it cuts a watcher that falls too far behind).
+    let watching = true;
+    let watch: { close(): void; done: Promise<void> } | undefined;
+    const following = (async () => {
+      while (watching) {
+        const list = JSON.parse((await watcher.get(`/api/v1/namespaces/${NAMESPACE}/pods`)).body.toString());
+        for (const item of list.items ?? []) onPod(item);
+        if (!watching) return;
+        watch = watcher.stream(`/api/v1/namespaces/${NAMESPACE}/pods?watch=true&resourceVersion=${list.metadata.resourceVersion}&timeoutSeconds=${TIMEOUT_S}`, (line) => onPod(JSON.parse(line).object));
+        await watch.done;
+      }
+    })();
     const cpuBefore = await cpuSeconds(server.pid!);
     const started = performance.now();
     await pool(Array.from({ length: PODS }, (_, i) => i), IN_FLIGHT, async (i) => {
@@ -138,7 +148,9 @@ async function runScenario(scenario: string): Promise<Json> {
       await Promise.race([done, timeout]);
     }
     const cpu = (await cpuSeconds(server.pid!)) - cpuBefore;
-    watch.close();
+    watching = false;
+    watch?.close();
+    await following.catch(() => {});
     const result: Json = { scenario, nodes: NODES, pods: PODS, nodesCreateSeconds: round(nodesSeconds), podCreateSeconds: round(createSeconds), podCreatesPerSecond: Math.round(PODS / createSeconds), serverCpuSeconds: round(cpu), serverRssMiB: await rssMiB(server.pid!) };
     if (scenario !== 'baseline') {
       const seconds = (lastBound - started) / 1000;
