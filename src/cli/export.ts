@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { HttpClient } from '../client/http.js';
 import { writeExport } from '../migration/export.js';
 import { readSource } from '../migration/read.js';
+import { reportUsageError } from './usage.js';
 
 const USAGE = `Usage:
   nautilus export DIR [--kubeconfig SRC] [--context NAME] [--namespace NS ...]
@@ -26,10 +27,11 @@ export async function run(argv: string[]): Promise<number> {
     },
     allowPositionals: true,
   });
-  if (values.help || positionals.length !== 1) {
+  if (values.help) {
     process.stdout.write(USAGE);
-    return values.help ? 0 : 2;
+    return 0;
   }
+  if (positionals.length !== 1) return reportUsageError(process.stderr, 'export', 'give one output DIR');
   const source = HttpClient.fromKubeconfig(values.kubeconfig!, { userAgent: 'nautilus-export' }, values.context);
   try {
     const state = await readSource(source, values.namespace ?? []);

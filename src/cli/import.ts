@@ -7,6 +7,7 @@ import { HttpClient } from '../client/http.js';
 import { importObjects } from '../migration/import.js';
 import { Progress, type ProgressMode } from '../migration/progress.js';
 import { readSource } from '../migration/read.js';
+import { reportUsageError } from './usage.js';
 
 const USAGE = `Usage:
   nautilus import --from-kubeconfig FILE [--context NAME] [--namespace NS ...]
@@ -36,14 +37,14 @@ export async function run(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || !values['from-kubeconfig']) {
+  if (values.help) {
     process.stdout.write(USAGE);
-    return values.help ? 0 : 2;
+    return 0;
   }
+  if (!values['from-kubeconfig']) return reportUsageError(process.stderr, 'import', '--from-kubeconfig FILE is required');
   const mode = (values.progress ?? Progress.defaultMode()) as ProgressMode;
   if (!['bar', 'lines', 'none'].includes(mode)) {
-    process.stderr.write(`error: --progress must be bar, lines or none\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'import', `--progress must be bar, lines or none, got ${JSON.stringify(mode)}`);
   }
   const source = HttpClient.fromKubeconfig(values['from-kubeconfig'], { userAgent: 'nautilus-import' }, values.context);
   const destination = HttpClient.fromKubeconfig(values.kubeconfig!, { userAgent: 'nautilus-import' });

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `nautilus` command: one entry point, one module per subcommand. */
 
+import { UsageError, isParseArgsError, reportUsageError } from './usage.js';
+
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
 
 const COMMANDS: Record<string, Command> = {
@@ -34,10 +36,16 @@ async function main(): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    process.stderr.write(`nautilus: unknown command ${JSON.stringify(name)} (see \`nautilus --help\`)\n`);
     return 2;
   }
-  return (await command.load()).run(rest);
+  try {
+    return await (await command.load()).run(rest);
+  } catch (error) {
+    // Unknown flags and missing values (parseArgs) are usage errors in every command.
+    if (error instanceof UsageError || isParseArgsError(error)) return reportUsageError(process.stderr, name, (error as Error).message);
+    throw error;
+  }
 }
 
 main().then(

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { PolicyError, parsePolicy, type AttestationPolicy } from '../tee/policy.js';
 import { defaultCodeRoot, simulatedPcrs } from '../tee/simulated.js';
 import type { CommandIo } from './verify.js';
+import { reportUsageError } from './usage.js';
 
 const USAGE = `Usage:
   nautilus measure [--code-root DIR]             policy for the simulated provider running this build
@@ -28,16 +29,14 @@ export async function run(argv: string[], io: CommandIo = process): Promise<numb
   try {
     ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false }));
   } catch (error) {
-    io.stderr.write(`error: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    return reportUsageError(io.stderr, 'measure', (error as Error).message);
   }
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;
   }
   if ([values.policy, values['eif-measurements'], values['code-root']].filter(Boolean).length > 1) {
-    io.stderr.write(`error: give at most one of --policy, --eif-measurements, --code-root\n\n${USAGE}`);
-    return 2;
+    return reportUsageError(io.stderr, 'measure', 'give at most one of --policy, --eif-measurements, --code-root');
   }
   try {
     if (values.policy) io.stdout.write(describePolicy(parsePolicy(await readFile(values.policy, 'utf8'))));

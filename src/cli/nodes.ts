@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import { startRemoteNodes } from '../nodes/remote.js';
 import { log } from '../server/log.js';
+import { reportUsageError } from './usage.js';
 
 const USAGE = `Usage: nautilus nodes --kubeconfig FILE --count N [--name-prefix P] [--pki-dir DIR] [--address 127.0.0.1]
   Runs N virtual kubelets that join the server FILE names, each with its own client certificate
@@ -25,8 +26,7 @@ export async function run(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n${USAGE}`);
-    return 2;
+    return reportUsageError(process.stderr, 'nodes', (error as Error).message);
   }
   if (values.help) {
     process.stdout.write(USAGE);
@@ -34,17 +34,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const count = Number(values.count);
   if (!values.kubeconfig) {
-    process.stderr.write(`error: --kubeconfig is required\n${USAGE}`);
-    return 2;
+    return reportUsageError(process.stderr, 'nodes', '--kubeconfig is required');
   }
   if (!Number.isInteger(count) || count < 1 || count > 16_384) {
-    process.stderr.write(`error: --count must be an integer between 1 and 16384, got ${JSON.stringify(values.count)}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'nodes', `--count must be an integer between 1 and 16384, got ${JSON.stringify(values.count)}`);
   }
   const prefix = values['name-prefix']!;
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9-])?$/.test(prefix)) {
-    process.stderr.write(`error: --name-prefix must start a valid node name (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(prefix)}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'nodes', `--name-prefix must start a valid node name (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(prefix)}`);
   }
   const kubeconfig = resolve(values.kubeconfig);
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));

@@ -10,6 +10,7 @@ import { allControllers } from '../controllers/index.js';
 import { ControllerManager, parseControllerFlag } from '../controllers/manager.js';
 import { parseFeatureGates } from '../controllers/feature-gates.js';
 import { OidcAuthenticator } from '../auth/oidc.js';
+import { reportUsageError } from './usage.js';
 import { loadSchedulerConfiguration, type ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
@@ -19,114 +20,136 @@ const WORKER_FLAGS = allControllers.flatMap((controller) => (controller.workersF
 /** Other kcm flags controllers read, e.g. --node-monitor-grace-period, --terminated-pod-gc-threshold. */
 const SETTING_FLAGS = [...new Map(allControllers.flatMap((controller) => controller.flags ?? []).map((flag) => [flag.name, flag])).values()];
 
+/** A flag of `serve`: its parseArgs configuration and what `serve --help` says about it. */
+interface FlagEntry {
+  readonly type: 'string' | 'boolean';
+  readonly default?: string | boolean;
+  readonly multiple?: boolean;
+  readonly short?: string;
+  /** The section of --help it is listed in. */
+  readonly group: string;
+  /** What a value looks like in --help (string flags). */
+  readonly value?: string;
+  readonly help: string;
+}
+
+/**
+ * Every flag `serve` accepts, in one table: the parser reads it (parseArgs ignores the help
+ * fields) and --help is generated from it, so the two cannot drift apart.
+ */
+const FLAGS = {
+  port: { type: 'string', default: '6443', group: 'serving', value: 'PORT', help: 'HTTPS port (0 picks a free one)' },
+  address: { type: 'string', default: '127.0.0.1', group: 'serving', value: 'IP', help: 'address to listen on (0.0.0.0 for every interface)' },
+  'data-dir': { type: 'string', default: '.nautilus', group: 'serving', value: 'DIR', help: 'state, keys, PKI and admin.kubeconfig' },
+  ephemeral: { type: 'boolean', default: false, group: 'serving', help: 'keep state in memory only' },
+  tee: { type: 'string', default: 'auto', group: 'serving', value: TEE_CHOICES.join('|'), help: 'trusted execution environment providing keys and attestation' },
+  'recover-to-checkpoint': { type: 'boolean', default: false, group: 'serving', help: 'after a failed integrity check, drop what follows the last signed checkpoint' },
+  'memory-budget': { type: 'string', default: '2Gi', group: 'serving', value: 'QUANTITY', help: 'memory the store may use before writes are refused' },
+  'token-auth-file': { type: 'string', group: 'authentication', value: 'FILE', help: 'static bearer tokens (CSV: token,user,uid,"group1,group2")' },
+  'anonymous-auth': { type: 'string', default: 'true', group: 'authentication', value: 'true|false', help: 'treat requests without credentials as system:anonymous' },
+  'service-account-issuer': { type: 'string', multiple: true, group: 'authentication', value: 'URL', help: 'issuer of service-account tokens (the first signs)' },
+  'api-audiences': { type: 'string', group: 'authentication', value: 'A,B', help: 'audiences service-account tokens must carry' },
+  'oidc-issuer-url': { type: 'string', group: 'OIDC', value: 'URL', help: 'OpenID Connect issuer (with --oidc-client-id and --oidc-jwks-file)' },
+  'oidc-client-id': { type: 'string', group: 'OIDC', value: 'ID', help: 'audience OIDC ID tokens must carry' },
+  'oidc-jwks-file': { type: 'string', group: 'OIDC', value: 'FILE', help: "the issuer's signing keys (JWKS)" },
+  'oidc-username-claim': { type: 'string', group: 'OIDC', value: 'CLAIM', help: 'claim naming the user (upstream default: sub)' },
+  'oidc-username-prefix': { type: 'string', group: 'OIDC', value: 'PREFIX', help: 'prefix for user names' },
+  'oidc-groups-claim': { type: 'string', group: 'OIDC', value: 'CLAIM', help: "claim listing the user's groups" },
+  'oidc-groups-prefix': { type: 'string', group: 'OIDC', value: 'PREFIX', help: 'prefix for group names' },
+  'oidc-required-claim': { type: 'string', multiple: true, group: 'OIDC', value: 'KEY=VALUE', help: 'claim a token must carry' },
+  'oidc-signing-algs': { type: 'string', group: 'OIDC', value: 'ALG,ALG', help: 'accepted signing algorithms (upstream default: RS256)' },
+  controllers: { type: 'string', default: '*', group: 'controllers', value: 'NAME,-NAME,*', help: 'controllers to run, as kube-controller-manager --controllers' },
+  'feature-gates': { type: 'string', default: '', group: 'controllers', value: 'Gate=true,…', help: 'feature gates' },
+  storage: { type: 'string', default: 'local', group: 'storage', value: 'local|etcd', help: 'sealed local log, or etcd shared by replicas' },
+  'etcd-endpoints': { type: 'string', group: 'storage', value: 'URL,URL', help: 'etcd servers (with --storage etcd)' },
+  'etcd-cafile': { type: 'string', group: 'storage', value: 'FILE', help: "CA of etcd's serving certificate" },
+  'etcd-certfile': { type: 'string', group: 'storage', value: 'FILE', help: 'client certificate for etcd' },
+  'etcd-keyfile': { type: 'string', group: 'storage', value: 'FILE', help: 'client key for etcd' },
+  'etcd-prefix': { type: 'string', default: '/nautilus/', group: 'storage', value: 'PREFIX', help: 'key prefix, so clusters can share an etcd' },
+  'etcd-lease-ttl': { type: 'string', default: '2', group: 'storage', value: 'SECONDS', help: 'leader lease of the replicas' },
+  'etcd-snapshot-every': { type: 'string', default: '50000', group: 'storage', value: 'WRITES', help: 'writes between snapshots in etcd' },
+  join: { type: 'string', group: 'storage', value: 'https://REPLICA', help: 'get the data key and CA from a running replica by attestation' },
+  'join-policy': { type: 'string', group: 'storage', value: 'FILE', help: 'measurements a joining replica must attest to' },
+  'allow-simulated': { type: 'boolean', default: false, group: 'storage', help: 'let the join policy accept the simulated provider (not a TEE)' },
+  'virtual-nodes': { type: 'string', default: '0', group: 'nodes', value: 'N', help: 'simulated kubelets in this process' },
+  'scheduler-config': { type: 'string', group: 'scheduler', value: 'FILE', help: 'a KubeSchedulerConfiguration' },
+  'disable-scheduler': { type: 'boolean', default: false, group: 'scheduler', help: 'run no scheduler' },
+  'max-requests-inflight': { type: 'string', default: '400', group: 'flow control', value: 'N', help: 'read requests served at once (0: no limit)' },
+  'max-mutating-requests-inflight': { type: 'string', default: '200', group: 'flow control', value: 'N', help: 'mutating requests served at once (0: no limit)' },
+  'enable-priority-and-fairness': { type: 'string', default: 'true', group: 'flow control', value: 'true|false', help: 'API Priority and Fairness instead of the plain inflight limits' },
+  'audit-log-path': { type: 'string', group: 'audit', value: 'FILE|-', help: 'where audit events go (- for stdout)' },
+  'audit-policy-file': { type: 'string', group: 'audit', value: 'FILE', help: 'an audit.k8s.io Policy' },
+  'log-format': { type: 'string', group: 'logs', value: 'json|text', help: 'default: text on a terminal, json otherwise (or NAUTILUS_LOG)' },
+  v: { type: 'string', short: 'v', default: '0', group: 'logs', value: 'N', help: 'klog verbosity 0-10; 3 logs every request with its latency' },
+  help: { type: 'boolean', short: 'h', default: false, group: 'help', help: 'print this help' },
+} as const satisfies Record<string, FlagEntry>;
+
+/** A controller's default in the flag's own units: durations as upstream writes them (40s, 5m0s). */
+function controllerDefault(flag: { kind: string; default: number }): string {
+  if (flag.kind !== 'duration') return String(flag.default);
+  const seconds = flag.default / 1000;
+  return seconds >= 60 && seconds % 60 === 0 ? `${seconds / 60}m0s` : `${seconds}s`;
+}
+
+/** The controllers' kcm flags: no parser default (the controller's own applies), shown in --help. */
+const CONTROLLER_FLAGS: Record<string, FlagEntry & { readonly type: 'string' }> = Object.fromEntries([
+  ...WORKER_FLAGS.map((flag) => [flag.name, { type: 'string', group: 'controllers', value: 'N', help: `workers (default: ${flag.default})` }] as const),
+  ...SETTING_FLAGS.map((flag) => [flag.name, { type: 'string', group: 'controllers', value: flag.kind === 'duration' ? 'DURATION' : 'N', help: `${flag.description.replace(/\.$/, '')} (default: ${controllerDefault(flag)})` }] as const),
+]);
+
+/** The options `serve` parses: the table above plus the controllers' flags. */
+export function serveOptions() {
+  return { ...FLAGS, ...CONTROLLER_FLAGS };
+}
+
+/** `serve --help`, generated from the flag table. */
+export function serveHelp(): string {
+  const groups = new Map<string, string[]>();
+  const flags = (Object.entries(serveOptions()) as [string, FlagEntry][]).map(([name, flag]) => ({
+    flag,
+    spelled: `${flag.short && flag.short !== name ? `-${flag.short}, ` : ''}${name.length === 1 ? '-' : '--'}${name}${flag.type === 'string' ? ` ${flag.value ?? 'VALUE'}` : ''}`,
+  }));
+  const width = Math.max(...flags.map(({ spelled }) => spelled.length));
+  for (const { flag, spelled } of flags) {
+    const shown = flag.default === undefined ? '' : ` (default: ${flag.default === '' ? '""' : String(flag.default)})`;
+    const repeat = flag.multiple ? ' [repeatable]' : '';
+    const line = `  ${spelled.padEnd(width)}  ${flag.help}${shown}${repeat}`;
+    groups.set(flag.group, [...(groups.get(flag.group) ?? []), line]);
+  }
+  const sections = [...groups].map(([group, lines]) => `${group}:\n${lines.join('\n')}`);
+  return `Usage: nautilus serve [flags]   (from a checkout: npm start -- [flags])\n\n${sections.join('\n\n')}\n\nFlags take --name VALUE or --name=VALUE. Logs: NAUTILUS_LOG=json|text, NAUTILUS_LOG_LEVEL=error, NAUTILUS_DEBUG=1.\n`;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string', default: '6443' },
-      address: { type: 'string', default: '127.0.0.1' },
-      'data-dir': { type: 'string', default: '.nautilus' },
-      ephemeral: { type: 'boolean', default: false },
-      tee: { type: 'string', default: 'auto' },
-      'recover-to-checkpoint': { type: 'boolean', default: false },
-      'memory-budget': { type: 'string', default: '2Gi' },
-      'token-auth-file': { type: 'string' },
-      'anonymous-auth': { type: 'string', default: 'true' },
-      'service-account-issuer': { type: 'string', multiple: true },
-      'api-audiences': { type: 'string' },
-      'oidc-issuer-url': { type: 'string' },
-      'oidc-client-id': { type: 'string' },
-      'oidc-jwks-file': { type: 'string' },
-      'oidc-username-claim': { type: 'string' },
-      'oidc-username-prefix': { type: 'string' },
-      'oidc-groups-claim': { type: 'string' },
-      'oidc-groups-prefix': { type: 'string' },
-      'oidc-required-claim': { type: 'string', multiple: true },
-      'oidc-signing-algs': { type: 'string' },
-      controllers: { type: 'string', default: '*' },
-      'feature-gates': { type: 'string', default: '' },
-      storage: { type: 'string', default: 'local' },
-      'etcd-endpoints': { type: 'string' },
-      'etcd-cafile': { type: 'string' },
-      'etcd-certfile': { type: 'string' },
-      'etcd-keyfile': { type: 'string' },
-      'etcd-prefix': { type: 'string', default: '/nautilus/' },
-      'etcd-lease-ttl': { type: 'string', default: '2' },
-      'etcd-snapshot-every': { type: 'string', default: '50000' },
-      join: { type: 'string' },
-      'join-policy': { type: 'string' },
-      'allow-simulated': { type: 'boolean', default: false },
-      'virtual-nodes': { type: 'string', default: '0' },
-      'scheduler-config': { type: 'string' },
-      'disable-scheduler': { type: 'boolean', default: false },
-      'max-requests-inflight': { type: 'string', default: '400' },
-      'max-mutating-requests-inflight': { type: 'string', default: '200' },
-      'enable-priority-and-fairness': { type: 'string', default: 'true' },
-      'audit-log-path': { type: 'string' },
-      'audit-policy-file': { type: 'string' },
-      'log-format': { type: 'string' },
-      v: { type: 'string', short: 'v', default: '0' },
-      ...Object.fromEntries(WORKER_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
-      ...Object.fromEntries(SETTING_FLAGS.map((flag) => [flag.name, { type: 'string' as const }])),
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: serveOptions(), strict: true });
   if (values.help) {
-    process.stdout.write(
-      `Usage: nautilus serve [--port 6443] [--address 127.0.0.1] [--data-dir .nautilus] [--ephemeral] [--recover-to-checkpoint] [--memory-budget 2Gi] [--tee ${TEE_CHOICES.join('|')}]
-` +
-        `  authentication: [--token-auth-file FILE] [--anonymous-auth=true|false] [--service-account-issuer URL ...] [--api-audiences A,B]
-` +
-        `  OIDC: [--oidc-issuer-url URL --oidc-client-id ID --oidc-jwks-file FILE] [--oidc-username-claim sub] [--oidc-username-prefix P] [--oidc-groups-claim C] [--oidc-groups-prefix P] [--oidc-required-claim K=V ...] [--oidc-signing-algs RS256]
-` +
-        `  storage: [--storage local|etcd --etcd-endpoints URL[,URL…] [--etcd-cafile FILE --etcd-certfile FILE --etcd-keyfile FILE] [--etcd-prefix /nautilus/]
-` +
-        `           [--etcd-lease-ttl SECONDS] [--etcd-snapshot-every WRITES] [--join https://REPLICA] [--join-policy FILE [--allow-simulated]]]
-` +
-        `  nodes: [--virtual-nodes N] (N simulated kubelets in this process)
-` +
-        `  scheduler: [--scheduler-config FILE (a KubeSchedulerConfiguration)] [--disable-scheduler]
-` +
-        `  flow control: [--max-requests-inflight 400] [--max-mutating-requests-inflight 200] [--enable-priority-and-fairness=true|false]
-` +
-        `  audit: [--audit-log-path FILE|- --audit-policy-file FILE]
-` +
-        `  logs: [--log-format json|text (default: text on a terminal, json otherwise)] [-v=N (klog levels; 3 logs every request with its latency)]
-`,
-    );
+    process.stdout.write(serveHelp());
     return 0;
   }
   const verbosity = parseVerbosity(values.v!);
   if (verbosity === undefined) {
-    process.stderr.write(`error: -v must be a level from 0 to 10, got ${JSON.stringify(values.v)}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `-v must be a level from 0 to 10, got ${JSON.stringify(values.v)}`);
   }
   const logFormat = values['log-format'];
   if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'text') {
-    process.stderr.write(`error: --log-format must be json or text, got ${JSON.stringify(logFormat)}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `--log-format must be json or text, got ${JSON.stringify(logFormat)}`);
   }
   configureLogging({ verbosity, format: logFormat });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`error: --port must be a number between 0 and 65535, got ${JSON.stringify(values.port)}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `--port must be a number between 0 and 65535, got ${JSON.stringify(values.port)}`);
   }
   const memoryBudget = parseQuantity(values['memory-budget']);
   if (!Number.isFinite(memoryBudget) || memoryBudget <= 0) {
-    process.stderr.write(`error: --memory-budget must be a positive quantity such as 2Gi or 512Mi, got ${JSON.stringify(values['memory-budget'])}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `--memory-budget must be a positive quantity such as 2Gi or 512Mi, got ${JSON.stringify(values['memory-budget'])}`);
   }
   const tee = values.tee as ProviderName;
   if (!TEE_CHOICES.includes(tee)) {
-    process.stderr.write(`error: --tee must be one of ${TEE_CHOICES.join(', ')}, got ${JSON.stringify(values.tee)}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `--tee must be one of ${TEE_CHOICES.join(', ')}, got ${JSON.stringify(values.tee)}`);
   }
   const anonymous = String(values['anonymous-auth']).toLowerCase();
   if (anonymous !== 'true' && anonymous !== 'false') {
-    process.stderr.write(`error: --anonymous-auth must be true or false, got ${JSON.stringify(values['anonymous-auth'])}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `--anonymous-auth must be true or false, got ${JSON.stringify(values['anonymous-auth'])}`);
   }
   let oidc: OidcAuthenticator | undefined;
   try {
@@ -142,27 +165,23 @@ export async function run(argv: string[]): Promise<number> {
       signingAlgorithms: values['oidc-signing-algs'],
     });
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', (error as Error).message);
   }
   const controllers = String(values.controllers).split(',');
   try {
     ControllerManager.enabled(allControllers, controllers);
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', (error as Error).message);
   }
   let featureGates: Record<string, boolean>;
   try {
     featureGates = parseFeatureGates(String(values['feature-gates']));
   } catch (error) {
-    process.stderr.write(`error: --feature-gates: ${(error as Error).message}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `--feature-gates: ${(error as Error).message}`);
   }
   const storage = values.storage;
   if (storage !== 'local' && storage !== 'etcd') {
-    process.stderr.write(`error: --storage must be local or etcd, got ${JSON.stringify(storage)}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `--storage must be local or etcd, got ${JSON.stringify(storage)}`);
   }
   const positive = (flag: 'etcd-lease-ttl' | 'etcd-snapshot-every'): number | undefined => {
     const value = Number(values[flag]);
@@ -171,22 +190,18 @@ export async function run(argv: string[]): Promise<number> {
   const leaseTtlSeconds = positive('etcd-lease-ttl');
   const snapshotEveryMutations = positive('etcd-snapshot-every');
   if (leaseTtlSeconds === undefined || snapshotEveryMutations === undefined) {
-    process.stderr.write('error: --etcd-lease-ttl and --etcd-snapshot-every must be positive integers\n');
-    return 2;
+    return reportUsageError(process.stderr, 'serve', '--etcd-lease-ttl and --etcd-snapshot-every must be positive integers');
   }
   const endpoints = (values['etcd-endpoints'] ?? '').split(',').map((endpoint) => endpoint.trim()).filter(Boolean);
   if (storage === 'etcd' && endpoints.length === 0) {
-    process.stderr.write('error: --storage etcd needs --etcd-endpoints https://HOST:2379[,…]\n');
-    return 2;
+    return reportUsageError(process.stderr, 'serve', '--storage etcd needs --etcd-endpoints https://HOST:2379[,…]');
   }
   if (storage === 'local' && (endpoints.length > 0 || values.join || values['join-policy'])) {
-    process.stderr.write('error: --etcd-endpoints, --join and --join-policy need --storage etcd\n');
-    return 2;
+    return reportUsageError(process.stderr, 'serve', '--etcd-endpoints, --join and --join-policy need --storage etcd');
   }
   const virtualNodes = Number(values['virtual-nodes']);
   if (!Number.isInteger(virtualNodes) || virtualNodes < 0 || virtualNodes > 16_384) {
-    process.stderr.write(`error: --virtual-nodes must be an integer between 0 and 16384, got ${JSON.stringify(values['virtual-nodes'])}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `--virtual-nodes must be an integer between 0 and 16384, got ${JSON.stringify(values['virtual-nodes'])}`);
   }
   const inflight = (flag: 'max-requests-inflight' | 'max-mutating-requests-inflight'): number | undefined => {
     const value = Number(values[flag]);
@@ -195,13 +210,11 @@ export async function run(argv: string[]): Promise<number> {
   const maxRequestsInflight = inflight('max-requests-inflight');
   const maxMutatingRequestsInflight = inflight('max-mutating-requests-inflight');
   if (maxRequestsInflight === undefined || maxMutatingRequestsInflight === undefined) {
-    process.stderr.write('error: --max-requests-inflight and --max-mutating-requests-inflight must be non-negative integers\n');
-    return 2;
+    return reportUsageError(process.stderr, 'serve', '--max-requests-inflight and --max-mutating-requests-inflight must be non-negative integers');
   }
   const priorityAndFairness = String(values['enable-priority-and-fairness']).toLowerCase();
   if (priorityAndFairness !== 'true' && priorityAndFairness !== 'false') {
-    process.stderr.write(`error: --enable-priority-and-fairness must be true or false, got ${JSON.stringify(values['enable-priority-and-fairness'])}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', `--enable-priority-and-fairness must be true or false, got ${JSON.stringify(values['enable-priority-and-fairness'])}`);
   }
   const controllerWorkers: Record<string, number> = {};
   for (const flag of WORKER_FLAGS) {
@@ -209,8 +222,7 @@ export async function run(argv: string[]): Promise<number> {
     if (value === undefined) continue;
     const workers = Number(value);
     if (!Number.isInteger(workers) || workers < 1) {
-      process.stderr.write(`error: --${flag.name} must be a positive integer, got ${JSON.stringify(value)}\n`);
-      return 2;
+      return reportUsageError(process.stderr, 'serve', `--${flag.name} must be a positive integer, got ${JSON.stringify(value)}`);
     }
     controllerWorkers[flag.name] = workers;
   }
@@ -219,8 +231,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values['disable-scheduler']) scheduler = false;
     else if (values['scheduler-config']) scheduler = loadSchedulerConfiguration(values['scheduler-config']);
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    return 2;
+    return reportUsageError(process.stderr, 'serve', (error as Error).message);
   }
   const controllerSettings: Record<string, number | boolean> = { ...featureGates };
   for (const flag of SETTING_FLAGS) {
@@ -228,8 +239,7 @@ export async function run(argv: string[]): Promise<number> {
     if (value === undefined) continue;
     const parsed = parseControllerFlag(flag, String(value));
     if (parsed === undefined) {
-      process.stderr.write(`error: --${flag.name} must be ${flag.kind === 'duration' ? 'a duration such as 40s or 5m' : 'a non-negative number'}, got ${JSON.stringify(value)}\n`);
-      return 2;
+      return reportUsageError(process.stderr, 'serve', `--${flag.name} must be ${flag.kind === 'duration' ? 'a duration such as 40s or 5m' : 'a non-negative number'}, got ${JSON.stringify(value)}`);
     }
     controllerSettings[flag.name] = parsed;
   }

@@ -14,6 +14,7 @@ import { readSnapshotFile, writeSnapshotFile } from '../storage/wal/snapshot-fil
 import { signCheckpoint } from '../storage/wal/checkpoint.js';
 import type { RecoveredState, SnapshotEntry } from '../storage/durable-log.js';
 import { DataDirLockedError, lockDataDir } from '../storage/data-dir-lock.js';
+import { reportUsageError } from './usage.js';
 
 const USAGE = `Usage:
   nautilus snapshot save FILE [--data-dir .nautilus]      back up a stopped server's state, sealed
@@ -38,10 +39,12 @@ function liveEntries(state: RecoveredState): { revision: number; entries: Snapsh
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string', default: '.nautilus' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   const [action, file] = positionals;
-  if (values.help || !file || (action !== 'save' && action !== 'restore')) {
+  if (values.help) {
     process.stdout.write(USAGE);
-    return values.help ? 0 : 2;
+    return 0;
   }
+  if (action !== 'save' && action !== 'restore') return reportUsageError(process.stderr, 'snapshot', action === undefined ? 'give save or restore, then a FILE' : `unknown action ${JSON.stringify(action)}: give save or restore`);
+  if (!file || positionals.length > 2) return reportUsageError(process.stderr, 'snapshot', `give one FILE to ${action}`);
   const dataDir = resolve(values['data-dir']!);
   const keyProvider = createLocalKeyProvider(dataDir);
   // Reading or writing the log while a server runs on it would tear it: hold the data dir's lock.

@@ -13,6 +13,7 @@ import { decodeEvidenceFile, detectEvidenceFormat } from '../tee/evidence-input.
 import { PolicyError, checkPolicy, parsePolicy, type AttestationPolicy } from '../tee/policy.js';
 import { DOCUMENT_FORMATS, checkEvidenceBinding, verifyEvidence, type DocumentFormat, type EvidenceVerifyOptions, type VerifiedEvidence } from '../tee/verify-evidence.js';
 import { parseCertificate } from '../tee/x509-chain.js';
+import { UsageError, isParseArgsError, reportUsageError } from './usage.js';
 
 const USAGE = `Usage:
   nautilus verify https://HOST:PORT --policy FILE [--write-kubeconfig FILE] [--collateral FILE]
@@ -42,7 +43,6 @@ const OPTIONS = {
 const FETCH_TIMEOUT_MS = 15_000;
 const MAX_RESPONSE_BYTES = 1 << 20;
 
-class UsageError extends Error {}
 
 /** Where a command writes; tests pass collectors instead of the process streams. */
 export interface CommandIo {
@@ -79,10 +79,7 @@ export async function run(argv: string[], io: CommandIo = process): Promise<numb
 }
 
 function reportError(io: CommandIo, error: unknown): number {
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr.write(`error: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  if (error instanceof UsageError || isParseArgsError(error)) return reportUsageError(io.stderr, 'verify', (error as Error).message);
   const prefix = error instanceof VerificationError ? 'verification failed' : error instanceof PolicyError ? 'invalid policy' : 'error';
   io.stderr.write(`${prefix}: ${error instanceof Error ? error.message : String(error)}\n`);
   return 1;
