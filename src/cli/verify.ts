@@ -16,7 +16,7 @@ import { parseCertificate } from '../tee/x509-chain.js';
 import { UsageError, isParseArgsError, reportUsageError } from './usage.js';
 
 const USAGE = `Usage:
-  nautilus verify https://HOST:PORT --policy FILE [--write-kubeconfig FILE] [--collateral FILE]
+  nautilus verify https://HOST:PORT --policy FILE [--write-kubeconfig FILE] [--collateral FILE] [--vcek FILE]
                   [--allow-simulated --ca-file ROOT.pem]
   nautilus verify --document FILE [--format ${DOCUMENT_FORMATS.join('|')}] [--at ISO-TIME]
                   [--collateral FILE] [--vcek FILE] [--policy FILE] [--allow-simulated --ca-file ROOT.pem]
