@@ -23,6 +23,7 @@ import { certificateSignerController } from './certificate-signer.js';
 import { disruptionController } from './disruption.js';
 import { podGcController } from './pod-gc.js';
 import { nodeLifecycleController } from './node-lifecycle.js';
+import { taintEvictionController } from './taint-eviction.js';
 
 export const allControllers: readonly ControllerDefinition[] = [
   namespaceController,
@@ -48,4 +49,5 @@ export const allControllers: readonly ControllerDefinition[] = [
   disruptionController,
   podGcController,
   nodeLifecycleController,
+  taintEvictionController,
 ];
