@@ -1,7 +1,8 @@
 /**
  * The node lifecycle controller ("node-lifecycle-controller", SA node-controller; upstream
- * pkg/controller/nodelifecycle), health part: a node is heard from through its Lease in
- * kube-node-lease (renewTime) or its Ready condition's lastHeartbeatTime; silent for longer than
+ * pkg/controller/nodelifecycle), health part: a node is heard from when its Lease in
+ * kube-node-lease (renewTime) or its Ready condition's lastHeartbeatTime changes, timed by this
+ * controller's own clock from the first sight of the node; silent for longer than
  * --node-monitor-grace-period (40 s), its Ready and pressure conditions become Unknown
  * (NodeStatusUnknown, "Kubelet stopped posting node status."). NoExecute taints follow Ready:
  * `node.kubernetes.io/unreachable` while Unknown, `node.kubernetes.io/not-ready` while False,
@@ -27,18 +28,41 @@ const MONITOR_PERIOD_MS = 5_000;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Fields = Record<string, any>;
 
+/** What the controller last heard from a node, and when by its own clock (upstream's probeTimestamp). */
+interface Probe {
+  heartbeat: string;
+  probedAt: number;
+}
+
 export class NodeLifecycle {
+  private readonly probes = new Map<string, Probe>();
+
   constructor(private readonly deps: { client: ApiClient; nodes: SharedInformer; leases: SharedInformer; clock: Clock; gracePeriodMs: number }) {}
+
+  /**
+   * When the node was last heard from, on this controller's clock: a change of its Lease's
+   * renewTime or its Ready condition's lastHeartbeatTime counts as hearing from it, and so does the
+   * first sight of a node. The timestamps' own values are never compared with our clock (a node's
+   * clock may differ, and a node registered with an old heartbeat still gets its grace period).
+   */
+  private lastHeard(name: string, heartbeat: string, now: number): number {
+    const probe = this.probes.get(name);
+    if (probe && probe.heartbeat === heartbeat) return probe.probedAt;
+    this.probes.set(name, { heartbeat, probedAt: now });
+    return now;
+  }
 
   async sync(name: string): Promise<ReconcileResult | void> {
     const node = this.deps.nodes.lister.get(undefined, name);
-    if (!node || node.metadata.deletionTimestamp) return;
+    if (!node || node.metadata.deletionTimestamp) {
+      this.probes.delete(name);
+      return;
+    }
     const now = this.deps.clock.now();
     const conditions: Fields[] = Array.isArray(node.status?.conditions) ? node.status.conditions : [];
     const ready = conditions.find((c) => c?.type === 'Ready');
     const lease = this.deps.leases.lister.get(LEASE_NAMESPACE, name);
-    // Never heard from: counted from its registration (upstream's startup grace, simplified).
-    const heard = Math.max(Date.parse(lease?.spec?.renewTime ?? '') || 0, Date.parse(ready?.lastHeartbeatTime ?? '') || 0) || Date.parse(node.metadata.creationTimestamp ?? '') || 0;
+    const heard = this.lastHeard(name, `${lease?.spec?.renewTime ?? ''}|${ready?.lastHeartbeatTime ?? ''}`, now);
     const silentFor = now - heard;
     const readyStatus = ready?.status;
     if (silentFor > this.deps.gracePeriodMs && readyStatus !== 'Unknown') {

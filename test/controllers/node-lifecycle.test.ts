@@ -25,8 +25,9 @@ describe('node lifecycle controller', () => {
     const node = () => cluster.client.get(NODES, undefined, 'n1');
     const settle = () => eventually(async () => assert.equal(nodes.lister.get(undefined, 'n1')?.metadata.resourceVersion, (await node()).metadata.resourceVersion));
 
-    clock.set(T0 + 30_000);
     await settle();
+    await lifecycle.sync('n1'); // first sight, as on the informer's add: the grace period starts now
+    clock.set(T0 + 30_000);
     const early = await lifecycle.sync('n1');
     assert.ok(early && early.requeueAfterMs! <= 10_001, 'looks again before the grace period ends');
     assert.equal((await node()).status.conditions[0].status, 'True');
@@ -51,6 +52,28 @@ describe('node lifecycle controller', () => {
     await settle();
     await lifecycle.sync('n1');
     assert.equal((await node()).spec.taints, undefined);
+    cluster.stop();
+  });
+
+  it('a node registered with an old heartbeat gets the whole grace period from when it is first seen', async () => {
+    const cluster = await controllerCluster();
+    const nodes = cluster.informers.informer(NODES);
+    const leases = cluster.informers.informer(LEASES, { namespace: 'kube-node-lease' });
+    await cluster.sync();
+    const clock = new FakeClock(T0);
+    const lifecycle = new NodeLifecycle({ client: cluster.client, nodes, leases, clock, gracePeriodMs: 40_000 });
+    const old = '2026-01-01T00:00:00Z';
+    await cluster.client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n2' }, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: old, lastTransitionTime: old }] } } as Obj);
+    await eventually(() => assert.ok(nodes.lister.get(undefined, 'n2')));
+    const readyOf = async () => (await cluster.client.get(NODES, undefined, 'n2')).status.conditions.find((c: Obj) => c.type === 'Ready').status;
+    await lifecycle.sync('n2');
+    assert.equal(await readyOf(), 'True');
+    clock.set(T0 + 39_000);
+    await lifecycle.sync('n2');
+    assert.equal(await readyOf(), 'True');
+    clock.set(T0 + 41_000);
+    await lifecycle.sync('n2');
+    assert.equal(await readyOf(), 'Unknown');
     cluster.stop();
   });
 });
