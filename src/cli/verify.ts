@@ -1,9 +1,11 @@
 /** `nautilus verify`: check a server's (or a file's) attestation evidence against a policy. */
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { kubeconfigYaml } from '../server/kubeconfig.js';
 import type { AttestationDocumentBody } from '../tee/attestation-endpoint.js';
 import { parseCollateralJson } from '../tee/dcap-collateral.js';
@@ -16,20 +18,23 @@ import { parseCertificate } from '../tee/x509-chain.js';
 import { UsageError, isParseArgsError, reportUsageError } from './usage.js';
 
 const USAGE = `Usage:
-  nautilus verify https://HOST:PORT --policy FILE [--write-kubeconfig FILE] [--collateral FILE] [--vcek FILE]
+  nautilus verify https://HOST:PORT --policy FILE [--write-kubeconfig FILE [--credentials-from KUBECONFIG]]
+                  [--collateral FILE] [--vcek FILE]
                   [--allow-simulated --ca-file ROOT.pem]
   nautilus verify --document FILE [--format ${DOCUMENT_FORMATS.join('|')}] [--at ISO-TIME]
                   [--collateral FILE] [--vcek FILE] [--policy FILE] [--allow-simulated --ca-file ROOT.pem]
 
 Online: connects over TLS, fetches /attestation with a fresh nonce, verifies the evidence, that it
 is bound to the certificate the server presented and to the nonce, and the policy; then writes a
-kubeconfig pinning that certificate. Offline: verifies a document file (raw, base64 or hex).
+kubeconfig pinning that certificate, with the user of KUBECONFIG's current context when
+--credentials-from is given (else add your credentials to its user entry). Offline: verifies a document file (raw, base64 or hex).
 Exit code 0 only when every check passed; 1 when a check failed; 2 for usage errors.
 `;
 
 const OPTIONS = {
   policy: { type: 'string' },
   'write-kubeconfig': { type: 'string' },
+  'credentials-from': { type: 'string' },
   'allow-simulated': { type: 'boolean', default: false },
   'ca-file': { type: 'string' },
   document: { type: 'string' },
@@ -72,7 +77,10 @@ export async function run(argv: string[], io: CommandIo = process): Promise<numb
     if (positionals.length !== 1) throw new UsageError('give one server URL (https://host:port) or --document FILE');
     if (!policy) throw new UsageError('online verification needs --policy: without expected measurements any TEE would pass (see `nautilus measure`)');
     if (values.at) throw new UsageError('--at only applies to --document');
-    return await verifyServer(io, positionals[0]!, policy, options, values['write-kubeconfig']);
+    if (values['credentials-from'] && !values['write-kubeconfig']) throw new UsageError('--credentials-from needs --write-kubeconfig FILE');
+    // Read before connecting, so a bad credentials file fails fast.
+    const credentials = values['credentials-from'] ? await userFromKubeconfig(values['credentials-from']) : undefined;
+    return await verifyServer(io, positionals[0]!, policy, options, values['write-kubeconfig'], credentials);
   } catch (error) {
     return reportError(io, error);
   }
@@ -118,7 +126,7 @@ interface FetchedAttestation {
   readonly presentedChain: X509Certificate[];
 }
 
-async function verifyServer(io: CommandIo, serverUrl: string, policy: AttestationPolicy, options: EvidenceVerifyOptions, kubeconfigPath: string | undefined): Promise<number> {
+async function verifyServer(io: CommandIo, serverUrl: string, policy: AttestationPolicy, options: EvidenceVerifyOptions, kubeconfigPath: string | undefined, credentials?: KubeconfigUser): Promise<number> {
   const url = new URL(serverUrl);
   if (url.protocol !== 'https:') throw new UsageError(`server URL must be https://, got ${url.protocol}`);
   const nonce = randomBytes(32);
@@ -142,9 +150,45 @@ async function verifyServer(io: CommandIo, serverUrl: string, policy: Attestatio
   if (exitCode !== 0 || !kubeconfigPath) return exitCode;
   // Pin the CA the server chains to when it sends one, else the presented certificate itself.
   const pinned = presentedChain.length > 1 ? presentedChain[presentedChain.length - 1]! : leaf;
-  await writeFile(kubeconfigPath, kubeconfigYaml({ server: url.origin, caPem: pinned.toString() }), { mode: 0o600 });
-  io.stdout.write(`kubeconfig: wrote ${kubeconfigPath} pinning ${pinned.subject.replace(/\n/g, ', ')}; add your credentials to its user entry\n`);
+  const config = parseYaml(kubeconfigYaml({ server: url.origin, caPem: pinned.toString(), ...(credentials && { userName: credentials.name }) })) as { users: KubeconfigUser[] };
+  if (credentials) config.users = [credentials];
+  await writeFile(kubeconfigPath, stringifyYaml(config), { mode: 0o600 });
+  const next = credentials ? ` with the credentials of user ${JSON.stringify(credentials.name)}` : '; add your credentials to its user entry';
+  io.stdout.write(`kubeconfig: wrote ${kubeconfigPath} pinning ${pinned.subject.replace(/\n/g, ', ')}${next}\n`);
   return 0;
+}
+
+interface KubeconfigUser {
+  readonly name: string;
+  readonly user: Record<string, unknown>;
+}
+
+/** File references kubectl resolves against the kubeconfig's own directory. */
+const USER_FILE_FIELDS = ['client-certificate', 'client-key', 'tokenFile'];
+
+/**
+ * The user entry of a kubeconfig's current context, as written there (certificates, token, exec
+ * plugin…), with relative file references made absolute so they still work from another file.
+ */
+async function userFromKubeconfig(path: string): Promise<KubeconfigUser> {
+  let config: { 'current-context'?: string; contexts?: { name?: string; context?: { user?: string } }[]; users?: { name?: string; user?: Record<string, unknown> }[] };
+  try {
+    config = (parseYaml(await readFile(path, 'utf8')) ?? {}) as typeof config;
+  } catch (error) {
+    throw new UsageError(`--credentials-from ${path}: ${(error as Error).message}`);
+  }
+  const contextName = config['current-context'] ?? config.contexts?.[0]?.name;
+  const userName = config.contexts?.find((context) => context.name === contextName)?.context?.user;
+  const entry = config.users?.find((user) => user.name === userName);
+  if (!entry?.name || !entry.user || typeof entry.user !== 'object') {
+    throw new UsageError(`--credentials-from ${path}: its current context ${JSON.stringify(contextName ?? '')} names no user entry`);
+  }
+  const user: Record<string, unknown> = { ...entry.user };
+  for (const field of USER_FILE_FIELDS) {
+    const value = user[field];
+    if (typeof value === 'string' && !isAbsolute(value)) user[field] = resolve(dirname(resolve(path)), value);
+  }
+  return { name: entry.name, user };
 }
 
 /**

@@ -62,6 +62,36 @@ test('verify checks the evidence and writes a kubeconfig that kubectl uses', asy
   assert.match(result.stdout, /namespace\/kube-system/);
 });
 
+test('verify --credentials-from puts the user of an existing kubeconfig into the attested one, so kubectl works at once', async () => {
+  const { mkdir } = await import('node:fs/promises');
+  const root = join(server.dataDir, 'simulated-nitro-root.pem');
+  // The user's kubeconfig names its certificate files relative to itself, as kubectl allows.
+  const credentials = await writeTemp(server.dataDir, 'mine.kubeconfig', [
+    'apiVersion: v1', 'kind: Config', 'current-context: mine',
+    'clusters: [{name: elsewhere, cluster: {server: "https://127.0.0.1:1"}}]',
+    'contexts: [{name: mine, context: {cluster: elsewhere, user: alice}}]',
+    'users: [{name: alice, user: {client-certificate: pki/admin.crt, client-key: pki/admin.key}}]', '',
+  ].join('\n'));
+  await mkdir(join(server.dataDir, 'elsewhere'), { recursive: true });
+  const out = join(server.dataDir, 'elsewhere', 'attested.kubeconfig');
+  const base = ['verify', server.url, '--policy', policy, '--allow-simulated', '--ca-file', root];
+
+  const withoutTarget = await nautilus([...base, '--credentials-from', credentials]);
+  assert.equal(withoutTarget.code, 2, 'credentials without --write-kubeconfig are a usage error');
+  const verified = await nautilus([...base, '--write-kubeconfig', out, '--credentials-from', credentials]);
+  assert.equal(verified.code, 0, verified.stderr + verified.stdout);
+  const kubeconfig = parse(await readFile(out, 'utf8'));
+  assert.equal(kubeconfig.clusters[0].cluster.server, server.url);
+  assert.equal(kubeconfig.users[0].name, 'alice');
+  assert.equal(kubeconfig.users[0].user['client-certificate'], join(server.dataDir, 'pki', 'admin.crt'));
+
+  const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(KUBECTL, ['--kubeconfig', out, 'get', 'namespaces', '-o', 'name'], { timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr })),
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /namespace\/kube-system/);
+});
+
 test('discovery names the attestation API, served as nautilus.dev/v1 attestations', async () => {
   const resources = await server.ok(['api-resources', '--api-group=nautilus.dev']);
   assert.match(resources, /^attestations\s+nautilus\.dev\/v1\s+false\s+AttestationDocument$/m);
