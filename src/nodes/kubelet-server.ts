@@ -21,6 +21,7 @@ import { projectContainer } from './projection.js';
 import { nodeUsage, podUsage } from './usage.js';
 
 export const KUBELET_CLIENT_COMMON_NAME = 'kube-apiserver-kubelet-client';
+const EXEC_START_DELAY_MS = 50;
 export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
 const STDIN = 0;
@@ -261,12 +262,22 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     req.socket.once('close', () => clearInterval(timer));
   }
 
+  /**
+   * A container runtime takes a while to start an exec'd process; kubectl (client-go's WebSocket
+   * executor) reads frames as soon as the upgrade completes but registers its stream readers just
+   * after, and drops frames that arrive in between ("Unknown stream id"). Output written in the very
+   * instant of the upgrade could land there on a loaded machine, so the built-in command starts after
+   * a short, runtime-like delay.
+   */
+  const runtimeStart = () => new Promise<void>((resolve) => setTimeout(resolve, EXEC_START_DELAY_MS));
+
   async function runExec(ws: WebSocket, query: URLSearchParams, pod: Obj, container: Obj): Promise<void> {
     const command = query.getAll('command');
     const tty = query.get('tty') === 'true' || query.get('tty') === '1';
     const wantsStdin = query.get('stdin') === 'true' || query.get('stdin') === '1';
     const { stdin, send, aborted, close } = channels(ws, wantsStdin);
     const projection = await projectContainer(pod, container, backend.clientFor(pod.spec.nodeName));
+    await runtimeStart();
     const shell = new BuiltinShell(
       { hostname: projection.env.HOSTNAME, env: projection.env, files: projection.files },
       { stdout: (data) => send(STDOUT, data), stderr: (data) => send(tty ? STDOUT : STDERR, data), stdin: wantsStdin ? stdin : undefined, aborted },
