@@ -12,6 +12,7 @@ import { parseFeatureGates } from '../controllers/feature-gates.js';
 import { OidcAuthenticator } from '../auth/oidc.js';
 import { reportUsageError } from './usage.js';
 import { loadSchedulerConfiguration, type ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
+import { loadEncryptionConfiguration, type EncryptionConfiguration } from '../storage/encryption/configuration.js';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
 
@@ -79,6 +80,7 @@ const FLAGS = {
   'enable-priority-and-fairness': { type: 'string', default: 'true', group: 'flow control', value: 'true|false', help: 'API Priority and Fairness instead of the plain inflight limits' },
   'audit-log-path': { type: 'string', group: 'audit', value: 'FILE|-', help: 'where audit events go (- for stdout)' },
   'audit-policy-file': { type: 'string', group: 'audit', value: 'FILE', help: 'an audit.k8s.io Policy' },
+  'encryption-provider-config': { type: 'string', group: 'encryption at rest', value: 'FILE', help: 'an EncryptionConfiguration (aesgcm, aescbc, identity) for Secrets and any listed resource' },
   'log-format': { type: 'string', group: 'logs', value: 'json|text', help: 'default: text on a terminal, json otherwise (or NAUTILUS_LOG)' },
   v: { type: 'string', short: 'v', default: '0', group: 'logs', value: 'N', help: 'klog verbosity 0-10; 3 logs every request with its latency' },
   help: { type: 'boolean', short: 'h', default: false, group: 'help', help: 'print this help' },
@@ -233,6 +235,12 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     return reportUsageError(process.stderr, 'serve', (error as Error).message);
   }
+  let encryption: EncryptionConfiguration | undefined;
+  try {
+    if (values['encryption-provider-config']) encryption = loadEncryptionConfiguration(values['encryption-provider-config']);
+  } catch (error) {
+    return reportUsageError(process.stderr, 'serve', (error as Error).message);
+  }
   const controllerSettings: Record<string, number | boolean> = { ...featureGates };
   for (const flag of SETTING_FLAGS) {
     const value = (values as Record<string, unknown>)[flag.name];
@@ -284,6 +292,7 @@ export async function run(argv: string[]): Promise<number> {
       enablePriorityAndFairness: priorityAndFairness === 'true',
       auditLogPath: values['audit-log-path'],
       auditPolicyFile: values['audit-policy-file'],
+      encryption,
       // Crash-only: serving memory the disk no longer matches would show unacknowledged state.
       onDurabilityLost: (error) => {
         log.error('exiting: the durable log failed', { error: error.message });

@@ -234,7 +234,8 @@ export class GenericStore {
         const subresource = options.subresource === 'binding' ? undefined : options.subresource;
         this.hooks.recordManagedFields?.({ object: updated, old, strategy: this.strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER, subresource });
       }
-      if (isNoOp(updated, old)) return current;
+      // A value under a retired encryption key is rewritten even unchanged (key rotation, as upstream).
+      if (isNoOp(updated, old) && !this.store.get(this.resource, this.key(namespace, name))?.stale) return current;
       if (options.dryRun) {
         this.strategy.abandon?.(updated, old);
         return dryRunResult(updated);

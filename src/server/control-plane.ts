@@ -76,6 +76,8 @@ import { ensureFlowControlConfiguration } from '../flowcontrol/ensure-configurat
 import type { FlowControl } from '../flowcontrol/flow-control.js';
 import { KubeletConnector, KUBELET_SUBRESOURCES } from './kubelet-proxy.js';
 import { KUBELET_CLIENT_COMMON_NAME } from '../nodes/kubelet-server.js';
+import type { EncryptionConfiguration } from '../storage/encryption/configuration.js';
+import { createValueTransformer } from '../storage/encryption/transformer.js';
 
 const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
 /** How long after winning an election the leader-only components start (see whileLeader). */
@@ -140,6 +142,8 @@ export interface ControlPlaneOptions {
   auditLogPath?: string;
   /** --audit-policy-file: an audit.k8s.io/v1 Policy. */
   auditPolicyFile?: string;
+  /** --encryption-provider-config: encryption at rest of the resources it lists. */
+  encryption?: EncryptionConfiguration;
 }
 
 export interface ControlPlane {
@@ -208,15 +212,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const onFatal = options.onDurabilityLost ?? ((error: Error) => log.error('storage failed', { error: error.message }));
   const dataKey = options.storage === 'etcd' ? (joined?.dataKey ?? (await createLocalKeyProvider(dataDir).dataKey())) : undefined;
-  const replicated = dataKey ? await openReplicatedStorage(options.etcd ?? { endpoints: [] }, dataKey, onFatal) : undefined;
+  const valueTransformer = options.encryption ? createValueTransformer(options.encryption) : undefined;
+  const replicated = dataKey ? await openReplicatedStorage(options.etcd ?? { endpoints: [] }, dataKey, onFatal, valueTransformer) : undefined;
   const metrics = new Metrics();
   const durableLog = replicated || options.ephemeral
     ? undefined
     : await createSealedLog({ dir: dataDir, keyProvider: createLocalKeyProvider(dataDir), recoverToCheckpoint: options.recoverToCheckpoint, onSync: (seconds) => metrics.walSynced(seconds) });
-  const store = replicated?.store ?? new Store({ durableLog, onDurabilityLost: options.onDurabilityLost });
+  const store = replicated?.store ?? new Store({ durableLog, onDurabilityLost: options.onDurabilityLost, valueTransformer });
   if (durableLog) {
     store.restore(await durableLog.recover());
     log.info('state recovered', { ...durableLog.recovery });
+    if (store.staleValuesRecovered > 0) {
+      // Encryption key rotation: a snapshot now re-encrypts every value with the key that writes,
+      // so the log no longer needs the retired key once it is removed from the config.
+      const snapshot = store.snapshotEntries();
+      await durableLog.snapshot(snapshot.revision, snapshot.entries);
+      log.info('values under a retired encryption key re-encrypted by a snapshot', { values: store.staleValuesRecovered, revision: snapshot.revision });
+    }
   }
   const onSnapshot = (revision: number, seconds: number) => metrics.snapshotWritten(revision, seconds);
   const snapshots = durableLog ? startSnapshotSchedule(store, durableLog, { onSnapshot }) : undefined;

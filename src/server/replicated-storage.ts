@@ -8,6 +8,7 @@ import { Store } from '../storage/store.js';
 import { connectEtcd, type EtcdConnectOptions } from '../storage/etcd/connect.js';
 import { EtcdReplica } from '../storage/etcd/replica.js';
 import { log } from './log.js';
+import type { ValueTransformer } from '../storage/encryption/transformer.js';
 
 export interface EtcdSettings extends EtcdConnectOptions {
   /** Key prefix of this cluster in etcd (default "/nautilus/"). */
@@ -24,10 +25,10 @@ export interface ReplicatedStorage {
   close(): Promise<void>;
 }
 
-export async function openReplicatedStorage(settings: EtcdSettings, dataKey: Buffer, onFatal: (error: Error) => void): Promise<ReplicatedStorage> {
+export async function openReplicatedStorage(settings: EtcdSettings, dataKey: Buffer, onFatal: (error: Error) => void, valueTransformer?: ValueTransformer): Promise<ReplicatedStorage> {
   const client: Etcd3 = connectEtcd(settings);
   const replica = new EtcdReplica({ client, prefix: settings.prefix ?? '/nautilus/', dataKey, leaseTtlSeconds: settings.leaseTtlSeconds, onFatal });
-  const store = new Store({ durableLog: replica.log, onDurabilityLost: onFatal });
+  const store = new Store({ durableLog: replica.log, onDurabilityLost: onFatal, valueTransformer });
   replica.attach(store);
   const started = Date.now();
   try {

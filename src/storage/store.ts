@@ -13,12 +13,15 @@ import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredSt
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
 import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
 import { compactManagedFields, metadataWithoutManagedFields, type MetadataSpan } from './compact-object.js';
+import type { ValueTransformer } from './encryption/transformer.js';
 
 /** One version of one object, serialized once and shared by every reader. */
 export interface StoredObject {
   readonly object: KubeObject;
   readonly json: Buffer;
   readonly revision: number;
+  /** Read from storage under an encryption key that no longer writes (rotation: rewrite it). */
+  readonly stale?: boolean;
 }
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -101,6 +104,8 @@ export interface StoreOptions {
   historyBytes?: number;
   /** Called once when the durable log fails: memory is then ahead of the disk. */
   onDurabilityLost?: (error: Error) => void;
+  /** Encryption at rest (--encryption-provider-config): applied to every value the durable log sees. */
+  valueTransformer?: ValueTransformer;
 }
 
 interface Subscription {
@@ -218,6 +223,9 @@ export class Store {
   private readonly historyBytes: number;
   private readonly durableLog?: DurableLog;
   private readonly onDurabilityLost?: (error: Error) => void;
+  private readonly transformer?: ValueTransformer;
+  /** Values recovery read under an encryption key that no longer writes (see control-plane). */
+  staleValuesRecovered = 0;
   private failed?: Error;
   /**
    * The oldest revision whose state is known: the recovered snapshot's. A resource first touched
@@ -228,6 +236,7 @@ export class Store {
   constructor(options: StoreOptions = {}) {
     this.durableLog = options.durableLog;
     this.onDurabilityLost = options.onDurabilityLost;
+    this.transformer = options.valueTransformer;
     this.historyLimit = options.historyLimit ?? 50_000;
     this.historyBytes = options.historyBytes ?? 64 * 2 ** 20;
   }
@@ -240,7 +249,7 @@ export class Store {
   restore(state: RecoveredState): void {
     for (const entry of state.entries) {
       const table = this.table(entry.resource);
-      const stored = storedFromBytes(entry.value, entry.revision);
+      const stored = this.fromStorage(entry.resource, entry.key, entry.value, entry.revision);
       table.items.set(entry.key, stored);
       table.bytes += stored.json.length;
     }
@@ -271,7 +280,7 @@ export class Store {
   private applyMutation(mutation: Mutation): StoreEvent {
     const table = this.table(mutation.resource);
     const previous = table.items.get(mutation.key);
-    const current = storedFromBytes(mutation.value, mutation.revision);
+    const current = this.fromStorage(mutation.resource, mutation.key, mutation.value, mutation.revision);
     if (mutation.type === 'put') table.setItem(mutation.key, current);
     else {
       table.deleteItem(mutation.key);
@@ -397,13 +406,28 @@ export class Store {
   snapshotEntries(): { revision: number; entries: SnapshotEntry[] } {
     const entries: SnapshotEntry[] = [];
     for (const table of this.tables.values()) {
-      for (const [key, stored] of table.items) entries.push({ resource: table.name, key, revision: stored.revision, value: stored.json });
+      for (const [key, stored] of table.items) entries.push({ resource: table.name, key, revision: stored.revision, value: this.toStorage(table.name, key, stored.json) });
     }
     return { revision: this.currentRevision, entries };
   }
 
   resources(): string[] {
     return [...this.tables.keys()];
+  }
+
+  private toStorage(resource: string, key: string, json: Buffer): Uint8Array {
+    return this.transformer ? this.transformer.toStorage(resource, key, json) : json;
+  }
+
+  private fromStorage(resource: string, key: string, value: Uint8Array, revision: number): StoredObject {
+    if (!this.transformer) return storedFromBytes(value, revision);
+    const plain = this.transformer.fromStorage(resource, key, value);
+    const stored = storedFromBytes(plain.value, revision);
+    if (plain.stale) {
+      (stored as StoredVersion).stale = true;
+      this.staleValuesRecovered++;
+    }
+    return stored;
   }
 
   private table(resource: string): ResourceTable {
@@ -441,7 +465,7 @@ export class Store {
     table.recordEvent(event, this.historyLimit, this.historyBytes);
     this.pending.push(event);
     if (this.durableLog) {
-      const mutation: Mutation = { revision, type: object ? 'put' : 'delete', resource: table.name, key, value: current.json };
+      const mutation: Mutation = { revision, type: object ? 'put' : 'delete', resource: table.name, key, value: this.toStorage(table.name, key, current.json) };
       try {
         await this.durableLog.append(mutation);
       } catch (error) {
@@ -542,6 +566,7 @@ export class StoredVersion implements StoredObject {
   #weak?: WeakRef<KubeObject>;
   #retired = false;
   #span?: MetadataSpan;
+  stale?: boolean;
 
   constructor(
     readonly json: Buffer,
