@@ -23,7 +23,8 @@ function usage(): string {
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    // No command is a usage error: the usage goes to stderr then, and the exit code is 2.
+    (name ? process.stdout : process.stderr).write(usage());
     return name ? 0 : 2;
   }
   if (name === '--version' || name === 'version') {
