@@ -45,7 +45,7 @@ const FLAGS = {
   ephemeral: { type: 'boolean', default: false, group: 'serving', help: 'keep state in memory only' },
   tee: { type: 'string', default: 'auto', group: 'serving', value: TEE_CHOICES.join('|'), help: 'trusted execution environment providing keys and attestation' },
   'recover-to-checkpoint': { type: 'boolean', default: false, group: 'serving', help: 'after a failed integrity check, drop what follows the last signed checkpoint' },
-  'memory-budget': { type: 'string', default: '2Gi', group: 'serving', value: 'QUANTITY', help: 'memory the store may use before writes are refused' },
+  'memory-budget': { type: 'string', default: '2Gi', group: 'serving', value: 'QUANTITY', help: 'bytes stored objects may take; past it writes answer 507' },
   'token-auth-file': { type: 'string', group: 'authentication', value: 'FILE', help: 'static bearer tokens (CSV: token,user,uid,"group1,group2")' },
   'anonymous-auth': { type: 'string', default: 'true', group: 'authentication', value: 'true|false', help: 'treat requests without credentials as system:anonymous' },
   'service-account-issuer': { type: 'string', multiple: true, group: 'authentication', value: 'URL', help: 'issuer of service-account tokens (the first signs)' },
