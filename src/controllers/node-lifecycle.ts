@@ -6,8 +6,8 @@
  * --node-monitor-grace-period (40 s), its Ready and pressure conditions become Unknown
  * (NodeStatusUnknown, "Kubelet stopped posting node status."). NoExecute taints follow Ready:
  * `node.kubernetes.io/unreachable` while Unknown, `node.kubernetes.io/not-ready` while False,
- * none while True. Not built: the zone-aware rate limiting of tainting and the taint-eviction
- * controller that acts on the taints.
+ * none while True (taint-eviction.ts acts on them). Not built: the zone-aware rate limiting of
+ * tainting and the NoSchedule counterparts of the taints.
  */
 import { nowRfc3339 } from '../api/object.js';
 import type { ApiClient } from '../client/api-client.js';
