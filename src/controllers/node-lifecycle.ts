@@ -4,7 +4,7 @@
  * kube-node-lease (renewTime) or its Ready condition's lastHeartbeatTime changes, timed by this
  * controller's own clock from the first sight of the node; silent for longer than
  * --node-monitor-grace-period (40 s), its Ready and pressure conditions become Unknown
- * (NodeStatusUnknown, "Kubelet stopped posting node status."). NoExecute taints follow Ready:
+ * (NodeStatusUnknown, "Kubelet stopped posting node status."). NoSchedule and NoExecute taints follow Ready:
  * `node.kubernetes.io/unreachable` while Unknown, `node.kubernetes.io/not-ready` while False,
  * none while True (taint-eviction.ts acts on them). Not built: the zone-aware rate limiting of
  * tainting and the NoSchedule counterparts of the taints.
@@ -21,6 +21,7 @@ import { keyOf, startReconciler } from './reconciler.js';
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
 const LEASE_NAMESPACE = 'kube-node-lease';
+const HEALTH_EFFECTS = ['NoSchedule', 'NoExecute'];
 const MONITORED = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 export const DEFAULT_GRACE_MS = 40_000;
 const MONITOR_PERIOD_MS = 5_000;
@@ -83,10 +84,14 @@ export class NodeLifecycle {
       // The next sync (from the informer event) sees the new conditions and sets the taints.
       return;
     }
+    // Both effects, as upstream: NoExecute for eviction, NoSchedule (taint-nodes-by-condition) so
+    // that no new pod — not even one tolerating NoExecute for a while — is placed there meanwhile.
     const wanted = readyStatus === 'Unknown' ? UNREACHABLE_TAINT : readyStatus === 'False' ? NOT_READY_TAINT : undefined;
     const taints: Fields[] = Array.isArray(node.spec?.taints) ? node.spec.taints : [];
-    const kept = taints.filter((t) => !((t?.key === UNREACHABLE_TAINT || t?.key === NOT_READY_TAINT) && t?.effect === 'NoExecute' && t.key !== wanted));
-    const next = wanted && !kept.some((t) => t?.key === wanted && t?.effect === 'NoExecute') ? [...kept, { key: wanted, effect: 'NoExecute', timeAdded: nowRfc3339() }] : kept;
+    const ours = (t: Fields) => (t?.key === UNREACHABLE_TAINT || t?.key === NOT_READY_TAINT) && HEALTH_EFFECTS.includes(t?.effect);
+    const kept = taints.filter((t) => !(ours(t) && t.key !== wanted));
+    const missing = wanted ? HEALTH_EFFECTS.filter((effect) => !kept.some((t) => t?.key === wanted && t?.effect === effect)) : [];
+    const next = [...kept, ...missing.map((effect) => (effect === 'NoExecute' ? { key: wanted, effect, timeAdded: nowRfc3339() } : { key: wanted, effect }))];
     if (next.length !== taints.length || next.some((t, i) => t !== taints[i])) {
       await this.deps.client.patch(NODES, undefined, name, 'merge', { metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: next.length ? next : null } });
       return;

@@ -40,13 +40,13 @@ describe('node lifecycle controller', () => {
     assert.equal(unknown.status.conditions.find((c: Obj) => c.type === 'MemoryPressure').status, 'Unknown');
     await settle();
     await lifecycle.sync('n1');
-    assert.deepEqual((await node()).spec.taints.map((t: Obj) => [t.key, t.effect]), [[UNREACHABLE_TAINT, 'NoExecute']]);
+    assert.deepEqual((await node()).spec.taints.map((t: Obj) => [t.key, t.effect]), [[UNREACHABLE_TAINT, 'NoSchedule'], [UNREACHABLE_TAINT, 'NoExecute']]);
 
     // The kubelet comes back: Ready=False (e.g. runtime down) swaps the taint for not-ready.
     await cluster.client.mutate(NODES, undefined, 'n1', (n) => ({ ...n, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', lastHeartbeatTime: at(41_000), lastTransitionTime: at(41_000) }] } }), { subresource: 'status' });
     await settle();
     await lifecycle.sync('n1');
-    assert.deepEqual((await node()).spec.taints.map((t: Obj) => [t.key, t.effect]), [[NOT_READY_TAINT, 'NoExecute']]);
+    assert.deepEqual((await node()).spec.taints.map((t: Obj) => [t.key, t.effect]), [[NOT_READY_TAINT, 'NoSchedule'], [NOT_READY_TAINT, 'NoExecute']]);
     // Ready again: no taint.
     await cluster.client.mutate(NODES, undefined, 'n1', (n) => ({ ...n, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: at(42_000), lastTransitionTime: at(42_000) }] } }), { subresource: 'status' });
     await settle();

@@ -2,8 +2,7 @@
  * Taint-based eviction end to end: a `nautilus nodes` process dies, its node's Lease stops, the
  * node lifecycle controller taints it unreachable (NoExecute) after a short
  * --node-monitor-grace-period, and the taint-eviction controller deletes its pods once their
- * 2 s toleration has run out; the Deployment's replacements run on the node that is alive
- * (the dead node cordoned: see below).
+ * 2 s toleration has run out; the Deployment's replacements run on the node that is alive.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,11 +72,8 @@ test('a node whose Lease stops loses its pods after their tolerationSeconds; the
   }, 30_000);
   const events = await server.ok(['get', 'events', '--field-selector', 'reason=TaintManagerEviction', '-o', 'jsonpath={.items[*].message}']);
   for (const old of first) assert.match(events, new RegExp(`Marking for deletion Pod default/${old.metadata.name}`));
-  // Upstream's node lifecycle controller also taints the node unreachable:NoSchedule, which keeps
-  // the replacements (they tolerate the NoExecute taint for 2 s) off it; ours does not yet, so the
-  // dead node is cordoned here, as an operator would.
-  await server.ok(['cordon', 'remote-0']);
-  // Replacements (any placed on remote-0 before the cordon go the same way) run on the live node.
+  // Replacements run on the live node: the unreachable:NoSchedule taint keeps them off the dead
+  // one, although they tolerate its NoExecute taint for 2 s.
   await eventually(async () => {
     const alive = (await pods()).filter((p) => !p.metadata.deletionTimestamp);
     assert.equal(alive.length, 2);
