@@ -112,7 +112,11 @@ export function newNodeLifecycleController(options: { clock?: Clock } = {}): Con
       const leases = context.informers.informer(LEASES, { namespace: LEASE_NAMESPACE });
       const queue = context.newQueue('node_lifecycle_controller');
       const lifecycle = new NodeLifecycle({ client: context.client, nodes, leases, clock: options.clock ?? realClock, gracePeriodMs: Number(context.settings['node-monitor-grace-period'] ?? DEFAULT_GRACE_MS) });
-      const handlers = [nodes.addEventHandler({ onAdd: (n) => queue.add(keyOf(n)), onUpdate: (_o, n) => queue.add(keyOf(n)) })];
+      const handlers = [
+        nodes.addEventHandler({ onAdd: (n) => queue.add(keyOf(n)), onUpdate: (_o, n) => queue.add(keyOf(n)) }),
+        // A renewal is a sign of life seen when it happens, not at the next periodic look.
+        leases.addEventHandler({ onAdd: (l) => queue.add(l.metadata.name ?? ''), onUpdate: (_o, l) => queue.add(l.metadata.name ?? '') }),
+      ];
       return startReconciler({ context, queue, informers: [nodes, leases], reconcile: (key) => lifecycle.sync(key), handlers });
     },
   };
