@@ -14,7 +14,7 @@ import { jsonEqual } from '../api/object.js';
 import type { ControllerDefinition } from './manager.js';
 import { isPodReady } from './pod-state.js';
 import { keyOf, startReconciler } from './reconciler.js';
-import { findPort, hostnameFor, isHeadless, podAddressFor, podChangedForEndpoints, serviceSelector, servicesForPod, shouldPodBeInEndpoints } from './service-endpoints.js';
+import { findPort, hostnameFor, isHeadless, podAddressFor, queueOnServicesAndPods, serviceSelector, shouldPodBeInEndpoints } from './service-endpoints.js';
 
 /** Upstream's cap on addresses in one Endpoints object; beyond it the object is truncated. */
 export const MAX_ENDPOINTS_ADDRESSES = 1000;
@@ -215,18 +215,9 @@ export function newEndpointsController(): ControllerDefinition {
       const queue = context.newQueue('endpoint');
       const batchMs = Number(context.settings['endpoint-updates-batch-period'] ?? 0);
       const sync = new EndpointsSync({ client: context.client, services, pods, endpoints });
-      const addPodServices = (pod: Obj, oldLabels?: Record<string, string>) => {
-        for (const key of servicesForPod(services, pod, oldLabels)) queue.addAfter(key, batchMs);
-      };
+      const { handlers: serviceAndPodHandlers } = queueOnServicesAndPods(services, pods, queue, batchMs);
       const handlers = [
-        services.addEventHandler({ onAdd: (s) => queue.add(keyOf(s)), onUpdate: (_o, s) => queue.add(keyOf(s)), onDelete: (s) => queue.add(keyOf(s)) }),
-        pods.addEventHandler({
-          onAdd: (pod) => addPodServices(pod),
-          onUpdate: (old, pod) => {
-            if (podChangedForEndpoints(old, pod)) addPodServices(pod, old.metadata.labels);
-          },
-          onDelete: (pod) => addPodServices(pod),
-        }),
+        ...serviceAndPodHandlers,
         // Someone else changed or removed an Endpoints a Service of ours owns: put it right.
         endpoints.addEventHandler({
           onUpdate: (_o, e) => {

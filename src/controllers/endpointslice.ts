@@ -18,8 +18,8 @@ import type { ReconcileResult } from '../client/work-queue.js';
 import type { ControllerDefinition } from './manager.js';
 import { isPodReady } from './pod-state.js';
 import { podsByNode } from './pod-indexes.js';
-import { keyOf, startReconciler } from './reconciler.js';
-import { findPort, hostnameFor, isHeadless, podChangedForEndpoints, serviceSelector, servicesForPod, shouldPodBeInEndpoints } from './service-endpoints.js';
+import { startReconciler } from './reconciler.js';
+import { findPort, hostnameFor, isHeadless, queueOnServicesAndPods, serviceSelector, shouldPodBeInEndpoints } from './service-endpoints.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -305,33 +305,24 @@ export function newEndpointSliceController(): ControllerDefinition {
       const batchMs = Number(context.settings['endpointslice-updates-batch-period'] ?? 0);
       const max = Number(context.settings['max-endpoints-per-slice'] ?? DEFAULT_MAX_ENDPOINTS_PER_SLICE);
       const sync = new EndpointSliceSync({ client: context.client, services, pods, nodes, slices, maxEndpointsPerSlice: max > 0 ? Math.min(max, 1000) : DEFAULT_MAX_ENDPOINTS_PER_SLICE });
-      const addPodServices = (pod: Obj, oldLabels?: Record<string, string>) => {
-        for (const key of servicesForPod(services, pod, oldLabels)) queue.addAfter(key, batchMs);
-      };
+      const { handlers: serviceAndPodHandlers, queueServicesOf } = queueOnServicesAndPods(services, pods, queue, batchMs);
       const podsOnNode = podsByNode(pods);
       const ownSlice = (slice: Obj) => {
         const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
         if (service && slice.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY) queue.add(objectKey(slice.metadata.namespace, service));
       };
       const handlers = [
-        services.addEventHandler({ onAdd: (s) => queue.add(keyOf(s)), onUpdate: (_o, s) => queue.add(keyOf(s)), onDelete: (s) => queue.add(keyOf(s)) }),
-        pods.addEventHandler({
-          onAdd: (pod) => addPodServices(pod),
-          onUpdate: (old, pod) => {
-            if (podChangedForEndpoints(old, pod)) addPodServices(pod, old.metadata.labels);
-          },
-          onDelete: (pod) => addPodServices(pod),
-        }),
+        ...serviceAndPodHandlers,
         // A slice changed or removed by someone else is put right (upstream's slice tracker).
         slices.addEventHandler({ onUpdate: (_o, s) => ownSlice(s), onDelete: ownSlice }),
         nodes.addEventHandler({
           onAdd: (node, initial) => {
             if (initial) return;
-            for (const pod of podsOnNode(node.metadata.name!)) addPodServices(pod);
+            for (const pod of podsOnNode(node.metadata.name!)) queueServicesOf(pod);
           },
           onUpdate: (old, node) => {
             if (old.metadata.labels?.[ZONE_LABEL] === node.metadata.labels?.[ZONE_LABEL]) return;
-            for (const pod of podsOnNode(node.metadata.name!)) addPodServices(pod);
+            for (const pod of podsOnNode(node.metadata.name!)) queueServicesOf(pod);
           },
         }),
       ];

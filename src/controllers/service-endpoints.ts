@@ -10,6 +10,8 @@ import type { SharedInformer } from '../client/informer.js';
 import { matchesLabels, type LabelSelector } from '../api/selectors.js';
 import { isPlainObject } from '../api/object.js';
 import { objectKey } from '../client/resource-types.js';
+import type { WorkQueue } from '../client/work-queue.js';
+import { keyOf } from './reconciler.js';
 
 /** The Service's selector as requirements, or undefined when it has none (endpoints kept by someone else). */
 export function serviceSelector(service: Obj): LabelSelector | undefined {
@@ -108,4 +110,26 @@ export function podChangedForEndpoints(old: Obj, pod: Obj): boolean {
       (p.spec?.containers ?? []).map((c: Obj) => c?.ports),
     ]);
   return view(old) !== view(pod);
+}
+
+/**
+ * The event wiring both controllers share: a Service's own changes queue it at once; a pod change
+ * that can alter what a Service publishes queues every Service it concerns (by its new or old
+ * labels) after the batch period. `queueServicesOf` is for other events that concern a pod.
+ */
+export function queueOnServicesAndPods(services: SharedInformer, pods: SharedInformer, queue: WorkQueue, batchMs: number) {
+  const queueServicesOf = (pod: Obj, oldLabels?: Record<string, string>) => {
+    for (const key of servicesForPod(services, pod, oldLabels)) queue.addAfter(key, batchMs);
+  };
+  const handlers = [
+    services.addEventHandler({ onAdd: (s) => queue.add(keyOf(s)), onUpdate: (_o, s) => queue.add(keyOf(s)), onDelete: (s) => queue.add(keyOf(s)) }),
+    pods.addEventHandler({
+      onAdd: (pod) => queueServicesOf(pod),
+      onUpdate: (old, pod) => {
+        if (podChangedForEndpoints(old, pod)) queueServicesOf(pod, old.metadata.labels);
+      },
+      onDelete: (pod) => queueServicesOf(pod),
+    }),
+  ];
+  return { handlers, queueServicesOf };
 }
