@@ -59,14 +59,4 @@ export const RESTRICTED_CONTAINER = {
 };
 
 /** Polls until `check` passes (bounded): controllers act asynchronously. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+export { eventually } from '../controllers/fixture.js';
