@@ -9,29 +9,17 @@
  * Run: npm run build && node dist/bench/deployments.js   (bounded by TIMEOUT_S, default 900)
  */
 import { spawn } from 'node:child_process';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { adminClient, writeResult, type AdminClient } from './common.js';
+import { adminClient, writeResult, type AdminClient, cpuSeconds, rssMiB } from './common.js';
 
 const DEPLOYMENTS = Number(process.env.DEPLOYMENTS ?? 1_000);
 const REPLICAS = Number(process.env.REPLICAS ?? 10);
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 32);
 const TIMEOUT_S = Number(process.env.TIMEOUT_S ?? 900);
 const NAMESPACE = 'bench';
-
-/** utime + stime of a process, in seconds (Linux /proc; clock ticks are 100 Hz there). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
-}
 
 function deployment(i: number) {
   const app = `app-${i}`;

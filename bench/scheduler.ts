@@ -10,11 +10,11 @@
  * Run: npm run build && node dist/bench/scheduler.js   (SCENARIOS=basic,anti-affinity,… to pick)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { adminClient, summarize, writeResult, type AdminClient } from './common.js';
+import { adminClient, summarize, writeResult, type AdminClient, cpuSeconds, rssMiB } from './common.js';
 
 const NODES = Number(process.env.NODES ?? 5_000);
 const PODS = Number(process.env.PODS ?? 10_000);
@@ -32,17 +32,6 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
   await Promise.all(Array.from({ length: limit }, async () => {
     while (next < items.length) await task(items[next++]);
   }));
-}
-
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
 }
 
 function nodeObject(i: number): Json {

@@ -7,12 +7,12 @@
  *   node dist/bench/virtual-nodes.js [--nodes 5000] [--pods 150000] [--agent-nodes 500] [--steady-seconds 30]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { adminClient, summarize, writeResult, type AdminClient } from './common.js';
+import { adminClient, summarize, writeResult, type AdminClient, cpuSeconds, rssMiB } from './common.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '5000' }, pods: { type: 'string', default: '150000' }, 'agent-nodes': { type: 'string', default: '500' }, 'steady-seconds': { type: 'string', default: '30' }, name: { type: 'string', default: 'virtual-nodes' } } });
@@ -43,16 +43,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
-}
-
-async function cpuSeconds(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function count(client: AdminClient, path: string): Promise<number> {
