@@ -13,6 +13,8 @@ import { OidcAuthenticator } from '../auth/oidc.js';
 import { reportUsageError } from './usage.js';
 import { loadSchedulerConfiguration, type ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
 import { loadEncryptionConfiguration, type EncryptionConfiguration } from '../storage/encryption/configuration.js';
+import { KEY_PROVIDER_FLAGS, keyProviderFromFlags } from './key-provider-flags.js';
+import { resolve } from 'node:path';
 
 const TEE_CHOICES: readonly ProviderName[] = ['auto', 'nitro', 'tdx', 'sev-snp', 'simulated', 'none'];
 
@@ -44,6 +46,7 @@ const FLAGS = {
   'data-dir': { type: 'string', default: '.nautilus', group: 'serving', value: 'DIR', help: 'state, keys, PKI and admin.kubeconfig' },
   ephemeral: { type: 'boolean', default: false, group: 'serving', help: 'keep state in memory only' },
   tee: { type: 'string', default: 'auto', group: 'serving', value: TEE_CHOICES.join('|'), help: 'trusted execution environment providing keys and attestation' },
+  ...KEY_PROVIDER_FLAGS,
   'recover-to-checkpoint': { type: 'boolean', default: false, group: 'serving', help: 'after a failed integrity check, drop what follows the last signed checkpoint' },
   'memory-budget': { type: 'string', default: '2Gi', group: 'serving', value: 'QUANTITY', help: 'bytes stored objects may take; past it writes answer 507' },
   'token-auth-file': { type: 'string', group: 'authentication', value: 'FILE', help: 'static bearer tokens (CSV: token,user,uid,"group1,group2")' },
@@ -251,6 +254,13 @@ export async function run(argv: string[]): Promise<number> {
     }
     controllerSettings[flag.name] = parsed;
   }
+  // Opened before anything touches the data dir: a missing TEE device or setting stops here.
+  const keyProvider = await keyProviderFromFlags(values, resolve(values['data-dir']!), tee);
+  if ('error' in keyProvider) {
+    if (keyProvider.usage) return reportUsageError(process.stderr, 'serve', keyProvider.error);
+    process.stderr.write(`error: refusing to start: ${keyProvider.error}\n`);
+    return 1;
+  }
   // A request's stray rejected promise must not take every other client down with it.
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
   let controlPlane;
@@ -261,6 +271,7 @@ export async function run(argv: string[]): Promise<number> {
       dataDir: values['data-dir']!,
       kinds: allKinds,
       tee,
+      keyProvider: keyProvider.provider,
       ephemeral: values.ephemeral,
       recoverToCheckpoint: values['recover-to-checkpoint'],
       memoryBudget,

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHash, createPublicKey } from 'node:crypto';
 import { createSealedLog, signingKeyFromDataKey } from '../storage/wal/index.js';
-import { createLocalKeyProvider } from '../storage/keys/local.js';
+import { KEY_PROVIDER_FLAGS, keyProviderFromFlags } from './key-provider-flags.js';
 import { readSnapshotFile, writeSnapshotFile } from '../storage/wal/snapshot-file.js';
 import { signCheckpoint } from '../storage/wal/checkpoint.js';
 import type { RecoveredState, SnapshotEntry } from '../storage/durable-log.js';
@@ -20,6 +20,7 @@ const USAGE = `Usage:
   nautilus snapshot save FILE [--data-dir .nautilus]      back up a stopped server's state, sealed
   nautilus snapshot restore FILE [--data-dir DIR]         restore into a data dir with no state, holding
                                                           the same data key (local provider: copy data.key)
+  --key-provider local|nitro-kms|sev-snp|tdx (and its settings, as for serve) opens the data key
 `;
 
 /** The live objects after replaying the log over its snapshot. */
@@ -37,7 +38,7 @@ function liveEntries(state: RecoveredState): { revision: number; entries: Snapsh
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string', default: '.nautilus' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string', default: '.nautilus' }, ...KEY_PROVIDER_FLAGS, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   const [action, file] = positionals;
   if (values.help) {
     process.stdout.write(USAGE);
@@ -46,7 +47,13 @@ export async function run(argv: string[]): Promise<number> {
   if (action !== 'save' && action !== 'restore') return reportUsageError(process.stderr, 'snapshot', action === undefined ? 'give save or restore, then a FILE' : `unknown action ${JSON.stringify(action)}: give save or restore`);
   if (!file || positionals.length > 2) return reportUsageError(process.stderr, 'snapshot', `give one FILE to ${action}`);
   const dataDir = resolve(values['data-dir']!);
-  const keyProvider = createLocalKeyProvider(dataDir);
+  const opened = await keyProviderFromFlags(values, dataDir, 'auto');
+  if ('error' in opened) {
+    if (opened.usage) return reportUsageError(process.stderr, 'snapshot', opened.error);
+    process.stderr.write(`error: ${opened.error}\n`);
+    return 1;
+  }
+  const keyProvider = opened.provider;
   // Reading or writing the log while a server runs on it would tear it: hold the data dir's lock.
   if (existsSync(dataDir)) {
     try {

@@ -32,6 +32,7 @@ import { createSealedLog } from '../storage/wal/index.js';
 import { signCheckpointKey } from '../tee/checkpoint-key.js';
 import type { KeyObject } from 'node:crypto';
 import { createLocalKeyProvider } from '../storage/keys/local.js';
+import type { KeyProvider } from '../storage/keys/key-provider.js';
 import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
 import { lockDataDir } from '../storage/data-dir-lock.js';
 import { ControllerManager, type ControllerSettings } from '../controllers/manager.js';
@@ -110,6 +111,8 @@ export interface ControlPlaneOptions {
   oidc?: OidcAuthenticator;
   /** What to do when the durable log fails (the CLI exits, so a restart recovers from disk). */
   onDurabilityLost?: (error: Error) => void;
+  /** Where the data key comes from (serve --key-provider); default the local key file. */
+  keyProvider?: KeyProvider;
   /** The TEE whose evidence GET /attestation serves, bound to the serving key (default: none). */
   tee?: ProviderName;
   /** Which controllers run (kcm's --controllers: "*", "name", "-name"); default all. */
@@ -211,13 +214,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
 
   const onFatal = options.onDurabilityLost ?? ((error: Error) => log.error('storage failed', { error: error.message }));
-  const dataKey = options.storage === 'etcd' ? (joined?.dataKey ?? (await createLocalKeyProvider(dataDir).dataKey())) : undefined;
+  const keyProvider = options.keyProvider ?? createLocalKeyProvider(dataDir);
+  const dataKey = options.storage === 'etcd' ? (joined?.dataKey ?? (await keyProvider.dataKey())) : undefined;
   const valueTransformer = options.encryption ? createValueTransformer(options.encryption) : undefined;
   const replicated = dataKey ? await openReplicatedStorage(options.etcd ?? { endpoints: [] }, dataKey, onFatal, valueTransformer) : undefined;
   const metrics = new Metrics();
   const durableLog = replicated || options.ephemeral
     ? undefined
-    : await createSealedLog({ dir: dataDir, keyProvider: createLocalKeyProvider(dataDir), recoverToCheckpoint: options.recoverToCheckpoint, onSync: (seconds) => metrics.walSynced(seconds) });
+    : await createSealedLog({ dir: dataDir, keyProvider, recoverToCheckpoint: options.recoverToCheckpoint, onSync: (seconds) => metrics.walSynced(seconds) });
   const store = replicated?.store ?? new Store({ durableLog, onDurabilityLost: options.onDurabilityLost, valueTransformer });
   if (durableLog) {
     store.restore(await durableLog.recover());

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { callDeviceHelper } from './device-helper.js';
 import { decodeCbor, encodeCbor, isBytes } from './cbor.js';
 
 /**
@@ -33,14 +33,6 @@ export function decodeNsmAttestationResponse(response: Buffer): Buffer {
   return Buffer.from(document);
 }
 
-const NSM_HELPER_TIMEOUT_MS = 10_000;
-
 export function callNsmHelper(helperPath: string, request: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(helperPath, [], { encoding: 'buffer', timeout: NSM_HELPER_TIMEOUT_MS, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`NSM helper ${helperPath} failed: ${error.message} ${stderr.toString().trim()}`));
-      else resolve(stdout);
-    });
-    child.stdin?.end(request);
-  });
+  return callDeviceHelper(helperPath, request, 'NSM');
 }
