@@ -33,28 +33,51 @@ export class ExponentialBackoff implements RateLimiter {
   }
 }
 
-/** A token bucket shared by all keys: `qps` tokens a second, at most `burst` saved up. */
+/**
+ * A token bucket shared by all keys: `qps` tokens a second, at most `burst` saved up. `when` reserves
+ * a token (client-go's workqueue BucketRateLimiter); `tryAccept` takes one only if it is there
+ * (flowcontrol's TryAccept). `now` is the clock it refills by (milliseconds).
+ */
 export class TokenBucket implements RateLimiter {
   private tokens: number;
-  private last = Date.now();
+  private last: number;
 
-  constructor(private readonly qps: number, private readonly burst: number) {
+  constructor(readonly qps: number, private readonly burst: number, private readonly now: () => number = Date.now) {
     this.tokens = burst;
+    this.last = now();
   }
 
   when(): number {
-    const now = Date.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
+    this.refill();
     this.tokens -= 1;
     // A negative balance is a reservation: wait until it is paid back.
     return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
+  }
+
+  /** Takes a token if one is saved up. */
+  tryAccept(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until a token is there (0 when one is). */
+  msUntilToken(): number {
+    this.refill();
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.qps) * 1000);
   }
 
   forget(): void {}
 
   retries(): number {
     return 0;
+  }
+
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, now - this.last) / 1000) * this.qps);
+    this.last = now;
   }
 }
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { Obj } from '../../src/client/api-client.js';
 import { LEASES, NAMESPACES, NODES } from '../../src/client/resource-types.js';
 import { FakeClock } from '../../src/controllers/clock.js';
-import { NodeLifecycle, NOT_READY_TAINT, UNREACHABLE_TAINT } from '../../src/controllers/node-lifecycle.js';
+import { NodeLifecycle, NOT_READY_TAINT, TAINTING_KEY, UNREACHABLE_TAINT } from '../../src/controllers/node-lifecycle.js';
 import { controllerCluster, eventually } from './fixture.js';
 
 const T0 = Date.parse('2026-12-02T00:00:00Z');
@@ -19,6 +19,8 @@ describe('node lifecycle controller', () => {
     await cluster.sync();
     const clock = new FakeClock(T0);
     const lifecycle = new NodeLifecycle({ client: cluster.client, nodes, leases, clock, gracePeriodMs: 40_000 });
+    // A healthy neighbour: with every node down the controller would suspect itself and not taint NoExecute.
+    await cluster.client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n0' }, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: at(0), lastTransitionTime: at(0) }] } } as Obj);
     await cluster.client.create(NODES, undefined, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } } as Obj);
     await cluster.client.mutate(NODES, undefined, 'n1', (n) => ({ ...n, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: at(0), lastTransitionTime: at(0) }, { type: 'MemoryPressure', status: 'False', lastHeartbeatTime: at(0), lastTransitionTime: at(0) }] } }), { subresource: 'status' });
     await cluster.client.create(LEASES, 'kube-node-lease', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n1' }, spec: { holderIdentity: 'n1', renewTime: new Date(T0).toISOString().replace('Z', '000Z').replace(/\.(\d{3})000Z$/, '.$1000Z') } } as Obj);
@@ -40,6 +42,9 @@ describe('node lifecycle controller', () => {
     assert.equal(unknown.status.conditions.find((c: Obj) => c.type === 'MemoryPressure').status, 'Unknown');
     await settle();
     await lifecycle.sync('n1');
+    assert.deepEqual((await node()).spec.taints.map((t: Obj) => [t.key, t.effect]), [[UNREACHABLE_TAINT, 'NoSchedule']], 'NoSchedule at once, NoExecute through the zone queue');
+    await settle();
+    await lifecycle.sync(TAINTING_KEY);
     assert.deepEqual((await node()).spec.taints.map((t: Obj) => [t.key, t.effect]), [[UNREACHABLE_TAINT, 'NoSchedule'], [UNREACHABLE_TAINT, 'NoExecute']]);
 
     // The kubelet comes back: Ready=False (e.g. runtime down) swaps the taint for not-ready.
