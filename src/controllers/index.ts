@@ -19,6 +19,7 @@ import { endpointsController } from './endpoints.js';
 import { endpointSliceController } from './endpointslice.js';
 import { pvcProtectionController } from './pvc-protection.js';
 import { pvProtectionController } from './pv-protection.js';
+import { pvBinderController } from './pv-binder.js';
 import { certificateSignerController } from './certificate-signer.js';
 import { disruptionController } from './disruption.js';
 import { podGcController } from './pod-gc.js';
@@ -45,6 +46,7 @@ export const allControllers: readonly ControllerDefinition[] = [
   endpointSliceController,
   pvcProtectionController,
   pvProtectionController,
+  pvBinderController,
   certificateSignerController,
   disruptionController,
   podGcController,

@@ -25,6 +25,9 @@ export class SchedulerCache {
   private nodeSetChanged = false;
   /** Each node's index in the snapshot's list (the cache serves one snapshot). */
   private positions = new Map<string, number>();
+  /** PVC "namespace/name" → pods (bound or assumed) using it, anywhere. */
+  private readonly pvcUses = new Map<string, number>();
+  private pvcUsesChanged = false;
 
   get nodeCount(): number {
     let count = 0;
@@ -108,6 +111,10 @@ export class SchedulerCache {
 
   /** Brings `snapshot` up to date, copying only the NodeInfos changed since the last call. */
   updateSnapshot(snapshot: Snapshot): void {
+    if (this.pvcUsesChanged) {
+      snapshot.usedPVCs = new Map(this.pvcUses);
+      this.pvcUsesChanged = false;
+    }
     if (this.dirty.size === 0 && !this.nodeSetChanged) return;
     let affinityChanged = false;
     const changed = [...this.dirty];
@@ -155,16 +162,28 @@ export class SchedulerCache {
     const info = podInfoOf(pod);
     this.nodeInfo(nodeName).addPod(info);
     this.pods.set(key, { info, nodeName, assumed });
+    this.countClaims(info, 1);
     this.dirty.add(nodeName);
   }
 
   private removeState(key: string, state: PodState): void {
     this.pods.delete(key);
+    this.countClaims(state.info, -1);
     const node = this.nodes.get(state.nodeName);
     if (!node) return;
     node.removePod(key);
     if (!node.node && node.pods.length === 0) this.nodes.delete(state.nodeName);
     this.dirty.add(state.nodeName);
+  }
+
+  private countClaims(info: PodInfo, sign: 1 | -1): void {
+    for (const claim of info.claims) {
+      const key = `${info.pod.metadata.namespace}/${claim}`;
+      const count = (this.pvcUses.get(key) ?? 0) + sign;
+      if (count <= 0) this.pvcUses.delete(key);
+      else this.pvcUses.set(key, count);
+      this.pvcUsesChanged = true;
+    }
   }
 
   private addImages(info: NodeInfo): void {

@@ -15,7 +15,7 @@ import type { ApiClient, Obj } from '../client/api-client.js';
 import { EventRecorder } from '../client/event-recorder.js';
 import type { InformerFactory } from '../client/informer-factory.js';
 import type { Lister } from '../client/informer.js';
-import { NAMESPACES, NODES, PODS } from '../client/resource-types.js';
+import { NAMESPACES, NODES, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, PODS, STORAGE_CLASSES } from '../client/resource-types.js';
 import { nowRfc3339 } from '../api/object.js';
 import { ApiError } from '../api/status.js';
 import { log } from '../server/log.js';
@@ -106,6 +106,18 @@ export class Scheduler {
         onUpdate: (oldPod, pod) => this.onPodUpdate(oldPod, pod),
         onDelete: (pod) => this.onPodDelete(pod),
       }),
+      // Storage changes may make a pod waiting on its volumes fit (VolumeBinding, VolumeRestrictions).
+      ...([
+        [PERSISTENT_VOLUME_CLAIMS, 'PersistentVolumeClaim'],
+        [PERSISTENT_VOLUMES, 'PersistentVolume'],
+        [STORAGE_CLASSES, 'StorageClass'],
+      ] as const).map(([type, kind]) =>
+        informers.informer(type).addEventHandler({
+          onAdd: () => this.moveAll(`${kind}/Add`),
+          onUpdate: () => this.moveAll(`${kind}/Update`),
+          onDelete: () => this.moveAll(`${kind}/Delete`),
+        }),
+      ),
       informers.informer(NAMESPACES).addEventHandler({
         onAdd: () => this.moveAll('Namespace/Add'),
         onUpdate: (oldNs, ns) => JSON.stringify(oldNs.metadata.labels) !== JSON.stringify(ns.metadata.labels) && this.moveAll('Namespace/UpdateNamespaceLabel'),

@@ -12,6 +12,8 @@ export class Snapshot {
   nodeInfoList: NodeInfo[] = [];
   havePodsWithAffinityList: NodeInfo[] = [];
   havePodsWithRequiredAntiAffinityList: NodeInfo[] = [];
+  /** PVC "namespace/name" → how many scheduled (or assumed) pods use it (VolumeRestrictions). */
+  usedPVCs: ReadonlyMap<string, number> = new Map();
   /** Namespace labels, for affinity terms' namespaceSelector. */
   namespaceLabels: (namespace: string) => Record<string, string> | undefined = () => undefined;
 

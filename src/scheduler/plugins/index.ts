@@ -17,7 +17,9 @@ import { defaultPreemption, NAME as DEFAULT_PREEMPTION, type DefaultPreemptionAr
 import { interPodAffinity, NAME as INTER_POD_AFFINITY, type InterPodAffinityArgs } from './inter-pod-affinity.js';
 import { podTopologySpread, NAME as POD_TOPOLOGY_SPREAD, type PodTopologySpreadArgs } from './pod-topology-spread.js';
 import { imageLocality, NAME as IMAGE_LOCALITY } from './image-locality.js';
-import { POD_DISRUPTION_BUDGETS, PODS, REPLICA_SETS, REPLICATION_CONTROLLERS, SERVICES, STATEFUL_SETS } from '../../client/resource-types.js';
+import { volumeBinding, NAME as VOLUME_BINDING, type VolumeBindingArgs } from './volume-binding.js';
+import { volumeRestrictions, NAME as VOLUME_RESTRICTIONS } from './volume-restrictions.js';
+import { PERSISTENT_VOLUME_CLAIMS, POD_DISRUPTION_BUDGETS, PODS, REPLICA_SETS, REPLICATION_CONTROLLERS, SERVICES, STATEFUL_SETS } from '../../client/resource-types.js';
 import type { SchedulerMetrics } from '../metrics.js';
 
 /** What a plugin may use besides its args. */
@@ -53,6 +55,8 @@ export const IN_TREE_PLUGINS = new Map<string, PluginFactory>([
         replicationControllers: informers.informer(REPLICATION_CONTROLLERS).lister,
       }),
   ],
+  [VOLUME_RESTRICTIONS, (_args, { informers }) => volumeRestrictions(informers.informer(PERSISTENT_VOLUME_CLAIMS).lister)],
+  [VOLUME_BINDING, (args, { client, informers }) => volumeBinding(args as VolumeBindingArgs, client, informers)],
   [IMAGE_LOCALITY, (_args, context) => imageLocality(() => context.handle.snapshot().numNodes)],
   [DEFAULT_BINDER, (_args, context) => defaultBinder(context.client)],
   [
