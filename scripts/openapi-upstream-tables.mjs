@@ -68,6 +68,9 @@ export const LIST_EXTENSIONS = {
     loadBalancerSourceRanges: atomic,
   },
   'io.k8s.api.core.v1.ServiceStatus': conditionsByType,
+  'io.k8s.api.core.v1.ComponentStatus': {
+    conditions: { 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'type' },
+  },
   'io.k8s.api.core.v1.NodeSpec': {
     podCIDRs: { 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'set' },
     taints: atomic,
@@ -96,6 +99,14 @@ export const LIST_EXTENSIONS = {
   },
   'io.k8s.api.batch.v1.CronJobStatus': { active: atomic },
   'io.k8s.api.policy.v1.PodDisruptionBudgetStatus': conditionsByType,
+  'io.k8s.api.networking.v1.ServiceCIDRStatus': conditionsByType,
+  'io.k8s.api.storage.v1.CSINodeSpec': {
+    drivers: { 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'name' },
+  },
+  'io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration': { webhooks: mergeBy('name') },
+  'io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration': { webhooks: mergeBy('name') },
+  'io.k8s.api.resource.v1.ResourceClaimStatus': { reservedFor: mergeBy('uid') },
+  'io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus': conditionsByType,
   'io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus': conditionsByType,
   'io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector': { matchExpressions: atomic },
   'io.k8s.api.core.v1.NodeSelectorTerm': { matchExpressions: atomic, matchFields: atomic },
