@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApiError, errors, fieldErrors, type FieldError } from '../api/status.js';
 import { deepCopy, jsonEqual, nowRfc3339, type KubeObject } from '../api/object.js';
-import { WriteUnavailableError } from '../storage/durable-log.js';
+import { StorageFullError, WriteUnavailableError } from '../storage/durable-log.js';
 import { RevisionCompactedError, RevisionTooLargeError, StoreConflictError, type EventType, type ListQuery, type ListResult, type Store, type StoreEvent, type StoredObject, type Watcher } from '../storage/store.js';
 import { apiVersionOf, resourceId, type KindStrategy, type Obj } from './strategy.js';
 import { dns1123LabelErrors, dns1123SubdomainErrors, validateObjectMeta } from './common/validation.js';
@@ -560,6 +560,8 @@ export function storageError(error: unknown, ref?: { group: string; resource: st
   if (error instanceof RevisionTooLargeError) {
     return new ApiError(504, 'Timeout', `Too large resource version: ${error.requested}, current: ${error.current}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
   }
+  // The disk is full (etcd's NOSPACE alarm): refused, never applied; taken again once space is back.
+  if (error instanceof StorageFullError) return new ApiError(507, 'InsufficientStorage', error.message);
   // The replicated log's leader changed under the write: retriable, and never acknowledged.
   if (error instanceof WriteUnavailableError) {
     return error.applied === 'no'

@@ -265,10 +265,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
   });
   registryRef = registry;
-  registerStorageMetrics(metrics, registry, store, durableLog ? dataDir : undefined);
+  registerStorageMetrics(metrics, registry, store, durableLog ? dataDir : undefined, () => durableLog?.noSpaceAlarm);
   // /livez and /readyz: named checks as upstream's; post-start hooks fail until they are done.
   const health = new HealthChecks();
   health.add(replicated ? 'etcd' : 'wal', () => store.durabilityFailure?.message);
+  // Not live-ness: a full disk is no reason to restart; reads and watches are still served.
+  if (durableLog) health.add('wal-nospace', () => durableLog.noSpaceAlarm && `NOSPACE alarm: ${durableLog.noSpaceAlarm}`, ['readyz']);
   let stopping = false;
   health.add('shutdown', () => (stopping ? 'the server is shutting down' : undefined), ['readyz']);
   const informersStarted = health.postStartHook('generic-apiserver-start-informers');

@@ -59,9 +59,23 @@ async function directorySize(dir: string): Promise<{ bytes: number; files: numbe
   return { bytes, files };
 }
 
-export function registerStorageMetrics(metrics: Metrics, registry: Registry, store: Store, dataDir: string | undefined): void {
+export function registerStorageMetrics(
+  metrics: Metrics,
+  registry: Registry,
+  store: Store,
+  dataDir: string | undefined,
+  noSpaceAlarm?: () => string | undefined,
+): void {
   metrics.storageObjects(() => storageObjectCounts(registry, store));
   if (!dataDir) return;
+  new Gauge({
+    name: 'nautilus_storage_no_space_alarm',
+    help: "1 while the NOSPACE alarm is raised (the data dir's disk is full; writes answer 507), else 0 (etcd's NOSPACE alarm).",
+    registers: [metrics.registry],
+    collect() {
+      this.set(noSpaceAlarm?.() ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'nautilus_db_total_size_in_bytes',
     help: 'Total size of the sealed write-ahead log and snapshots on disk in bytes (etcd_mvcc_db_total_size_in_bytes).',

@@ -43,9 +43,21 @@ export interface RecoveredState {
  * `'unknown'` when it may be (a replica that re-reads the log then shows it).
  */
 export class WriteUnavailableError extends Error {
-  override readonly name = 'WriteUnavailableError';
+  override readonly name: string = 'WriteUnavailableError';
   constructor(message: string, readonly applied: 'no' | 'unknown') {
     super(message);
+  }
+}
+
+/**
+ * The disk under the log is full (ENOSPC/EDQUOT): etcd's NOSPACE alarm. Writes are refused (HTTP
+ * 507) while reads and watches go on; nothing refused was acknowledged or applied, and writes are
+ * taken again once the log sees free space.
+ */
+export class StorageFullError extends WriteUnavailableError {
+  override readonly name = 'StorageFullError';
+  constructor(message: string) {
+    super(message, 'no');
   }
 }
 

@@ -31,9 +31,18 @@ export interface TestServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startServer(extraArgs: string[] = [], existingDataDir?: string): Promise<TestServer> {
-  const dataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'nautilus-e2e-')));
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--address', '127.0.0.1', '--data-dir', dataDir, ...extraArgs], {
+export interface StartOptions {
+  /** Runs the server through this command (e.g. nsenter into a mount namespace), then node and its arguments. */
+  launcher?: string[];
+  /** Where this process sees the server's data dir, when the launcher puts it elsewhere. */
+  visibleDataDir?: string;
+}
+
+export async function startServer(extraArgs: string[] = [], existingDataDir?: string, start: StartOptions = {}): Promise<TestServer> {
+  const serverDataDir = existingDataDir ?? (await mkdtemp(join(tmpdir(), 'nautilus-e2e-')));
+  const dataDir = start.visibleDataDir ?? serverDataDir;
+  const [command, ...prefix] = [...(start.launcher ?? []), process.execPath];
+  const child = spawn(command!, [...prefix, MAIN, 'serve', '--port', '0', '--address', '127.0.0.1', '--data-dir', serverDataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NAUTILUS_LOG_LEVEL: 'error' },
   });

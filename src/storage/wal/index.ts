@@ -1,16 +1,18 @@
 import crypto from 'node:crypto';
+import { statfsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { DurableLog, Mutation, RecoveredState, SnapshotEntry } from '../durable-log.js';
+import { type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry, StorageFullError } from '../durable-log.js';
 import { DATA_KEY_BYTES, type KeyProvider } from '../keys/key-provider.js';
 import { freshSalt, SealingKey } from './aead.js';
 import { encodeCheckpoint, GENESIS_POSITION, type LogPosition, signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import { IntegrityError, WrongKeyError } from './errors.js';
-import { fsyncDir, listNumbered, numberedName, removeTempFiles } from './files.js';
+import { fsyncDir, isNoSpace, listNumbered, numberedName, removeTempFiles } from './files.js';
 import { dataKeyCheck, MarkerKeeper, type MarkerState, readMarker } from './marker.js';
 import { encodeMutation, RecordKind, sealRecord } from './record.js';
 import { replayLog } from './replay.js';
 import { readSnapshotFile, SNAPSHOT_SUFFIX, writeSnapshotFile } from './snapshot-file.js';
+import { log } from '../../server/log.js';
 import { type Durability, SEGMENT_KEY_PURPOSE, SEGMENT_SUFFIX, SegmentWriter, type WriterStats } from './segment-writer.js';
 
 export { IntegrityError, WrongKeyError } from './errors.js';
@@ -37,6 +39,8 @@ export interface SealedLogOptions {
   durability?: Durability;
   /** Told how long each fdatasync of the log took (metrics). */
   onSync?: (seconds: number) => void;
+  /** Free bytes the data dir's file system must show before writes are taken again after ENOSPC (default 1 MiB). */
+  resumeFreeBytes?: number;
 }
 
 export interface RecoveryReport {
@@ -60,6 +64,10 @@ export interface SealedLog extends DurableLog {
   readonly checkpointPublicKey: crypto.KeyObject;
   /** What the last recover() found; undefined before it ran. */
   readonly recovery: RecoveryReport | undefined;
+  /** The NOSPACE alarm: why writes are refused now (the disk is full), or undefined. */
+  readonly noSpaceAlarm: string | undefined;
+  readonly durableRevision: number;
+  checkWritable(): void;
   stats(): SealedLogStats;
 }
 
@@ -67,6 +75,10 @@ const DEFAULT_CHECKPOINT_EVERY = 1000;
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** How many recent revisions a snapshot may name; the store snapshots what it has just appended. */
 const SNAPSHOT_POSITION_WINDOW = 10_000;
+const DEFAULT_RESUME_FREE_BYTES = 1024 * 1024;
+/** While the NOSPACE alarm is raised, free space is looked at this often, and at most this often per write. */
+const SPACE_PROBE_EVERY_MS = 1000;
+const SPACE_PROBE_MIN_GAP_MS = 50;
 
 export async function createSealedLog(options: SealedLogOptions): Promise<SealedLog> {
   if (options.signingKey && (options.signingKey.type !== 'private' || options.signingKey.asymmetricKeyType !== 'ed25519')) {
@@ -89,6 +101,7 @@ export async function createSealedLog(options: SealedLogOptions): Promise<Sealed
     recoverToCheckpoint: options.recoverToCheckpoint ?? false,
     durability: options.durability ?? 'group-commit',
     onSync: options.onSync,
+    resumeFreeBytes: options.resumeFreeBytes ?? DEFAULT_RESUME_FREE_BYTES,
   });
 }
 
@@ -109,6 +122,7 @@ interface Settings {
   recoverToCheckpoint: boolean;
   durability: Durability;
   onSync: ((seconds: number) => void) | undefined;
+  resumeFreeBytes: number;
 }
 
 class SealedLogImpl implements SealedLog {
@@ -122,8 +136,15 @@ class SealedLogImpl implements SealedLog {
   }
   private writer: SegmentWriter | undefined;
   private marker: MarkerKeeper | undefined;
-  /** This run's epoch key: a fresh salt per start, so sequence-number nonces never repeat under a key. */
-  private readonly sealingKey: SealingKey;
+  /**
+   * This run's epoch key: a fresh salt per start, so sequence-number nonces never repeat under a
+   * key; a new one also after records were dropped for lack of space (their numbers are reused).
+   */
+  private sealingKey: SealingKey;
+  /** Raised on ENOSPC (log, marker or snapshot): why writes are refused. */
+  private alarm: { reason: string; since: number } | undefined;
+  private alarmProbe: NodeJS.Timeout | undefined;
+  private lastProbe = 0;
   /** The end of the log as appended (not necessarily durable yet). */
   private position: LogPosition = GENESIS_POSITION;
   /** Log position of each recently appended revision, for snapshot() to find where it is taken. */
@@ -204,8 +225,16 @@ class SealedLogImpl implements SealedLog {
       segmentBytes: this.settings.segmentBytes,
       durability: this.settings.durability,
       existing: replay.segments,
+      durable: replay.end,
       onCheckpointDurable: (checkpoint) => this.marker!.advance({ checkpoint }),
       onSync: this.settings.onSync,
+      onRecordsDropped: (durable, cause) => {
+        // Everything sealed after `durable` is gone: the next append follows `durable` again.
+        this.position = durable;
+        for (const revision of [...this.recentPositions.keys()]) if (revision > durable.revision) this.recentPositions.delete(revision);
+        this.raiseNoSpace(cause);
+        return this.storageFull();
+      },
     });
     await this.writer.removeSegmentsCoveredBy(start.sequence);
     await this.removeSnapshotsBefore(start.revision);
@@ -221,10 +250,38 @@ class SealedLogImpl implements SealedLog {
     return { snapshotRevision: start.revision, entries: snapshot?.entries ?? [], mutations: replay.mutations };
   }
 
+  get noSpaceAlarm(): string | undefined {
+    return this.alarm?.reason;
+  }
+
+  get durableRevision(): number {
+    return this.writer?.durable.revision ?? this.position.revision;
+  }
+
+  /**
+   * Throws StorageFullError while the NOSPACE alarm is raised and the file system still shows
+   * too little free space (one statfs, at most every SPACE_PROBE_MIN_GAP_MS); clears it otherwise.
+   */
+  checkWritable(): void {
+    if (this.alarm && !this.probeSpace(false)) throw this.storageFull();
+  }
+
+  private storageFull(): StorageFullError {
+    return new StorageFullError(
+      `database space exceeded: the disk of the data dir ${this.settings.dir} is full (${this.alarm?.reason}); ` +
+        'writes are refused until space is freed; reads and watches go on',
+    );
+  }
+
   append(mutation: Mutation): Promise<void> {
     const writer = this.writer;
     if (!writer) return Promise.reject(new Error('wal: recover() must complete before append()'));
     if (this.closing) return Promise.reject(new Error('wal: log is closed'));
+    try {
+      this.checkWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (!(mutation.revision > this.position.revision)) {
       return Promise.reject(new Error(`wal: revision ${mutation.revision} does not follow revision ${this.position.revision}`));
     }
@@ -238,7 +295,7 @@ class SealedLogImpl implements SealedLog {
     const sealed = sealRecord(this.sealingKey, RecordKind.Mutation, sequence, this.position.chainHash, plaintext);
     this.position = { revision: mutation.revision, sequence, chainHash: sealed.hash };
     this.rememberPosition(this.position);
-    const durable = writer.write(sealed.frame, sequence);
+    const durable = writer.write(sealed.frame, this.position);
     if (++this.mutationsSinceCheckpoint >= this.settings.checkpointEvery) {
       // A failure surfaces through the appends around it; this promise needs no other listener.
       this.appendCheckpoint(writer).catch(() => undefined);
@@ -255,13 +312,18 @@ class SealedLogImpl implements SealedLog {
         new Error(`wal: snapshot at revision ${revision}: that revision is not among the recently appended ones (newest ${this.position.revision})`),
       );
     }
-    const run = this.snapshotQueue.then(() => this.writeSnapshot(this.writer!, position, entries));
+    const run = this.snapshotQueue.then(() => this.writeSnapshot(this.writer!, position, entries)).catch((error: Error) => {
+      // A snapshot that found the disk full raises the alarm as a log write does; it is retried later.
+      if (isNoSpace(error)) this.raiseNoSpace(`snapshot: ${error.message}`);
+      throw error;
+    });
     this.snapshotQueue = run.catch(() => undefined);
     return run;
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.alarmProbe);
     await this.snapshotQueue;
     await this.writer?.close();
   }
@@ -278,7 +340,38 @@ class SealedLogImpl implements SealedLog {
     this.position = { revision: this.position.revision, sequence, chainHash: sealed.hash };
     this.mutationsSinceCheckpoint = 0;
     this.counters.checkpoints++;
-    return writer.write(sealed.frame, sequence, checkpoint);
+    return writer.write(sealed.frame, this.position, checkpoint);
+  }
+
+  private raiseNoSpace(reason: string): void {
+    if (!this.alarm) log.warn('NOSPACE alarm raised: refusing writes until space is freed', { dir: this.settings.dir, reason });
+    this.alarm = { reason, since: Date.now() };
+    this.alarmProbe ??= setInterval(() => this.probeSpace(true), SPACE_PROBE_EVERY_MS).unref();
+  }
+
+  /** Looks at the free space (statfs); with enough, clears the alarm. True when it is clear. */
+  private probeSpace(periodic: boolean): boolean {
+    if (!this.alarm) return true;
+    const now = Date.now();
+    if (!periodic && now - this.lastProbe < SPACE_PROBE_MIN_GAP_MS) return false;
+    this.lastProbe = now;
+    let free: number;
+    try {
+      const stats = statfsSync(this.settings.dir);
+      free = stats.bavail * stats.bsize;
+    } catch {
+      return false;
+    }
+    if (free < this.settings.resumeFreeBytes) return false;
+    log.info('NOSPACE alarm cleared: taking writes again', { dir: this.settings.dir, freeBytes: free, seconds: (now - this.alarm.since) / 1000 });
+    this.alarm = undefined;
+    clearInterval(this.alarmProbe);
+    this.alarmProbe = undefined;
+    if (this.writer?.needsNewKey) {
+      this.sealingKey = new SealingKey(this.settings.dataKey, freshSalt(), SEGMENT_KEY_PURPOSE);
+      this.writer.resumeWith(this.sealingKey.salt);
+    }
+    return true;
   }
 
   private async writeSnapshot(writer: SegmentWriter, position: LogPosition, entries: readonly SnapshotEntry[]): Promise<void> {

@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
+import type { StorageFullError } from '../durable-log.js';
 import { SALT_BYTES } from './aead.js';
 import { readU64, writeU64 } from './bytes.js';
-import type { SignedCheckpoint } from './checkpoint.js';
-import { fsyncDir, numberedName } from './files.js';
+import type { LogPosition, SignedCheckpoint } from './checkpoint.js';
+import { fsyncDir, isNoSpace, numberedName, ShortWriteError } from './files.js';
 
 export const SEGMENT_SUFFIX = '.seg';
 /** HKDF purpose of the per-epoch key that seals segment records. */
@@ -46,7 +47,8 @@ export interface WriterStats {
 
 interface PendingRecord {
   frame: Buffer;
-  sequence: number;
+  /** The log's position right after this record. */
+  position: LogPosition;
   checkpoint: SignedCheckpoint | undefined;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -56,6 +58,12 @@ interface PendingRecord {
  * Appends sealed frames to the current segment with group commit. After a write or sync error
  * nothing more is accepted: once fdatasync has failed the kernel may have dropped dirty pages, so
  * continuing could acknowledge records that are not on disk.
+ *
+ * Running out of space (ENOSPC, EDQUOT, a short write) is the exception: the segment is cut back
+ * to its last durable byte and closed, every record after the last durable one is rejected (none
+ * was acknowledged), and `onRecordsDropped` tells the log. Those records' sequence numbers were
+ * used under this epoch's key, so the next write opens a new segment under the salt given to
+ * `resumeWith` (a new key): no nonce is used twice, and the log stays one unbroken chain.
  */
 export class SegmentWriter {
   readonly stats: WriterStats = { records: 0, batches: 0, syncs: 0, bytes: 0 };
@@ -63,19 +71,41 @@ export class SegmentWriter {
   private flushing: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
+  /** The open segment; undefined after running out of space, until the next batch opens one. */
+  private handle: fs.FileHandle | undefined;
 
   private constructor(
     private readonly walDir: string,
-    private readonly salt: Buffer,
+    private salt: Buffer,
     private readonly segmentBytes: number,
     private readonly durability: Durability,
     /** Called after a batch holding a checkpoint is durable, before the next batch is written. */
     private readonly onCheckpointDurable: (checkpoint: SignedCheckpoint) => Promise<void>,
     readonly segments: SegmentInfo[],
-    private handle: fs.FileHandle,
+    handle: fs.FileHandle,
     private size: number,
     private readonly onSync: ((seconds: number) => void) | undefined,
-  ) {}
+    private readonly onRecordsDropped: (durable: LogPosition, cause: string) => StorageFullError,
+    /** The newest durable record's position. */
+    private durablePosition: LogPosition,
+  ) {
+    this.handle = handle;
+  }
+
+  get durable(): LogPosition {
+    return this.durablePosition;
+  }
+
+  /** True after records were dropped for lack of space: the next segment needs a new salt. */
+  get needsNewKey(): boolean {
+    return this.handle === undefined;
+  }
+
+  /** The salt (epoch key) of the segment the next write opens, after records were dropped. */
+  resumeWith(salt: Buffer): void {
+    if (!this.needsNewKey) throw new Error('wal: resumeWith() is only for a writer that dropped records');
+    this.salt = salt;
+  }
 
   /** Opens a new segment after `existing` (a writer never appends to a previous epoch's file). */
   static async open(options: {
@@ -84,7 +114,14 @@ export class SegmentWriter {
     segmentBytes: number;
     durability: Durability;
     existing: SegmentInfo[];
+    /** Where the log ends now (what replay found). */
+    durable: LogPosition;
     onCheckpointDurable: (checkpoint: SignedCheckpoint) => Promise<void>;
+    /**
+     * Told, synchronously and before the appends are rejected, that records after `durable` were
+     * dropped for lack of space; answers the error they are rejected with.
+     */
+    onRecordsDropped: (durable: LogPosition, cause: string) => StorageFullError;
     /** Told how long each fdatasync took (the fsync-duration metric). */
     onSync?: (seconds: number) => void;
   }): Promise<SegmentWriter> {
@@ -100,14 +137,16 @@ export class SegmentWriter {
       handle,
       SEGMENT_HEADER_BYTES,
       options.onSync,
+      options.onRecordsDropped,
+      options.durable,
     );
   }
 
-  write(frame: Buffer, sequence: number, checkpoint?: SignedCheckpoint): Promise<void> {
+  write(frame: Buffer, position: LogPosition, checkpoint?: SignedCheckpoint): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('wal: log is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ frame, sequence, checkpoint, resolve, reject });
+      this.pending.push({ frame, position, checkpoint, resolve, reject });
       // setImmediate, not nextTick: appends arriving from other I/O callbacks of this loop
       // iteration still join the batch.
       if (!this.flushing) this.flushing = new Promise((done) => setImmediate(() => this.flushLoop().then(done)));
@@ -132,16 +171,24 @@ export class SegmentWriter {
   async close(): Promise<void> {
     this.closed = true;
     await this.flushing;
-    await this.handle.close();
+    await this.handle?.close();
   }
 
   private async flushLoop(): Promise<void> {
     while (this.pending.length > 0 && !this.failure) {
       const batch = this.durability === 'fsync-each' ? this.pending.splice(0, 1) : this.pending.splice(0);
       try {
+        if (!this.handle) await this.openNextSegment();
         await this.writeBatch(batch);
       } catch (error) {
-        this.failure = new Error(`wal: write to ${this.current.file} failed, log stopped: ${(error as Error).message}`);
+        if (isNoSpace(error) && (await this.cutBackToDurable(error as Error))) {
+          const dropped = [...batch, ...this.pending.splice(0)];
+          const full = this.onRecordsDropped(this.durablePosition, `the log in ${this.walDir}: ${(error as Error).message}`);
+          // Those of the batch already acknowledged are settled; rejecting them does nothing.
+          for (const record of dropped) record.reject(full);
+          continue;
+        }
+        this.failure = new Error(`wal: write to ${this.current?.file ?? this.walDir} failed, log stopped: ${(error as Error).message}`);
         for (const record of [...batch, ...this.pending.splice(0)]) record.reject(this.failure);
         break;
       }
@@ -149,18 +196,55 @@ export class SegmentWriter {
     this.flushing = undefined;
   }
 
+  /**
+   * After running out of space: truncates the segment to its last durable byte (a partial record
+   * must not stay behind later records) and closes it, or removes it if it holds no record.
+   * False when even that fails: then the log stops.
+   */
+  private async cutBackToDurable(cause: Error): Promise<boolean> {
+    const handle = this.handle;
+    this.handle = undefined;
+    if (!handle) return true; // opening the next segment failed; createSegment removed it
+    try {
+      if (this.current.lastSequence === undefined) {
+        await handle.close();
+        await fs.rm(this.current.file, { force: true });
+        this.segments.pop();
+        await fsyncDir(this.walDir);
+      } else {
+        await handle.truncate(this.size);
+        await handle.datasync();
+        await handle.close();
+      }
+      return true;
+    } catch (error) {
+      cause.message += `; cutting the segment back failed too: ${(error as Error).message}`;
+      await handle.close().catch(() => undefined);
+      return false;
+    }
+  }
+
+  private async openNextSegment(): Promise<void> {
+    const { handle, info } = await createSegment(this.walDir, (this.segments.at(-1)?.number ?? 0) + 1, this.salt);
+    this.handle = handle;
+    this.size = SEGMENT_HEADER_BYTES;
+    this.segments.push(info);
+  }
+
   private async writeBatch(batch: PendingRecord[]): Promise<void> {
+    const handle = this.handle!;
     const bytes = Buffer.concat(batch.map((record) => record.frame));
-    const { bytesWritten } = await this.handle.write(bytes, 0, bytes.length, this.size);
-    if (bytesWritten !== bytes.length) throw new Error(`short write (${bytesWritten} of ${bytes.length} bytes)`);
+    const { bytesWritten } = await handle.write(bytes, 0, bytes.length, this.size);
+    if (bytesWritten !== bytes.length) throw new ShortWriteError(bytesWritten, bytes.length);
     if (this.durability !== 'none') {
       const started = process.hrtime.bigint();
-      await this.handle.datasync();
+      await handle.datasync();
       this.onSync?.(Number(process.hrtime.bigint() - started) / 1e9);
       this.stats.syncs++;
     }
     this.size += bytes.length;
-    this.current.lastSequence = batch.at(-1)!.sequence;
+    this.current.lastSequence = batch.at(-1)!.position.sequence;
+    this.durablePosition = batch.at(-1)!.position;
     this.stats.records += batch.length;
     this.stats.batches++;
     this.stats.bytes += bytes.length;
@@ -175,11 +259,9 @@ export class SegmentWriter {
   }
 
   private async rotate(): Promise<void> {
-    const { handle, info } = await createSegment(this.walDir, this.current.number + 1, this.salt);
-    await this.handle.close();
-    this.handle = handle;
-    this.size = SEGMENT_HEADER_BYTES;
-    this.segments.push(info);
+    const previous = this.handle!;
+    await this.openNextSegment();
+    await previous.close();
   }
 }
 
@@ -190,9 +272,17 @@ async function createSegment(
 ): Promise<{ handle: fs.FileHandle; info: SegmentInfo }> {
   const file = numberedName(walDir, number, SEGMENT_SUFFIX);
   const handle = await fs.open(file, 'wx', 0o600);
-  await handle.write(encodeSegmentHeader(number, salt), 0, SEGMENT_HEADER_BYTES, 0);
-  await handle.sync();
-  await fsyncDir(walDir);
+  try {
+    const { bytesWritten } = await handle.write(encodeSegmentHeader(number, salt), 0, SEGMENT_HEADER_BYTES, 0);
+    if (bytesWritten !== SEGMENT_HEADER_BYTES) throw new ShortWriteError(bytesWritten, SEGMENT_HEADER_BYTES);
+    await handle.sync();
+    await fsyncDir(walDir);
+  } catch (error) {
+    // A segment without its header must not stay behind: the next one would follow it.
+    await handle.close().catch(() => undefined);
+    await fs.rm(file, { force: true });
+    throw error;
+  }
   return { handle, info: { number, file, lastSequence: undefined } };
 }
 

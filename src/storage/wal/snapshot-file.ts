@@ -12,7 +12,7 @@ import {
   type SignedCheckpoint,
 } from './checkpoint.js';
 import { IntegrityError } from './errors.js';
-import { fsyncDir } from './files.js';
+import { fsyncDir, ShortWriteError, writeTemp } from './files.js';
 
 /**
  * A snapshot file:
@@ -46,17 +46,14 @@ export async function writeSnapshotFile(
   entries: readonly SnapshotEntry[],
 ): Promise<void> {
   const temp = `${file}.tmp`;
-  const handle = await fs.open(temp, 'w', 0o600);
-  try {
+  await writeTemp(temp, async (handle) => {
     let position = 0;
     for (const bytes of snapshotBytes(dataKey, checkpoint, entries)) {
-      await handle.write(bytes, 0, bytes.length, position);
+      const { bytesWritten } = await handle.write(bytes, 0, bytes.length, position);
+      if (bytesWritten !== bytes.length) throw new ShortWriteError(bytesWritten, bytes.length);
       position += bytes.length;
     }
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  });
   await fs.rename(temp, file);
   await fsyncDir(path.dirname(file));
 }
