@@ -8,20 +8,20 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { issueCertificate, loadOrCreateCa, type KeyAndCert } from '../auth/pki.js';
+import type { SealedKeyFiles } from '../storage/keys/sealed-key-files.js';
 
 export interface FrontProxyCredentials {
   ca: KeyAndCert;
   client: KeyAndCert;
 }
 
-export async function loadOrCreateFrontProxy(pkiDir: string): Promise<FrontProxyCredentials> {
-  const dir = join(pkiDir, 'front-proxy');
-  const ca = await loadOrCreateCa(dir);
-  const keyPath = join(dir, 'front-proxy-client.key');
-  const certPath = join(dir, 'front-proxy-client.crt');
-  if (existsSync(keyPath) && existsSync(certPath)) return { ca, client: { keyPem: await readFile(keyPath, 'utf8'), certPem: await readFile(certPath, 'utf8') } };
+export async function loadOrCreateFrontProxy(keys: SealedKeyFiles): Promise<FrontProxyCredentials> {
+  const ca = await loadOrCreateCa(keys, 'front-proxy');
+  const certPath = join(keys.root, 'front-proxy', 'front-proxy-client.crt');
+  const keyPem = await keys.read(join('front-proxy', 'front-proxy-client.key'));
+  if (keyPem !== undefined && existsSync(certPath)) return { ca, client: { keyPem, certPem: await readFile(certPath, 'utf8') } };
   const client = await issueCertificate(ca, { commonName: 'front-proxy-client', usage: 'client', validDays: 365 });
-  await writeFile(keyPath, client.keyPem, { mode: 0o600 });
+  await keys.write(join('front-proxy', 'front-proxy-client.key'), client.keyPem);
   await writeFile(certPath, client.certPem, { mode: 0o644 });
   return { ca, client };
 }

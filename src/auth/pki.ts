@@ -1,5 +1,5 @@
 /**
- * The cluster's certificates: a CA kept in the data dir, a serving certificate issued at every
+ * The cluster's certificates: a CA kept in the data dir (its key sealed), a serving certificate issued at every
  * start for a key created inside the process (the key remote attestation binds), and client
  * certificates for users (the admin kubeconfig).
  */
@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import type { SealedKeyFiles } from '../storage/keys/sealed-key-files.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -95,16 +96,17 @@ export async function issueCertificate(ca: KeyAndCert, request: IssueRequest): P
   return { keyPem: await privateKeyPem(keys.privateKey), certPem: cert.toString('pem') + '\n' };
 }
 
-/** Loads the CA from `dir`, creating it on first start. */
-export async function loadOrCreateCa(dir: string): Promise<KeyAndCert> {
-  const keyPath = join(dir, 'ca.key');
-  const certPath = join(dir, 'ca.crt');
-  if (existsSync(keyPath) && existsSync(certPath)) {
-    return { keyPem: await readFile(keyPath, 'utf8'), certPem: await readFile(certPath, 'utf8') };
-  }
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+/**
+ * Loads the CA kept in pki/ (or its `subdir`, e.g. front-proxy), creating it on first start: the
+ * certificate plain, the key sealed with the data key.
+ */
+export async function loadOrCreateCa(keys: SealedKeyFiles, subdir = ''): Promise<KeyAndCert> {
+  const certPath = join(keys.root, subdir, 'ca.crt');
+  const keyPem = await keys.read(join(subdir, 'ca.key'));
+  if (keyPem !== undefined && existsSync(certPath)) return { keyPem, certPem: await readFile(certPath, 'utf8') };
+  await mkdir(join(keys.root, subdir), { recursive: true, mode: 0o700 });
   const ca = await createCa('nautilus-ca');
-  await writeFile(keyPath, ca.keyPem, { mode: 0o600 });
+  await keys.write(join(subdir, 'ca.key'), ca.keyPem);
   await writeFile(certPath, ca.certPem, { mode: 0o644 });
   return ca;
 }

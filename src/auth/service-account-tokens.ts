@@ -6,9 +6,7 @@
  * or holds another token.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { SealedKeyFiles } from '../storage/keys/sealed-key-files.js';
 import { audiencesOf, decodeJwt, keyIdOf, numericDate, signEs256, timeProblem, verifySignature, type JwtClaims } from './jwt.js';
 import { AuthenticationError, type TokenAuthenticator, type TokenResult, type UserInfo } from './authenticate.js';
 import { serviceAccountUser } from './system-users.js';
@@ -21,18 +19,13 @@ export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 /** A deleted object's tokens keep working this long after its deletionTimestamp (upstream's grace). */
 const DELETION_GRACE_SECONDS = 60;
 
-/**
- * The signing key, created on first start and kept in the data dir. The one place keys are
- * loaded, so moving them into sealed state or a key provider changes only this function.
- */
-export async function loadServiceAccountSigningKey(dataDir: string): Promise<KeyObject> {
-  const dir = join(dataDir, 'pki');
-  const path = join(dir, 'sa.key');
-  if (existsSync(path)) return createPrivateKey(await readFile(path, 'utf8'));
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  await writeFile(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  return privateKey;
+/** The signing key, created on first start and kept in pki/ sealed with the data key. */
+export async function loadServiceAccountSigningKey(keys: SealedKeyFiles): Promise<KeyObject> {
+  const pem = await keys.loadOrCreate('sa.key', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  });
+  return createPrivateKey(pem);
 }
 
 /** The objects a token may be bound to, looked up when it is used. */

@@ -4,10 +4,13 @@ import { dirname, join, resolve } from 'node:path';
 import { startRemoteNodes } from '../nodes/remote.js';
 import { log } from '../server/log.js';
 import { reportUsageError } from './usage.js';
+import { KEY_PROVIDER_FLAGS, keyProviderFromFlags } from './key-provider-flags.js';
 
 const USAGE = `Usage: nautilus nodes --kubeconfig FILE --count N [--name-prefix P] [--pki-dir DIR] [--address 127.0.0.1]
   Runs N virtual kubelets that join the server FILE names, each with its own client certificate
   (system:node:<name>, issued from DIR/ca.crt and DIR/ca.key; default: the pki/ beside FILE).
+  The CA key is sealed with the server's data key: give the server's --key-provider flags
+  (default local: the data.key beside DIR).
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -21,6 +24,7 @@ export async function run(argv: string[]): Promise<number> {
         'name-prefix': { type: 'string', default: 'remote-node-' },
         'pki-dir': { type: 'string' },
         address: { type: 'string', default: '127.0.0.1' },
+        ...KEY_PROVIDER_FLAGS,
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -45,9 +49,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const kubeconfig = resolve(values.kubeconfig);
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) }));
+  const pkiDir = resolve(values['pki-dir'] ?? join(dirname(kubeconfig), 'pki'));
+  const keyProvider = await keyProviderFromFlags(values, dirname(pkiDir), 'auto');
+  if ('error' in keyProvider) {
+    if (keyProvider.usage) return reportUsageError(process.stderr, 'nodes', keyProvider.error);
+    process.stderr.write(`error: ${keyProvider.error}\n`);
+    return 1;
+  }
   let nodes;
   try {
-    nodes = await startRemoteNodes({ kubeconfig, pkiDir: values['pki-dir'] ?? join(dirname(kubeconfig), 'pki'), count, namePrefix: prefix, address: values.address! });
+    nodes = await startRemoteNodes({ kubeconfig, pkiDir, dataKey: await keyProvider.provider.dataKey(), count, namePrefix: prefix, address: values.address! });
     await nodes.pool.registered();
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message}\n`);

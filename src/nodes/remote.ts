@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { issueCertificate, type KeyAndCert } from '../auth/pki.js';
+import { SealedKeyFiles } from '../storage/keys/sealed-key-files.js';
 import { HttpClient, kubeconfigCredentials } from '../client/http.js';
 import { SharedInformer } from '../client/informer.js';
 import { NODES, PODS } from '../client/resource-types.js';
@@ -20,8 +21,10 @@ import { blockOfCidr, MAX_POD_CIDR_BLOCKS } from './pod-addresses.js';
 
 export interface RemoteNodesOptions {
   kubeconfig: string;
-  /** Where ca.crt and ca.key are. */
+  /** Where ca.crt and the sealed ca.key are. */
   pkiDir: string;
+  /** The server's data key, which seals ca.key. */
+  dataKey: Buffer;
   count: number;
   namePrefix: string;
   /** The address the kubelet endpoints listen on and the Nodes report as InternalIP. */
@@ -56,7 +59,9 @@ async function freeBlocks(admin: HttpClient, count: number, names: Set<string>):
 
 export async function startRemoteNodes(options: RemoteNodesOptions): Promise<RemoteNodes> {
   const credentials = kubeconfigCredentials(options.kubeconfig);
-  const ca: KeyAndCert = { certPem: await readFile(`${options.pkiDir}/ca.crt`, 'utf8'), keyPem: await readFile(`${options.pkiDir}/ca.key`, 'utf8') };
+  const keyPem = await new SealedKeyFiles(options.pkiDir, options.dataKey).read('ca.key');
+  if (keyPem === undefined) throw new Error(`no CA key in ${options.pkiDir}`);
+  const ca: KeyAndCert = { certPem: await readFile(`${options.pkiDir}/ca.crt`, 'utf8'), keyPem };
   const admin = new HttpClient(credentials);
   const names = new Set(Array.from({ length: options.count }, (_, i) => `${options.namePrefix}${i}`));
   let blocks: number[];

@@ -33,6 +33,7 @@ import { signCheckpointKey } from '../tee/checkpoint-key.js';
 import type { KeyObject } from 'node:crypto';
 import { createLocalKeyProvider } from '../storage/keys/local.js';
 import type { KeyProvider } from '../storage/keys/key-provider.js';
+import { SealedKeyFiles } from '../storage/keys/sealed-key-files.js';
 import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
 import { lockDataDir } from '../storage/data-dir-lock.js';
 import { ControllerManager, type ControllerSettings } from '../controllers/manager.js';
@@ -202,7 +203,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // A joining replica gets the data key (kept in memory only) and the cluster's pki/ by attestation.
   const joined = options.join ? await joinCluster(options.join, await selectProvider(options.tee ?? 'none', { dataDir })) : undefined;
   if (joined) await writeClusterFiles(pkiDir, joined.pkiFiles);
-  const ca = await loadOrCreateCa(pkiDir);
+  // The data key seals the log and pki/'s private keys; a joiner has the cluster's from its peer.
+  const source = options.keyProvider ?? createLocalKeyProvider(dataDir);
+  const dataKey = joined?.dataKey ?? (await source.dataKey());
+  const keyProvider: KeyProvider = { name: joined ? 'released by a replica' : source.name, dataKey: async () => dataKey };
+  log.info('data key', { provider: keyProvider.name });
+  const keys = new SealedKeyFiles(pkiDir, dataKey);
+  const ca = await loadOrCreateCa(keys);
   const advertised = options.address === '0.0.0.0' || options.address === '::' ? '127.0.0.1' : options.address;
   // A fresh serving key every start: it never leaves this process, so attestation can vouch for it.
   const serving = await issueCertificate(ca, {
@@ -214,10 +221,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
 
   const onFatal = options.onDurabilityLost ?? ((error: Error) => log.error('storage failed', { error: error.message }));
-  const keyProvider = options.keyProvider ?? createLocalKeyProvider(dataDir);
-  const dataKey = options.storage === 'etcd' ? (joined?.dataKey ?? (await keyProvider.dataKey())) : undefined;
   const valueTransformer = options.encryption ? createValueTransformer(options.encryption) : undefined;
-  const replicated = dataKey ? await openReplicatedStorage(options.etcd ?? { endpoints: [] }, dataKey, onFatal, valueTransformer) : undefined;
+  const replicated = options.storage === 'etcd' ? await openReplicatedStorage(options.etcd ?? { endpoints: [] }, dataKey, onFatal, valueTransformer) : undefined;
   const metrics = new Metrics();
   const durableLog = replicated || options.ephemeral
     ? undefined
@@ -313,7 +318,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const lookup: ObjectLookup = (resource, namespace, name) => registry.of('', resource).tryGet(namespace, name)?.object as ReturnType<ObjectLookup>;
   const issuers = options.serviceAccountIssuers?.length ? options.serviceAccountIssuers : [DEFAULT_ISSUER];
   const serviceAccountTokens = new ServiceAccountTokens({
-    signingKey: await loadServiceAccountSigningKey(dataDir),
+    signingKey: await loadServiceAccountSigningKey(keys),
     issuers,
     apiAudiences: options.apiAudiences?.length ? options.apiAudiences : issuers,
     lookup,
@@ -396,7 +401,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   informersStarted();
   const crdController = await startCrdController({ registry, client, informers });
   crdsSynced();
-  const frontProxy = await loadOrCreateFrontProxy(pkiDir);
+  const frontProxy = await loadOrCreateFrontProxy(keys);
   await whileLeader.add('extension-apiserver-authentication', async () => {
     await publishExtensionApiserverAuthentication(client, extensionApiserverAuthentication(ca.certPem, frontProxy));
     return { stop() {} };
@@ -449,7 +454,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     bootstrapRoles();
   }
 
-  const admin = await loadOrCreateAdminCredentials(ca, pkiDir);
+  const admin = await loadOrCreateAdminCredentials(ca, keys);
   const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
   await writeAdminKubeconfig(kubeconfigPath, { server: url, caPem: ca.certPem, client: admin });
   ready = true;

@@ -4,14 +4,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { issueCertificate, type KeyAndCert } from '../auth/pki.js';
+import type { SealedKeyFiles } from '../storage/keys/sealed-key-files.js';
 
-export async function loadOrCreateAdminCredentials(ca: KeyAndCert, pkiDir: string): Promise<KeyAndCert> {
-  const keyPath = join(pkiDir, 'admin.key');
-  const certPath = join(pkiDir, 'admin.crt');
-  if (existsSync(keyPath) && existsSync(certPath)) return { keyPem: await readFile(keyPath, 'utf8'), certPem: await readFile(certPath, 'utf8') };
+export async function loadOrCreateAdminCredentials(ca: KeyAndCert, keys: SealedKeyFiles): Promise<KeyAndCert> {
+  const certPath = join(keys.root, 'admin.crt');
+  const keyPem = await keys.read('admin.key');
+  if (keyPem !== undefined && existsSync(certPath)) return { keyPem, certPem: await readFile(certPath, 'utf8') };
   // system:masters is the group upstream's RBAC bootstrap grants cluster-admin.
   const admin = await issueCertificate(ca, { commonName: 'kubernetes-admin', organizations: ['system:masters'], usage: 'client', validDays: 365 });
-  await writeFile(keyPath, admin.keyPem, { mode: 0o600 });
+  await keys.write('admin.key', admin.keyPem);
   await writeFile(certPath, admin.certPem, { mode: 0o600 });
   return admin;
 }

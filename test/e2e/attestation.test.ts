@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { connect as tlsConnect, createServer as createTlsServer, type Server } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -31,6 +31,11 @@ before(async () => {
   const measured = await nautilus(['measure']);
   assert.equal(measured.code, 0, measured.stderr);
   policy = await writeTemp(server.dataDir, 'policy.yaml', measured.stdout);
+  // The user's own certificate files (pki/ keeps its keys sealed): the admin's, from its kubeconfig.
+  const user = parse(await readFile(server.kubeconfig, 'utf8')).users[0].user;
+  await mkdir(join(server.dataDir, 'user'));
+  await writeTemp(join(server.dataDir, 'user'), 'admin.crt', Buffer.from(user['client-certificate-data'], 'base64').toString());
+  await writeTemp(join(server.dataDir, 'user'), 'admin.key', Buffer.from(user['client-key-data'], 'base64').toString());
 });
 after(async () => {
   await server?.stop();
@@ -53,7 +58,7 @@ test('verify checks the evidence and writes a kubeconfig that kubectl uses', asy
   const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
     execFile(
       KUBECTL,
-      ['--kubeconfig', out, '--client-certificate', join(server.dataDir, 'pki', 'admin.crt'), '--client-key', join(server.dataDir, 'pki', 'admin.key'), 'get', 'namespaces', '-o', 'name'],
+      ['--kubeconfig', out, '--client-certificate', join(server.dataDir, 'user', 'admin.crt'), '--client-key', join(server.dataDir, 'user', 'admin.key'), 'get', 'namespaces', '-o', 'name'],
       { timeout: 30_000 },
       (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
     ),
@@ -70,7 +75,7 @@ test('verify --credentials-from puts the user of an existing kubeconfig into the
     'apiVersion: v1', 'kind: Config', 'current-context: mine',
     'clusters: [{name: elsewhere, cluster: {server: "https://127.0.0.1:1"}}]',
     'contexts: [{name: mine, context: {cluster: elsewhere, user: alice}}]',
-    'users: [{name: alice, user: {client-certificate: pki/admin.crt, client-key: pki/admin.key}}]', '',
+    'users: [{name: alice, user: {client-certificate: user/admin.crt, client-key: user/admin.key}}]', '',
   ].join('\n'));
   await mkdir(join(server.dataDir, 'elsewhere'), { recursive: true });
   const out = join(server.dataDir, 'elsewhere', 'attested.kubeconfig');
@@ -83,7 +88,7 @@ test('verify --credentials-from puts the user of an existing kubeconfig into the
   const kubeconfig = parse(await readFile(out, 'utf8'));
   assert.equal(kubeconfig.clusters[0].cluster.server, server.url);
   assert.equal(kubeconfig.users[0].name, 'alice');
-  assert.equal(kubeconfig.users[0].user['client-certificate'], join(server.dataDir, 'pki', 'admin.crt'));
+  assert.equal(kubeconfig.users[0].user['client-certificate'], join(server.dataDir, 'user', 'admin.crt'));
 
   const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
     execFile(KUBECTL, ['--kubeconfig', out, 'get', 'namespaces', '-o', 'name'], { timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr })),

@@ -417,7 +417,7 @@ describe('HA on etcd: 3 replicas, leader killed repeatedly', { skip: missing, ti
       assert.match(answer.body, new RegExp(`${SECRET}-kubectl-1`));
       client.close();
       assert.equal(existsSync(join(joinedDir, 'data.key')), false, 'the released data key stays in memory');
-      for (const file of ['ca.crt', 'sa.key']) {
+      for (const file of ['ca.crt', 'sa.key.sealed']) {
         assert.deepEqual(await readFile(join(joinedDir, 'pki', file)), await readFile(join(dirs[source]!, 'pki', file)), `the cluster's ${file} was released`);
       }
     } finally {

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyIdOf, signEs256 } from '../../src/auth/jwt.js';
+import { SealedKeyFiles } from '../../src/storage/keys/sealed-key-files.js';
 import { eventually, KUBECTL_OLDEST, rawClient, startServer, type TestServer } from './harness.js';
 
 const ISSUER = 'https://issuer.example.com';
@@ -194,7 +195,8 @@ describe('service account tokens', () => {
     const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'system:serviceaccount:kube-system:default' })).toString('base64url')}.${signature}`;
     assert.match((await asToken(tampered, ['get', '--raw', '/version'])).stderr, /Unauthorized/);
     // Signed with the server's own key, but expired an hour ago.
-    const key = createPrivateKey(await readFile(join(server.dataDir, 'pki', 'sa.key'), 'utf8'));
+    const saKey = await new SealedKeyFiles(join(server.dataDir, 'pki'), await readFile(join(server.dataDir, 'data.key'))).read('sa.key');
+    const key = createPrivateKey(saKey!);
     const now = Math.floor(Date.now() / 1000);
     const expired = signEs256({ ...claims, iat: now - 7200, nbf: now - 7200, exp: now - 3600 }, key, keyIdOf(createPublicKey(key)));
     assert.match((await asToken(expired, ['get', '--raw', '/version'])).stderr, /Unauthorized/);
