@@ -2,7 +2,8 @@
  * The kubelet endpoints of a pool of virtual nodes, on one HTTPS listener (the API server dials a
  * node's InternalIP and daemonEndpoints port, as it would a real kubelet). Which node a connection
  * is for comes from its TLS server name (the API server sends the node's name); paths are the
- * kubelet's: /containerLogs, /exec and /attach (WebSocket, v5/v4.channel.k8s.io), /podProxy (the
+ * kubelet's: /containerLogs, /exec and /attach (WebSocket v5/v4.channel.k8s.io, or SPDY/3.1 v4…v1),
+ * /portForward (SPDY/3.1 portforward.k8s.io, to an in-agent echo service on any port), /podProxy (the
  * in-agent HTTP echo service behind pods/proxy and services/proxy), /pods, /stats/summary,
  * /metrics/resource, /healthz. Only client certificates of the cluster CA for the API server's
  * kubelet-client identity (or system:masters) are let in.
@@ -12,23 +13,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { ApiClient, Obj } from '../client/api-client.js';
 import { log } from '../server/log.js';
 import { BuiltinShell, ExecNotFound } from './exec-commands.js';
 import { firstLineIndex, formatLine, lastLineIndex, logInstance, LogOptionsError, LOG_LINE_INTERVAL_MS, type LogOptions } from './logs.js';
 import { projectContainer } from './projection.js';
+import { SPDY_CHANNEL_PROTOCOLS, spdyStreams, streamOptions, WEBSOCKET_CHANNEL_PROTOCOLS, webSocketStreams, type ExecStreams } from './exec-streams.js';
+import { PORT_FORWARD_PROTOCOL, servePortForward } from './port-forward.js';
+import { acceptSpdyUpgrade, isSpdyUpgrade, writeRawHttpError } from '../server/streaming/spdy.js';
 import { nodeUsage, podUsage } from './usage.js';
 
 export const KUBELET_CLIENT_COMMON_NAME = 'kube-apiserver-kubelet-client';
 const EXEC_START_DELAY_MS = 50;
-export const CHANNEL_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
-
-const STDIN = 0;
-const STDOUT = 1;
-const STDERR = 2;
-const ERROR = 3;
-const CLOSE = 255;
 
 /** What the server needs of the agent. */
 export interface KubeletBackend {
@@ -67,32 +64,6 @@ function allowedClient(socket: TLSSocket): boolean {
   return subject.split('\n').some((line) => line === `CN=${KUBELET_CLIENT_COMMON_NAME}` || line === 'O=system:masters');
 }
 
-/** An async iterable of chunks pushed by a WebSocket's stdin channel. */
-class Pipe implements AsyncIterable<Buffer> {
-  private readonly chunks: Buffer[] = [];
-  private waiting?: () => void;
-  private ended = false;
-
-  push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.waiting?.();
-  }
-
-  end(): void {
-    this.ended = true;
-    this.waiting?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    for (;;) {
-      while (this.chunks.length > 0) yield this.chunks.shift()!;
-      if (this.ended) return;
-      await new Promise<void>((resolve) => (this.waiting = resolve));
-      this.waiting = undefined;
-    }
-  }
-}
-
 function exitStatus(code: number, command: string[]): Record<string, unknown> {
   if (code === 0) return { metadata: {}, status: 'Success' };
   return {
@@ -112,7 +83,7 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => CHANNEL_PROTOCOLS.find((p) => protocols.has(p)) ?? false });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => WEBSOCKET_CHANNEL_PROTOCOLS.find((p) => protocols.has(p)) ?? false });
 
   const nodeOf = (socket: TLSSocket): string | undefined => {
     const name = (socket as TLSSocket & { servername?: string | false }).servername;
@@ -142,14 +113,22 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const fail = (code: number, message: string) => {
-      socket.end(`HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : code === 404 ? 'Not Found' : 'Bad Request'}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
-    };
+    const fail = (code: number, message: string) => writeRawHttpError(socket, code, message);
+    socket.on('error', () => socket.destroy());
     try {
       if (!allowedClient(socket as TLSSocket)) return fail(401, 'Unauthorized');
       const url = new URL(req.url ?? '/', 'https://kubelet');
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const [kind, namespace, podName, containerName] = parts;
+      const spdy = isSpdyUpgrade(req);
+      if (kind === 'portForward' && namespace && podName) {
+        // Port-forward is SPDY only at the kubelet; the API server tunnels WebSocket clients to it.
+        const pod = podFor(socket as TLSSocket, namespace, podName);
+        if (!spdy) return fail(400, 'unable to upgrade: missing upgrade headers in request');
+        const accepted = acceptSpdyUpgrade(req, socket, head, [PORT_FORWARD_PROTOCOL]);
+        if (accepted) servePortForward(accepted.session, { namespace, name: podName, uid: pod.metadata.uid ?? '' });
+        return;
+      }
       if ((kind !== 'exec' && kind !== 'attach') || !namespace || !podName) return fail(404, `no handler for ${url.pathname}`);
       const pod = podFor(socket as TLSSocket, namespace, podName);
       const containers: Obj[] = pod.spec?.containers ?? [];
@@ -157,13 +136,20 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
       if (!container) return fail(404, `container ${containerName} not found in pod ${podName}`);
       const state = (pod.status?.containerStatuses ?? []).find((s: Obj) => s.name === container.name)?.state;
       if (!state?.running) return fail(400, `container ${container.name} is not running`);
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const run = kind === 'exec' ? runExec(ws, url.searchParams, pod, container) : runAttach(ws, url.searchParams, pod, container);
-        run.catch((error) => {
+      const options = streamOptions(url.searchParams);
+      const run = (streams: ExecStreams) =>
+        (kind === 'exec' ? runExec(streams, url.searchParams, pod, container) : runAttach(streams, url.searchParams, pod, container)).catch((error) => {
           log.warn('kubelet stream failed', { error: String(error) });
-          ws.terminate();
+          streams.close();
         });
-      });
+      if (spdy) {
+        if (!options.stdin && !options.stdout && !options.stderr) return fail(400, 'you must specify at least 1 of stdin, stdout, stderr');
+        const accepted = acceptSpdyUpgrade(req, socket, head, SPDY_CHANNEL_PROTOCOLS);
+        if (!accepted) return;
+        void spdyStreams(accepted.session, accepted.protocol, options).then((streams) => streams && run(streams));
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => void run(webSocketStreams(ws, options.stdin)));
     } catch (error) {
       fail(error instanceof RequestError ? error.code : 500, (error as Error).message);
     }
@@ -271,84 +257,52 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
    */
   const runtimeStart = () => new Promise<void>((resolve) => setTimeout(resolve, EXEC_START_DELAY_MS));
 
-  async function runExec(ws: WebSocket, query: URLSearchParams, pod: Obj, container: Obj): Promise<void> {
+  async function runExec(streams: ExecStreams, query: URLSearchParams, pod: Obj, container: Obj): Promise<void> {
     const command = query.getAll('command');
-    const tty = query.get('tty') === 'true' || query.get('tty') === '1';
-    const wantsStdin = query.get('stdin') === 'true' || query.get('stdin') === '1';
-    const { stdin, send, aborted, close } = channels(ws, wantsStdin);
+    const { tty, stdin: wantsStdin } = streamOptions(query);
     const projection = await projectContainer(pod, container, backend.clientFor(pod.spec.nodeName));
     await runtimeStart();
     const shell = new BuiltinShell(
       { hostname: projection.env.HOSTNAME, env: projection.env, files: projection.files },
-      { stdout: (data) => send(STDOUT, data), stderr: (data) => send(tty ? STDOUT : STDERR, data), stdin: wantsStdin ? stdin : undefined, aborted },
+      { stdout: (data) => streams.stdout(data), stderr: (data) => (tty ? streams.stdout(data) : streams.stderr(data)), stdin: wantsStdin ? streams.stdin : undefined, aborted: streams.aborted },
     );
     let code: number;
     if (command.length === 0) {
-      send(STDERR, 'command is required\n');
+      streams.stderr('command is required\n');
       code = 126;
     } else {
       try {
         code = await shell.exec(command);
       } catch (error) {
         if (!(error instanceof ExecNotFound)) throw error;
-        send(ERROR, JSON.stringify({ metadata: {}, status: 'Failure', message: `OCI runtime exec failed: exec failed: unable to start container process: exec: "${command[0]}": executable file not found in $PATH: unknown`, reason: 'InternalError', details: { causes: [{ message: 'executable file not found' }] } }));
-        return close();
+        streams.status({ metadata: {}, status: 'Failure', message: `OCI runtime exec failed: exec failed: unable to start container process: exec: "${command[0]}": executable file not found in $PATH: unknown`, reason: 'InternalError', details: { causes: [{ message: 'executable file not found' }] } });
+        return streams.close();
       }
     }
-    send(ERROR, JSON.stringify(exitStatus(code, command)));
-    close();
+    streams.status(exitStatus(code, command));
+    streams.close();
   }
 
-  async function runAttach(ws: WebSocket, query: URLSearchParams, pod: Obj, container: Obj): Promise<void> {
-    const wantsStdin = query.get('stdin') === 'true' || query.get('stdin') === '1';
-    const { stdin, send, aborted, close } = channels(ws, wantsStdin);
+  async function runAttach(streams: ExecStreams, query: URLSearchParams, pod: Obj, container: Obj): Promise<void> {
+    const wantsStdin = streamOptions(query).stdin;
     // The main process's output from now on; what it reads is echoed back.
     let instance;
     try {
       instance = logInstance(pod, container.name, false);
     } catch {
-      return close();
+      return streams.close();
     }
     let index = lastLineIndex(instance, Date.now()) + 1;
     const timer = setInterval(() => {
       const upTo = lastLineIndex(instance!, Date.now());
-      for (; index <= upTo; index++) send(STDOUT, formatLine(pod, container.name, instance!, index, false));
+      for (; index <= upTo; index++) streams.stdout(formatLine(pod, container.name, instance!, index, false));
     }, LOG_LINE_INTERVAL_MS / 4);
     if (wantsStdin) void (async () => {
-      for await (const chunk of stdin) send(STDOUT, chunk);
+      for await (const chunk of streams.stdin) streams.stdout(chunk);
     })();
-    await aborted;
+    await streams.aborted;
     clearInterval(timer);
-    close();
-  }
-
-  function channels(ws: WebSocket, wantsStdin: boolean) {
-    const stdin = new Pipe();
-    let abort!: () => void;
-    const aborted = new Promise<void>((resolve) => (abort = resolve));
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const frame = isBinary ? data : Buffer.from(data);
-      if (frame.length === 0) return;
-      if (frame[0] === STDIN && wantsStdin) stdin.push(frame.subarray(1));
-      else if (frame[0] === CLOSE && frame[1] === STDIN) stdin.end();
-    });
-    ws.on('close', () => {
-      stdin.end();
-      abort();
-    });
-    ws.on('error', () => abort());
-    return {
-      stdin,
-      aborted,
-      send(channel: number, data: string | Buffer) {
-        if (ws.readyState !== ws.OPEN) return;
-        const payload = typeof data === 'string' ? Buffer.from(data) : data;
-        ws.send(Buffer.concat([Buffer.from([channel]), payload]), { binary: true });
-      },
-      close() {
-        if (ws.readyState === ws.OPEN) ws.close(1000);
-      },
-    };
+    streams.close();
   }
 
   function servePodProxy(req: IncomingMessage, res: ServerResponse, pod: Obj, port: string | undefined, path: string): void {

@@ -48,7 +48,7 @@ export interface Exchange {
   /** Headers every response to this request carries (e.g. API Priority and Fairness's UIDs). */
   responseHeaders?: Headers;
   /** An HTTP/1.1 Upgrade request (exec, attach, port-forward): the raw connection, for a handler to take over. */
-  upgrade?: { socket: Duplex; head: Buffer };
+  upgrade?: { socket: Duplex; head: Buffer; request: IncomingMessage };
   /** Set by the handler that took the connection over. */
   upgraded?: boolean;
 }
@@ -148,7 +148,7 @@ export class Http2Exchange implements Exchange {
 export class Http1Exchange implements Exchange {
   user?: UserInfo;
   responseHeaders?: Headers;
-  upgrade?: { socket: Duplex; head: Buffer };
+  upgrade?: { socket: Duplex; head: Buffer; request: IncomingMessage };
   upgraded?: boolean;
   responded = false;
   status: number | undefined;

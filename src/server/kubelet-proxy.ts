@@ -4,7 +4,9 @@
  * against the stored pod, then reaches the node's kubelet at its InternalIP and
  * daemonEndpoints.kubeletEndpoint.Port over HTTPS with its kubelet-client certificate, and relays
  * the answer — streamed for logs, byte for byte after an HTTP upgrade for exec/attach/portforward
- * (so WebSocket and SPDY clients alike pass through; what the kubelet speaks decides).
+ * (so WebSocket and SPDY clients alike pass through; what the kubelet speaks decides), except a
+ * port-forward WebSocket that tunnels SPDY (kubectl 1.31+), which `streaming/spdy-tunnel.ts`
+ * unwraps for the kubelet's SPDY port-forward as upstream's TunnelingHandler does.
  *
  * The kubelet's serving certificate is checked against the cluster CA; the TLS server name is the
  * node's name (how one virtual-node agent tells its nodes apart on one listener). Pods on
@@ -13,7 +15,8 @@
  */
 import { request as httpsRequest, Agent } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { errors, fieldErrors, ApiError, type FieldError } from '../api/status.js';
 import type { KeyAndCert } from '../auth/pki.js';
 import type { ExtraSubresource } from '../api/discovery.js';
@@ -24,6 +27,7 @@ import type { Obj } from '../registry/strategy.js';
 import type { Exchange } from './exchange.js';
 import type { RequestInfo } from './request-info.js';
 import type { Subresource } from './subresources.js';
+import { tunneledProtocols, tunnelSpdyOverWebSocket } from './streaming/spdy-tunnel.js';
 
 
 const core = (parentPlural: string, name: string, kind: string, verbs: string[], namespaced = true): ExtraSubresource => ({ group: '', version: 'v1', parentPlural, name, kind: { group: '', version: 'v1', kind }, verbs, namespaced });
@@ -83,9 +87,31 @@ export class KubeletConnector {
   }
 
   /** Relays an upgrade request to the kubelet and then the bytes both ways, until either side closes. */
+  /** A TLS connection to the kubelet as its client (`secureConnect` once usable). */
+  dial(target: KubeletTarget): TLSSocket {
+    return tlsConnect({ host: target.host, port: target.port, servername: isIp(target.servername) ? undefined : target.servername, ca: this.caPem, cert: this.client.certPem, key: this.client.keyPem, checkServerIdentity: () => undefined, ALPNProtocols: ['http/1.1'] });
+  }
+
+  /** Tunnels a WebSocket client's SPDY to the kubelet's SPDY upgrade at `path` (KEP-4006). */
+  tunnel(ex: Exchange, target: KubeletTarget, path: string, protocols: string[]): void {
+    const upgrade = ex.upgrade!;
+    ex.upgraded = true;
+    tunnelSpdyOverWebSocket({
+      request: upgrade.request,
+      socket: upgrade.socket,
+      head: upgrade.head,
+      protocols,
+      upstream: this.dial(target),
+      ready: 'secureConnect',
+      path,
+      host: `${target.host}:${target.port}`,
+      onDialError: (error) => dialFailure(upgrade.socket, error),
+    });
+  }
+
   upgrade(ex: Exchange, target: KubeletTarget, path: string): void {
     const upgrade = ex.upgrade!;
-    const upstream = tlsConnect({ host: target.host, port: target.port, servername: isIp(target.servername) ? undefined : target.servername, ca: this.caPem, cert: this.client.certPem, key: this.client.keyPem, checkServerIdentity: () => undefined, ALPNProtocols: ['http/1.1'] });
+    const upstream = this.dial(target);
     const client = upgrade.socket;
     ex.upgraded = true;
     upstream.once('secureConnect', () => {
@@ -105,10 +131,8 @@ export class KubeletConnector {
       upstream.destroy();
     };
     upstream.on('error', (error) => {
-      if (!client.destroyed && upstream.bytesRead === 0) {
-        const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `error dialing backend: ${error.message}`, reason: 'InternalError', code: 500 });
-        client.end(`HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-      } else close();
+      if (!client.destroyed && upstream.bytesRead === 0) dialFailure(client, error);
+      else close();
     });
     upstream.on('close', close);
     client.on('close', close);
@@ -118,6 +142,13 @@ export class KubeletConnector {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** The 500 Status a client gets on its raw upgrade connection when the kubelet cannot be reached. */
+function dialFailure(client: Duplex, error: Error): void {
+  if (client.destroyed) return;
+  const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `error dialing backend: ${error.message}`, reason: 'InternalError', code: 500 });
+  client.end(`HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 function isIp(value: string): boolean {
@@ -261,7 +292,12 @@ export const podPortForwardSubresource: Subresource = {
     if (pod.status?.phase !== 'Running') throw errors.badRequest(`unable to forward port because pod is not running. Current status=${pod.status?.phase ?? 'Pending'}`);
     if (!ex.upgrade) throw errors.badRequest('Upgrade request required');
     const ports = query.getAll('ports');
-    kubelet.upgrade(ex, kubelet.target(nodeOf(pod)), `/portForward/${enc(namespace!)}/${enc(info.name!)}${ports.length > 0 ? `?${ports.map((p) => `ports=${enc(p)}`).join('&')}` : ''}`);
+    const target = kubelet.target(nodeOf(pod));
+    const path = `/portForward/${enc(namespace!)}/${enc(info.name!)}${ports.length > 0 ? `?${ports.map((p) => `ports=${enc(p)}`).join('&')}` : ''}`;
+    // kubectl 1.31+: SPDY inside a WebSocket, unwrapped here for the kubelet's SPDY; older: SPDY relayed as it is.
+    const tunneled = (ex.header('upgrade') ?? '').toLowerCase() === 'websocket' ? tunneledProtocols(ex.upgrade.request) : [];
+    if (tunneled.length > 0) kubelet.tunnel(ex, target, path, tunneled);
+    else kubelet.upgrade(ex, target, path);
   },
 };
 

@@ -116,7 +116,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const res = new ServerResponse(req);
     res.assignSocket(socket as Socket);
     const ex = new Http1Exchange(req, res);
-    ex.upgrade = { socket, head };
+    ex.upgrade = { socket, head, request: req };
     res.once('finish', () => !ex.upgraded && socket.end());
     socket.on('error', () => socket.destroy());
     void handle(ex, options);
