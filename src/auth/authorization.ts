@@ -138,3 +138,19 @@ export function authorizeOrThrow(authorizer: Authorizer, attributes: Authorizati
   const decision = authorizer.authorize(attributes);
   if (!decision.allowed) throw forbidden(attributes, decision.reason);
 }
+
+/** The pod subresources a WebSocket upgrade (a GET) opens, which upstream also authorizes as `create`. */
+const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
+
+/**
+ * Upstream's ensureAuthorizedForVerb (AuthorizePodWebsocketUpgradeCreatePermission, on since
+ * 1.35): pods/exec, attach and portforward over a WebSocket arrive as `get`, yet run commands in
+ * the pod, so the requester must be allowed to `create` them too — as a SPDY POST already is.
+ * Upstream's wording: NewForbidden on pods with the authorizer's reason.
+ */
+export function authorizeConnectCreate(authorizer: Authorizer, attributes: AuthorizationAttributes): void {
+  if (!attributes.isResourceRequest || (attributes.group ?? '') !== '' || attributes.resource !== 'pods') return;
+  if (!CONNECT_SUBRESOURCES.has(attributes.subresource ?? '') || attributes.verb === 'create') return;
+  const decision = authorizer.authorize({ ...attributes, verb: 'create' });
+  if (!decision.allowed) throw errors.forbiddenObject({ group: '', resource: 'pods' }, attributes.name ?? '', decision.reason ?? '');
+}

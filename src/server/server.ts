@@ -13,7 +13,7 @@ import { ApiError, errors } from '../api/status.js';
 import { negotiate } from '../api/negotiation.js';
 import type { DiscoveryDocuments } from '../api/discovery.js';
 import type { RequestAuthenticator } from '../auth/authenticate.js';
-import { authorizeOrThrow, type Authorizer } from '../auth/authorization.js';
+import { authorizeConnectCreate, authorizeOrThrow, type Authorizer } from '../auth/authorization.js';
 import { impersonate, wantsImpersonation } from '../auth/impersonation.js';
 import { Http1Exchange, Http2Exchange, type Exchange } from './exchange.js';
 import { authorizationAttributes, parseRequestInfo, type RequestInfo } from './request-info.js';
@@ -195,7 +195,9 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
     }
     // The status page asks its own view-level question (src/server/status-page.ts).
     if (options.statusPage && (path === '/ui' || path.startsWith('/ui/'))) return await handleStatusPage(ex, path, options.statusPage);
-    authorizeOrThrow(options.authorizer, authorizationAttributes(info, user, url.searchParams, safeDecode(url.pathname)));
+    const attributes = authorizationAttributes(info, user, url.searchParams, safeDecode(url.pathname));
+    authorizeOrThrow(options.authorizer, attributes);
+    authorizeConnectCreate(options.authorizer, attributes);
     authorized = true;
     audited?.annotate('authorization.k8s.io/decision', 'allow');
     // Authorized above like any other (as kube-aggregator does), a request for an aggregated API server goes to it.
