@@ -221,7 +221,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
 
   const onFatal = options.onDurabilityLost ?? ((error: Error) => log.error('storage failed', { error: error.message }));
-  const valueTransformer = options.encryption ? createValueTransformer(options.encryption) : undefined;
+  const valueTransformer = options.encryption ? createValueTransformer(options.encryption, dataKey) : undefined;
   const replicated = options.storage === 'etcd' ? await openReplicatedStorage(options.etcd ?? { endpoints: [] }, dataKey, onFatal, valueTransformer) : undefined;
   const metrics = new Metrics();
   const durableLog = replicated || options.ephemeral

@@ -108,3 +108,35 @@ test('a config naming secretbox (or any invalid config) stops the server with a 
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('kms (v2) backed by the key provider: Secrets move from aesgcm to k8s:enc:kms:v2 by upstream\'s rotation steps', { timeout: 240_000 }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'nautilus-kms-encryption-'));
+  const dataDir = join(root, 'data');
+  const config = join(root, 'encryption.yaml');
+  const key1 = randomBytes(32).toString('base64');
+  const KMS = '      - kms:\n          apiVersion: v2\n          name: tee\n          endpoint: nautilus:key-provider\n';
+  try {
+    await writeFile(config, configYaml(aesgcm([['key1', key1]]) + IDENTITY));
+    let server = await startServer(['--encryption-provider-config', config], dataDir);
+    await server.ok(['create', 'secret', 'generic', 'db', '-n', 'default', `--from-literal=password=${PASSWORD}`]);
+    await server.stop();
+    // kms first (it writes), aesgcm still listed to read; rewrite every Secret; then drop aesgcm.
+    await writeFile(config, configYaml(KMS + aesgcm([['key1', key1]])));
+    server = await startServer(['--encryption-provider-config', config], dataDir);
+    await server.ok(['replace', '-f', '-'], { input: await server.ok(['get', 'secrets', '-A', '-o', 'json']) });
+    await server.ok(['create', 'secret', 'generic', 'fresh', '-n', 'default', `--from-literal=password=${PASSWORD}`]);
+    await server.stop();
+    for (const name of ['db', 'fresh']) {
+      const stored = await persisted(dataDir, 'core/secrets', `default/${name}`);
+      assert.equal(stored.subarray(0, 19).toString(), 'k8s:enc:kms:v2:tee:');
+      assert.ok(!stored.includes(PASSWORD_B64) && !stored.includes(PASSWORD), 'no Secret plaintext in the log');
+    }
+    await writeFile(config, configYaml(KMS));
+    server = await startServer(['--encryption-provider-config', config], dataDir);
+    assert.match(await server.ok(['get', 'secret', 'db', '-n', 'default', '-o', 'yaml']), new RegExp(`password: ${PASSWORD_B64}`));
+    assert.match(await server.ok(['get', 'secret', 'fresh', '-n', 'default', '-o', 'yaml']), new RegExp(`password: ${PASSWORD_B64}`));
+    await server.stop();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

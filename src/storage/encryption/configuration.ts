@@ -3,13 +3,14 @@
  * (apiserver.config.k8s.io/v1) read and checked once at start. Each `resources` entry names the
  * resources it covers ("secrets", "deployments.apps", "*.apps", "*." for the core group, "*.*" for
  * all) and its providers in order: the first encrypts what is written, all are tried on read.
- * Anything this server cannot honour (secretbox, kms, a bad key) is refused with a message naming
- * the entry, so a server never starts storing Secrets in a way the operator did not ask for.
+ * `kms` (apiVersion v2) is backed by the server's data-key provider rather than a gRPC plugin.
+ * Anything this server cannot honour (secretbox, a KMS v1 or plugin endpoint, a bad key) is refused
+ * with a message naming the entry, so a server never stores Secrets in a way the operator did not ask for.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
-export type ProviderKind = 'aesgcm' | 'aescbc' | 'identity';
+export type ProviderKind = 'aesgcm' | 'aescbc' | 'identity' | 'kms';
 
 export interface ProviderKey {
   name: string;
@@ -20,6 +21,8 @@ export interface ProviderConfig {
   kind: ProviderKind;
   /** For aesgcm/aescbc, in order: the first encrypts, all decrypt. */
   keys: ProviderKey[];
+  /** For kms: its name, in the stored prefix k8s:enc:kms:v2:<name>:. */
+  name?: string;
 }
 
 export interface ResourceRule {
@@ -38,9 +41,12 @@ export class EncryptionConfigError extends Error {
 
 const AES_KEY_BYTES = [16, 24, 32];
 const UNSUPPORTED: Record<string, string> = {
-  secretbox: 'Node.js crypto has no XSalsa20-Poly1305, so this server cannot read or write secretbox data; use aesgcm or aescbc',
-  kms: 'no KMS plugin can be reached from this server; use aesgcm or aescbc',
+  // No value here was ever written by another API server (the state lives in this server's own
+  // sealed log), so secretbox would only add a dependency for a cipher aesgcm already matches.
+  secretbox: 'Node.js crypto has no XSalsa20-Poly1305, so this server cannot read or write secretbox data; use aesgcm, or kms (apiVersion v2) for keys held by the TEE',
 };
+/** The kms endpoint that names the server's own data-key provider (serve --key-provider). */
+export const KEY_PROVIDER_ENDPOINT = 'nautilus:key-provider';
 
 export function loadEncryptionConfiguration(file: string): EncryptionConfiguration {
   let text: string;
@@ -69,6 +75,7 @@ export function parseEncryptionConfiguration(document: unknown): EncryptionConfi
   if (root.apiVersion !== 'apiserver.config.k8s.io/v1') throw new EncryptionConfigError(`apiVersion must be apiserver.config.k8s.io/v1, got ${JSON.stringify(root.apiVersion)}`);
   if (!Array.isArray(root.resources) || root.resources.length === 0) throw new EncryptionConfigError('resources: Required value: at least one resources entry must be specified');
   const seen = new Set<string>();
+  const kmsNames = new Set<string>();
   const rules = root.resources.map((entry, i): ResourceRule => {
     const path = `resources[${i}]`;
     const rule = asObject(entry, path);
@@ -83,13 +90,13 @@ export function parseEncryptionConfiguration(document: unknown): EncryptionConfi
       return name;
     });
     if (!Array.isArray(rule.providers) || rule.providers.length === 0) throw new EncryptionConfigError(`${path}.providers: Required value: at least one provider must be specified`);
-    const providers = rule.providers.map((provider, j) => parseProvider(provider, `${path}.providers[${j}]`));
+    const providers = rule.providers.map((provider, j) => parseProvider(provider, `${path}.providers[${j}]`, kmsNames));
     return { resources, providers };
   });
   return { rules };
 }
 
-function parseProvider(value: unknown, path: string): ProviderConfig {
+function parseProvider(value: unknown, path: string, kmsNames: Set<string>): ProviderConfig {
   const provider = asObject(value, path);
   const kinds = Object.keys(provider);
   if (kinds.length !== 1) {
@@ -98,7 +105,8 @@ function parseProvider(value: unknown, path: string): ProviderConfig {
   const kind = kinds[0];
   if (UNSUPPORTED[kind]) throw new EncryptionConfigError(`${path}.${kind}: Unsupported value: provider ${JSON.stringify(kind)} is not supported: ${UNSUPPORTED[kind]}`);
   if (kind === 'identity') return { kind, keys: [] };
-  if (kind !== 'aesgcm' && kind !== 'aescbc') throw new EncryptionConfigError(`${path}: Unsupported value: unknown provider ${JSON.stringify(kind)} (supported: aesgcm, aescbc, identity)`);
+  if (kind === 'kms') return parseKms(asObject(provider.kms, `${path}.kms`), `${path}.kms`, kmsNames);
+  if (kind !== 'aesgcm' && kind !== 'aescbc') throw new EncryptionConfigError(`${path}: Unsupported value: unknown provider ${JSON.stringify(kind)} (supported: aesgcm, aescbc, kms, identity)`);
   const body = asObject(provider[kind], `${path}.${kind}`);
   if (!Array.isArray(body.keys) || body.keys.length === 0) throw new EncryptionConfigError(`${path}.${kind}.keys: Required value: at least one key must be specified`);
   const names = new Set<string>();
@@ -118,6 +126,25 @@ function parseProvider(value: unknown, path: string): ProviderConfig {
     return { name: key.name, secret };
   });
   return { kind, keys };
+}
+
+/** kms as upstream validates it (name, apiVersion, endpoint), the endpoint being the key provider. */
+function parseKms(kms: Record<string, unknown>, path: string, kmsNames: Set<string>): ProviderConfig {
+  const apiVersion = kms.apiVersion ?? 'v1';
+  if (apiVersion !== 'v2') {
+    throw new EncryptionConfigError(`${path}.apiVersion: Unsupported value: ${JSON.stringify(apiVersion)}: KMS v1 is deprecated upstream (off by default since 1.29); supported values: "v2"`);
+  }
+  if (typeof kms.name !== 'string' || kms.name === '') throw new EncryptionConfigError(`${path}.name: Required value: kms provider name must be specified`);
+  if (kms.name.includes(':')) throw new EncryptionConfigError(`${path}.name: Invalid value: ${JSON.stringify(kms.name)}: should not contain ":"`);
+  if (kmsNames.has(kms.name)) throw new EncryptionConfigError(`${path}.name: Invalid value: ${JSON.stringify(kms.name)}: duplicate kms provider name, names must be unique`);
+  kmsNames.add(kms.name);
+  if (kms.cachesize !== undefined) throw new EncryptionConfigError(`${path}.cachesize: Invalid value: ${JSON.stringify(kms.cachesize)}: cachesize is not supported in v2`);
+  if (kms.endpoint !== undefined && kms.endpoint !== KEY_PROVIDER_ENDPOINT) {
+    throw new EncryptionConfigError(
+      `${path}.endpoint: Unsupported value: ${JSON.stringify(kms.endpoint)}: this server reaches no KMS plugin socket; its KMS is the data-key provider (serve --key-provider): use endpoint ${JSON.stringify(KEY_PROVIDER_ENDPOINT)} or leave it out`,
+    );
+  }
+  return { kind: 'kms', keys: [], name: kms.name };
 }
 
 function asObject(value: unknown, path: string): Record<string, unknown> {

@@ -9,12 +9,15 @@
  *           ("<group>/<plural>/<key>") is the additional authenticated data, so a value cannot be
  *           moved to another object;
  *   aescbc: a random 16-byte IV and the PKCS#7-padded ciphertext.
+ *   kms:    `k8s:enc:kms:v2:<name>:` and upstream's KMS v2 EncryptedObject (kms-v2.ts), the DEK
+ *           wrapped under a key derived from the data key.
  * identity stores the JSON as it is. Reading tries the providers in order; a value read with
  * anything but the first provider's first key is `stale`: the registry then rewrites it on an
  * update even when nothing changed, so `kubectl replace` moves it to the new key (rotation).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { EncryptionConfiguration, ProviderConfig, ProviderKey } from './configuration.js';
+import { KmsV2Envelope } from './kms-v2.js';
 
 export interface ValueTransformer {
   /** The bytes to persist for this object of `resource` ("core/secrets", "apps/deployments"). */
@@ -32,46 +35,61 @@ const GCM_NONCE_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 const CBC_IV_BYTES = 16;
 
-interface KeyedProvider {
-  kind: 'aesgcm' | 'aescbc';
-  key: ProviderKey;
+/** One way values are sealed: a provider's key (aesgcm, aescbc) or a kms provider's envelope. */
+interface StorageCodec {
   prefix: Buffer;
+  /** How errors name it: `aesgcm key "key1"`, `kms provider "tee"`. */
+  label: string;
+  seal(location: string, plaintext: Uint8Array): Buffer;
+  open(location: string, body: Buffer): Buffer;
+}
+
+function codecsOf(provider: ProviderConfig, dataKey: Buffer | undefined): StorageCodec[] {
+  if (provider.kind === 'identity') return [];
+  if (provider.kind === 'kms') {
+    if (!dataKey) throw new Error(`kms provider ${JSON.stringify(provider.name)} needs the server's data key`);
+    const envelope = new KmsV2Envelope(provider.name!, dataKey);
+    return [{ prefix: envelope.prefix, label: `kms provider ${JSON.stringify(provider.name)}`, seal: (location, plaintext) => envelope.seal(location, plaintext), open: (location, body) => envelope.open(location, body) }];
+  }
+  return provider.keys.map((key: ProviderKey): StorageCodec => ({
+    prefix: Buffer.from(`k8s:enc:${provider.kind}:v1:${key.name}:`),
+    label: `${provider.kind} key ${JSON.stringify(key.name)}`,
+    seal: (location, plaintext) => (provider.kind === 'aesgcm' ? sealGcm(key.secret, location, plaintext) : sealCbc(key.secret, plaintext)),
+    open: (location, body) => (provider.kind === 'aesgcm' ? openGcm(key.secret, location, body) : openCbc(key.secret, body)),
+  }));
 }
 
 /** The providers of one resources entry, in order. */
 class ProviderChain {
-  private readonly keyed: KeyedProvider[] = [];
+  private readonly codecs: StorageCodec[];
   private readonly identity: boolean;
-  private readonly writer: KeyedProvider | undefined;
+  private readonly writer: StorageCodec | undefined;
 
-  constructor(providers: readonly ProviderConfig[]) {
-    for (const provider of providers) {
-      if (provider.kind === 'identity') continue;
-      for (const key of provider.keys) this.keyed.push({ kind: provider.kind, key, prefix: Buffer.from(`k8s:enc:${provider.kind}:v1:${key.name}:`) });
-    }
+  constructor(providers: readonly ProviderConfig[], dataKey: Buffer | undefined) {
+    this.codecs = providers.flatMap((provider) => codecsOf(provider, dataKey));
     this.identity = providers.some((provider) => provider.kind === 'identity');
     // The first provider writes: identity first means writes stay plaintext.
-    this.writer = providers[0].kind === 'identity' ? undefined : this.keyed[0];
+    this.writer = providers[0].kind === 'identity' ? undefined : this.codecs[0];
   }
 
   encrypt(location: string, plaintext: Uint8Array): Uint8Array {
     const writer = this.writer;
     if (!writer) return plaintext;
-    return Buffer.concat([writer.prefix, writer.kind === 'aesgcm' ? sealGcm(writer.key.secret, location, plaintext) : sealCbc(writer.key.secret, plaintext)]);
+    return Buffer.concat([writer.prefix, writer.seal(location, plaintext)]);
   }
 
   decrypt(location: string, stored: Uint8Array): { value: Uint8Array; stale: boolean } {
     const data = Buffer.isBuffer(stored) ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-    for (const provider of this.keyed) {
-      if (!startsWith(data, provider.prefix)) continue;
-      const body = data.subarray(provider.prefix.length);
+    for (const codec of this.codecs) {
+      if (!startsWith(data, codec.prefix)) continue;
       let value: Buffer;
       try {
-        value = provider.kind === 'aesgcm' ? openGcm(provider.key.secret, location, body) : openCbc(provider.key.secret, body);
-      } catch {
-        throw new DecryptionError(`${location}: ${provider.kind} key ${JSON.stringify(provider.key.name)} cannot decrypt the stored value (wrong key or damaged data)`);
+        value = codec.open(location, data.subarray(codec.prefix.length));
+      } catch (error) {
+        const reason = codec.label.startsWith('kms') ? (error as Error).message : 'wrong key or damaged data';
+        throw new DecryptionError(`${location}: ${codec.label} cannot decrypt the stored value (${reason})`);
       }
-      return { value, stale: provider !== this.writer };
+      return { value, stale: codec !== this.writer };
     }
     if (startsWith(data, ENCRYPTED_PREFIX)) {
       const label = data.subarray(0, Math.min(data.length, 64)).toString('latin1').split(':').slice(0, 5).join(':');
@@ -136,8 +154,9 @@ function covers(name: string, group: string, plural: string): boolean {
   return namePlural === '*' || namePlural === plural;
 }
 
-export function createValueTransformer(config: EncryptionConfiguration): ValueTransformer {
-  const chains = config.rules.map((rule) => ({ resources: rule.resources, chain: new ProviderChain(rule.providers) }));
+/** `dataKey` backs the kms providers (the server's data key, from serve --key-provider). */
+export function createValueTransformer(config: EncryptionConfiguration, dataKey?: Buffer): ValueTransformer {
+  const chains = config.rules.map((rule) => ({ resources: rule.resources, chain: new ProviderChain(rule.providers, dataKey) }));
   const byResource = new Map<string, ProviderChain | null>();
   const chainFor = (resource: string): ProviderChain | null => {
     let chain = byResource.get(resource);

@@ -95,11 +95,11 @@ test('rotation as upstream documents it: new key second, then first, then the ol
   assert.throws(() => removed.fromStorage('core/secrets', 'ns/s', written), DecryptionError);
 });
 
-test('configuration errors name what is wrong; secretbox and kms are refused', () => {
+test('configuration errors name what is wrong; secretbox and KMS v1 are refused', () => {
   const bad = (document: unknown, pattern: RegExp) => assert.throws(() => parseEncryptionConfiguration(document), (error: Error) => error instanceof EncryptionConfigError && pattern.test(error.message));
   const wrap = (providers: unknown[], resources: unknown = ['secrets']) => ({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'EncryptionConfiguration', resources: [{ resources, providers }] });
   bad(wrap([{ secretbox: { keys: [{ name: 'k', secret: KEY1 }] } }]), /providers\[0\]\.secretbox.*"secretbox" is not supported.*XSalsa20-Poly1305/);
-  bad(wrap([{ kms: { name: 'x' } }]), /"kms" is not supported/);
+  bad(wrap([{ kms: { name: 'x' } }]), /providers\[0\]\.kms\.apiVersion: Unsupported value: "v1": KMS v1 is deprecated/);
   bad(wrap([{ rot13: {} }]), /unknown provider "rot13"/);
   bad(wrap([aesgcm(['k', Buffer.alloc(20).toString('base64')])]), /expected length, got 20/);
   bad(wrap([aesgcm(['k', 'not base64!'])]), /must be base64 encoded/);
