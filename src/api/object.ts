@@ -65,8 +65,94 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return aKeys.every((k) => jsonEqual((a as JsonMap)[k], (b as JsonMap)[k]));
 }
 
+/**
+ * A private copy of a JSON value. Plain objects and arrays are copied member by member (several
+ * times faster than structuredClone for API objects); anything else (a Date, a Map, a Buffer)
+ * is handed to structuredClone. A lazy JSON member (see defineLazyJsonMember) is copied as a lazy
+ * member over the same text, so copying an object does not parse what nobody reads.
+ */
 export function deepCopy<T>(value: T): T {
-  return structuredClone(value);
+  return copyValue(value) as T;
+}
+
+function copyValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyValue(value[i]);
+    return out;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
+  const source = value as JsonMap;
+  const out: JsonMap = {};
+  for (const key of Object.keys(source)) {
+    if (lazyKeys.has(key)) {
+      const read = lazyReader(source, key);
+      if (read) {
+        defineLazyJsonMember(out, key, read);
+        continue;
+      }
+    }
+    const copied = copyValue(source[key]);
+    // JSON.parse makes "__proto__" an ordinary own member; an assignment would set the prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copied, writable: true, enumerable: true, configurable: true });
+    else out[key] = copied;
+  }
+  return out;
+}
+
+/** The text behind each lazy member's getter. */
+const lazyText = new WeakMap<() => unknown, () => string>();
+/** Names ever used for lazy members: deepCopy looks at the descriptors of these keys only. */
+const lazyKeys = new Set<string>();
+
+/**
+ * Makes `target[key]` a member parsed from JSON text whenever it is read: it stays enumerable
+ * where it was, so JSON.stringify, spreads and key order see an ordinary member; each read
+ * returns a fresh value (nobody shares or changes the parsed form); an assignment replaces the
+ * accessor with the value. `text` is a string or a function producing it (e.g. a slice of bytes).
+ */
+export function defineLazyJsonMember(target: JsonMap, key: string, text: string | (() => string)): void {
+  const read = typeof text === 'string' ? () => text : text;
+  const get = () => JSON.parse(read()) as unknown;
+  lazyText.set(get, read);
+  lazyKeys.add(key);
+  Object.defineProperty(target, key, {
+    configurable: true,
+    enumerable: true,
+    get,
+    set(value: unknown) {
+      Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+    },
+  });
+}
+
+/** The JSON text of `target[key]` when it is a lazy member, without parsing it; else undefined. */
+export function lazyJsonText(target: object, key: string): string | undefined {
+  return lazyReader(target, key)?.();
+}
+
+/** Whether `target[key]` is a lazy member (its value is stored text that has not been changed). */
+export function isLazyMember(target: object, key: string): boolean {
+  return lazyKeys.has(key) && lazyReader(target, key) !== undefined;
+}
+
+/** A shallow copy of `object` without `key`, which is not read (a lazy member stays unparsed). */
+export function withoutMember<T extends object>(object: T, key: string): T {
+  const out: JsonMap = {};
+  for (const name of Object.keys(object)) {
+    if (name === key) continue;
+    const value = (object as JsonMap)[name];
+    if (name === '__proto__') Object.defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
+    else out[name] = value;
+  }
+  return out as T;
+}
+
+function lazyReader(target: object, key: string): (() => string) | undefined {
+  const get = Object.getOwnPropertyDescriptor(target, key)?.get;
+  return get && lazyText.get(get as () => unknown);
 }
 
 export function nowRfc3339(): string {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, errors, fieldErrors, type FieldError } from '../api/status.js';
-import { deepCopy, jsonEqual, nowRfc3339, type KubeObject } from '../api/object.js';
+import { deepCopy, jsonEqual, nowRfc3339, withoutMember, type KubeObject } from '../api/object.js';
 import { StorageFullError, WriteUnavailableError } from '../storage/durable-log.js';
 import { RevisionCompactedError, RevisionTooLargeError, StoreConflictError, type EventType, type ListQuery, type ListResult, type Store, type StoreEvent, type StoredObject, type Watcher } from '../storage/store.js';
 import { apiVersionOf, resourceId, type KindStrategy, type Obj } from './strategy.js';
@@ -497,8 +497,9 @@ function specOf(object: Obj): Record<string, unknown> {
 
 /** An update that changes nothing is not written (the resourceVersion stays, as upstream). */
 function isNoOp(updated: Obj, old: Obj): boolean {
-  const strip = (o: Obj) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: stripTimes(o.metadata.managedFields) } });
-  return jsonEqual(strip(updated), strip(old));
+  // managedFields last: the stored ones are parsed only when everything else is equal.
+  const strip = (o: Obj) => ({ ...o, metadata: { ...withoutMember(o.metadata, 'managedFields'), resourceVersion: undefined } });
+  return jsonEqual(strip(updated), strip(old)) && jsonEqual(stripTimes(updated.metadata.managedFields), stripTimes(old.metadata.managedFields));
 }
 
 function stripTimes(managedFields: unknown[] | undefined): unknown[] | undefined {

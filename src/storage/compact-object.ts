@@ -12,7 +12,7 @@
  * the stored one (nobody may change a stored object); an assignment replaces the accessor with
  * the value, as for any property.
  */
-import type { KubeObject } from '../api/object.js';
+import { defineLazyJsonMember, isPlainObject, lazyJsonText, type KubeObject } from '../api/object.js';
 
 const KEY = '"managedFields":';
 const KEY_BYTES = Buffer.byteLength(KEY);
@@ -50,15 +50,76 @@ export function compactManagedFields(object: KubeObject, json: Buffer): Metadata
   const to = from + Buffer.byteLength(text);
   span.managedFieldsStart = start;
   span.managedFieldsEnd = to;
-  Object.defineProperty(metadata, 'managedFields', {
-    configurable: true,
-    enumerable: true,
-    get: () => JSON.parse(json.toString('utf8', from, to)) as unknown[],
-    set(value: unknown) {
-      Object.defineProperty(metadata, 'managedFields', { value, writable: true, enumerable: true, configurable: true });
-    },
-  });
+  readManagedFieldsFrom(metadata, json, from, to);
   return span;
+}
+
+/**
+ * The accessor over json[from, to). In a function of its own: a closure keeps its whole scope
+ * alive, and the callers' scopes hold the serialized text in pieces.
+ */
+function readManagedFieldsFrom(metadata: Record<string, unknown>, json: Buffer, from: number, to: number): void {
+  defineLazyJsonMember(metadata, 'managedFields', () => json.toString('utf8', from, to));
+}
+
+/**
+ * JSON.stringify(object), byte for byte, written member by member so that the metadata's place
+ * is known without searching the bytes afterwards; then, as compactManagedFields, the object's
+ * managedFields become a reader of those bytes. A managedFields member that is already lazy is
+ * copied as its text, never parsed. Objects JSON.stringify would treat specially (toJSON) go
+ * the plain way.
+ */
+export function serializeCompact(object: KubeObject): { json: Buffer; span?: MetadataSpan } {
+  const metadata = object.metadata as unknown;
+  if (!isPlainObject(metadata) || typeof (object as { toJSON?: unknown }).toJSON === 'function' || typeof metadata.toJSON === 'function') {
+    const json = Buffer.from(JSON.stringify(object));
+    return { json, span: compactManagedFields(object, json) };
+  }
+  const pieces: string[] = ['{'];
+  let bytes = 1;
+  const emit = (piece: string) => {
+    pieces.push(piece);
+    bytes += Buffer.byteLength(piece);
+  };
+  let metadataStart = -1;
+  let metadataEnd = -1;
+  let managedFieldsStart = -1;
+  let managedFieldsEnd = -1;
+  let first = true;
+  for (const key of Object.keys(object)) {
+    if (key !== 'metadata') {
+      const value = JSON.stringify(object[key]);
+      if (value === undefined) continue;
+      emit(`${first ? '' : ','}${JSON.stringify(key)}:${value}`);
+      first = false;
+      continue;
+    }
+    emit(`${first ? '' : ','}"metadata":{`);
+    first = false;
+    metadataStart = bytes - 1;
+    let firstMember = true;
+    for (const name of Object.keys(metadata)) {
+      const lazy = name === 'managedFields' ? lazyJsonText(metadata, name) : undefined;
+      const value = lazy ?? JSON.stringify(metadata[name]);
+      if (value === undefined) continue;
+      const separator = firstMember ? '' : ',';
+      firstMember = false;
+      const isManagedFields = name === 'managedFields' && (lazy !== undefined || (Array.isArray(metadata[name]) && (metadata[name] as unknown[]).length > 0));
+      if (isManagedFields) {
+        emit(separator);
+        managedFieldsStart = bytes;
+        emit(KEY + value);
+        managedFieldsEnd = bytes;
+      } else emit(`${separator}${JSON.stringify(name)}:${value}`);
+    }
+    emit('}');
+    metadataEnd = bytes;
+  }
+  emit('}');
+  const json = Buffer.from(pieces.join(''));
+  const span: MetadataSpan = { metadataStart, metadataEnd, managedFieldsStart, managedFieldsEnd };
+  if (managedFieldsStart >= 0) readManagedFieldsFrom(metadata, json, managedFieldsStart + KEY_BYTES, managedFieldsEnd);
+  return { json, span };
 }
 
 /** The metadata JSON without its managedFields member, cut from the stored bytes. */

@@ -12,7 +12,7 @@ import type { KubeObject } from '../api/object.js';
 import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry } from './durable-log.js';
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
 import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
-import { compactManagedFields, metadataWithoutManagedFields, type MetadataSpan } from './compact-object.js';
+import { compactManagedFields, metadataWithoutManagedFields, serializeCompact, type MetadataSpan } from './compact-object.js';
 import type { ValueTransformer } from './encryption/transformer.js';
 
 /** One version of one object, serialized once and shared by every reader. */
@@ -450,7 +450,7 @@ export class Store {
     let type: EventType;
     if (object) {
       object.metadata.resourceVersion = String(revision);
-      current = new StoredVersion(Buffer.from(JSON.stringify(object)), revision, object);
+      current = StoredVersion.of(object, revision);
       type = previous ? 'MODIFIED' : 'ADDED';
       table.setItem(key, current);
     } else {
@@ -572,9 +572,16 @@ export class StoredVersion implements StoredObject {
     readonly json: Buffer,
     readonly revision: number,
     object?: KubeObject,
+    span?: MetadataSpan,
   ) {
-    if (object) this.#span = compactManagedFields(object, json);
+    if (object) this.#span = span ?? compactManagedFields(object, json);
     this.#object = object;
+  }
+
+  /** The version holding `object` (which it keeps, its managedFields turned into a reader of the bytes). */
+  static of(object: KubeObject, revision: number): StoredVersion {
+    const { json, span } = serializeCompact(object);
+    return new StoredVersion(json, revision, object, span);
   }
 
   /** The object's metadata JSON without managedFields (what partial metadata and Tables show), from the bytes. */

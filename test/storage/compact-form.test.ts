@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
-import { Store, type StoredObject, type StoreEvent } from '../../src/storage/store.js';
-import { compactManagedFields } from '../../src/storage/compact-object.js';
+import { Store, StoredVersion, type StoredObject, type StoreEvent } from '../../src/storage/store.js';
+import { compactManagedFields, serializeCompact } from '../../src/storage/compact-object.js';
 import { allKinds } from '../../src/registry/catalog.js';
 import { resourceId, type KindStrategy } from '../../src/registry/strategy.js';
 import { cachedPartialObjectMetadata, partialObjectMetadata, tableJson } from '../../src/api/table.js';
 import { buildSelection } from '../../src/registry/selection.js';
-import type { KubeObject } from '../../src/api/object.js';
+import { deepCopy, type KubeObject } from '../../src/api/object.js';
 
 const managedFields = (manager: string) => [
   { manager, operation: 'Update', apiVersion: 'v1', time: '2026-12-01T08:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:x': {}, 'k:{"name":"managedFields"}': {} } } },
@@ -119,4 +119,69 @@ test('managedFields read from the bytes: a fresh equal array each time, assignab
   const bare = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', managedFields: [] } };
   compactManagedFields(bare, Buffer.from(JSON.stringify(bare)));
   assert.ok('value' in Object.getOwnPropertyDescriptor(bare.metadata, 'managedFields')!);
+});
+
+test('every kind: the member-by-member serialization is JSON.stringify byte for byte, with the metadata found where it lies', () => {
+  const odd = (object: KubeObject): KubeObject[] => [
+    object,
+    // Members JSON.stringify drops, a "__proto__" member as JSON.parse makes it, metadata first and last.
+    { ...object, skipped: undefined, fn: () => 1, metadata: { ...object.metadata, gone: undefined } } as KubeObject,
+    JSON.parse(JSON.stringify({ metadata: object.metadata, ...withoutMetadata(object), extra: { a: [1, 'ü', null] } }).replace('"extra"', '"__proto__"')),
+    { kind: object.kind, metadata: { name: 'only', managedFields: [] } } as KubeObject,
+    { kind: object.kind, metadata: { name: 'dated', when: new Date(0) }, at: new Date(1) } as unknown as KubeObject,
+  ];
+  for (const strategy of allKinds) {
+    for (let i = 0; i < 4; i++) {
+      for (const object of odd(sampleObject(strategy, i))) {
+        const expected = JSON.stringify(object);
+        const reference = JSON.parse(expected) as KubeObject;
+        const { json, span } = serializeCompact(object);
+        const what = `${strategy.kind} #${i} ${expected.slice(0, 60)}`;
+        assert.equal(json.toString(), expected, what);
+        const bytesOf = (text: string) => Buffer.byteLength(text);
+        assert.equal(json.toString('utf8', span!.metadataStart, span!.metadataEnd), JSON.stringify(reference.metadata), `${what}: metadata span`);
+        assert.equal(bytesOf(expected.slice(0, expected.indexOf('"metadata":') + 11)), span!.metadataStart, what);
+        const stored = new StoredVersion(json, 1, object, span);
+        // Partial metadata as the version found by searching the bytes gives it.
+        assert.equal(stored.metadataWithoutManagedFields(), new StoredVersion(json, 1, JSON.parse(expected)).metadataWithoutManagedFields(), what);
+        assert.equal(JSON.stringify(object), expected, `${what}: the compacted object still serializes the same`);
+        // A copy of a compacted object serializes from the text, without parsing it.
+        const copy = deepCopy(object);
+        assert.equal(serializeCompact(copy).json.toString(), expected, `${what}: copy`);
+      }
+    }
+  }
+});
+
+function withoutMetadata(object: KubeObject): Record<string, unknown> {
+  const { metadata: _dropped, ...rest } = object;
+  return rest;
+}
+
+test('deepCopy is structuredClone for JSON: equal, same key order, independent; lazy members stay lazy and private', () => {
+  const sources: unknown[] = [null, 1, 'x', [1, [2, { a: 3 }]], JSON.parse('{"__proto__":{"polluted":true},"b":[{"c":null}],"d":{}}'), { d: new Date(5), m: new Map([[1, 2]]), u: undefined }];
+  for (const strategy of allKinds.slice(0, 20)) sources.push(sampleObject(strategy, 1));
+  for (const source of sources) {
+    const copy = deepCopy(source);
+    assert.ok(isDeepStrictEqual(copy, structuredClone(source)), JSON.stringify(source));
+    assert.equal(JSON.stringify(copy), JSON.stringify(source));
+    if (typeof source === 'object' && source !== null) assert.notEqual(copy, source);
+  }
+  assert.equal(({} as Record<string, unknown>).polluted, undefined, 'a "__proto__" member is copied as a member');
+  const copied = deepCopy(sources[4]) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(copied), Object.prototype);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(copied, '__proto__')?.value, { polluted: true });
+
+  const object = sampleObject(allKinds[0], 1);
+  const json = Buffer.from(JSON.stringify(object));
+  compactManagedFields(object, json);
+  const copy = deepCopy(object);
+  assert.equal(typeof Object.getOwnPropertyDescriptor(copy.metadata, 'managedFields')?.get, 'function', 'the copy reads the same bytes');
+  assert.deepEqual(copy.metadata.managedFields, object.metadata.managedFields);
+  assert.equal(JSON.stringify(copy), json.toString());
+  copy.metadata.managedFields = [{ manager: 'changed' }];
+  (copy.metadata.labels as Record<string, string>).app = 'changed';
+  assert.deepEqual(object.metadata.managedFields, managedFields('kubectl'), 'assigning the copy leaves the original');
+  assert.equal(JSON.stringify(object), json.toString());
+  assert.deepEqual(copy.metadata.managedFields, [{ manager: 'changed' }]);
 });

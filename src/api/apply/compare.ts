@@ -16,9 +16,13 @@ export interface Comparison {
   readonly removed: FieldSet;
 }
 
-export function compareObjects(before: unknown, after: unknown, schema: ApplySchema | undefined): Comparison {
+/**
+ * `ignored` paths, and everything below them, are left out (as excludeFields would drop them
+ * afterwards), without walking them.
+ */
+export function compareObjects(before: unknown, after: unknown, schema: ApplySchema | undefined, ignored?: FieldSet): Comparison {
   const result = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  compareNode(before, after, schema, [], result);
+  compareNode(before, after, schema, [], result, ignored);
   return result;
 }
 
@@ -31,7 +35,8 @@ export function excludeFields(comparison: Comparison, ignored: FieldSet): Compar
   };
 }
 
-function compareNode(before: unknown, after: unknown, schema: ApplySchema | undefined, path: PathElement[], out: Comparison): void {
+/** `path` is a stack: each level pushes its element and pops it again (insert copies what it keeps). */
+function compareNode(before: unknown, after: unknown, schema: ApplySchema | undefined, path: PathElement[], out: Comparison, ignored: FieldSet | undefined): void {
   if (before === undefined && after === undefined) return;
   if (before === undefined) out.added.insert(path);
   if (after === undefined) out.removed.insert(path);
@@ -40,13 +45,19 @@ function compareNode(before: unknown, after: unknown, schema: ApplySchema | unde
     if (before !== undefined && after !== undefined && !jsonEqual(before, after)) out.modified.insert(path);
     return;
   }
+  const child = (element: PathElement, childBefore: unknown, childAfter: unknown, childSchema: ApplySchema | undefined) => {
+    if (ignored?.hasMember(element)) return;
+    path.push(element);
+    compareNode(childBefore, childAfter, childSchema, path, out, ignored?.child(element));
+    path.pop();
+  };
   if (kind === 'map') {
     const left = (before ?? {}) as Record<string, unknown>;
     const right = (after ?? {}) as Record<string, unknown>;
-    for (const name of new Set([...Object.keys(left), ...Object.keys(right)])) {
-      const childBefore = Object.hasOwn(left, name) ? left[name] : undefined;
-      const childAfter = Object.hasOwn(right, name) ? right[name] : undefined;
-      compareNode(childBefore, childAfter, fieldSchema(schema, name), [...path, fieldElement(name)], out);
+    // Every name of either side once, left's first: the order a Set of both key lists has.
+    for (const name of Object.keys(left)) child(fieldElement(name), left[name], Object.hasOwn(right, name) ? right[name] : undefined, fieldSchema(schema, name));
+    for (const name of Object.keys(right)) {
+      if (!Object.hasOwn(left, name)) child(fieldElement(name), undefined, right[name], fieldSchema(schema, name));
     }
     return;
   }
@@ -54,9 +65,8 @@ function compareNode(before: unknown, after: unknown, schema: ApplySchema | unde
   const itemSchema = schema?.items();
   const left = indexItems((before ?? []) as unknown[], shape, itemSchema);
   const right = indexItems((after ?? []) as unknown[], shape, itemSchema);
-  for (const element of new Set([...left.keys(), ...right.keys()])) {
-    compareNode(left.get(element), right.get(element), itemSchema, [...path, element], out);
-  }
+  for (const [element, item] of left) child(element, item, right.get(element), itemSchema);
+  for (const [element, item] of right) if (!left.has(element)) child(element, undefined, item, itemSchema);
 }
 
 /** Two present values of different shapes compare as leaves: one replaced the other. */

@@ -4,7 +4,7 @@
  * server-side apply (PATCH application/apply-patch+yaml). Both are pure: the caller stores.
  */
 
-import { isPlainObject, type JsonMap, type KubeObject } from '../object.js';
+import { isPlainObject, withoutMember, type JsonMap, type KubeObject } from '../object.js';
 import { errors } from '../status.js';
 import { listConflicts, applyConflictMessage, type ApplyConflict } from './conflicts.js';
 import { FieldSet } from './field-set.js';
@@ -202,8 +202,8 @@ function managedFieldsOf(object: KubeObject | undefined): unknown {
 function bodyOf(object: KubeObject | undefined): JsonMap {
   if (object === undefined) return {};
   if (!isPlainObject(object.metadata) || !('managedFields' in object.metadata)) return object;
-  const { managedFields: _ignored, ...metadata } = object.metadata;
-  return { ...object, metadata };
+  // Without reading them: stored managedFields are parsed only when someone needs them.
+  return { ...object, metadata: withoutMember(object.metadata, 'managedFields') };
 }
 
 const defaultResetFields: Record<string, readonly string[]> = { '': ['status'], status: ['spec'] };

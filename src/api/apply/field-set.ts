@@ -58,6 +58,9 @@ export class FieldSet {
   }
 
   union(other: FieldSet): FieldSet {
+    // Sets are values once built, so an operation may answer one of its operands.
+    if (other.isEmpty()) return this;
+    if (this.isEmpty()) return other;
     const result = new FieldSet();
     for (const m of this.members) result.members.add(m);
     for (const m of other.members) result.members.add(m);
@@ -72,6 +75,8 @@ export class FieldSet {
   }
 
   intersection(other: FieldSet): FieldSet {
+    if (this.isEmpty()) return this;
+    if (other.isEmpty()) return other;
     const result = new FieldSet();
     for (const m of this.members) if (other.members.has(m)) result.members.add(m);
     for (const [element, child] of this.children) {
@@ -83,6 +88,7 @@ export class FieldSet {
 
   /** Removes exactly the paths in `other`; what lies below a removed path stays. */
   difference(other: FieldSet): FieldSet {
+    if (other.isEmpty() || this.isEmpty()) return this;
     const result = new FieldSet();
     for (const m of this.members) if (!other.members.has(m)) result.members.add(m);
     for (const [element, child] of this.children) {
@@ -94,6 +100,7 @@ export class FieldSet {
 
   /** Removes the paths in `other` together with everything below them. */
   recursiveDifference(other: FieldSet): FieldSet {
+    if (other.isEmpty() || this.isEmpty()) return this;
     const result = new FieldSet();
     for (const m of this.members) if (!other.members.has(m)) result.members.add(m);
     for (const [element, child] of this.children) {

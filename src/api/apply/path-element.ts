@@ -76,6 +76,8 @@ const kindRank: Record<string, number> = { 'f:': 0, 'k:': 1, 'v:': 2, 'i:': 3 };
 
 /** The order upstream sorts (and therefore serializes) path elements in. */
 export function comparePathElements(a: PathElement, b: PathElement): number {
+  // Two field names (the common case) compare as their whole strings: the prefixes are equal.
+  if (a.startsWith('f:') && b.startsWith('f:')) return compareStrings(a, b);
   const rankA = kindRank[a.slice(0, 2)] ?? 4;
   const rankB = kindRank[b.slice(0, 2)] ?? 4;
   if (rankA !== rankB) return rankA - rankB;

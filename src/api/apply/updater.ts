@@ -9,7 +9,7 @@
  */
 
 import { jsonEqual } from '../object.js';
-import { compareObjects, excludeFields, type Comparison } from './compare.js';
+import { compareObjects, type Comparison } from './compare.js';
 import { FieldSet } from './field-set.js';
 import { mergeObjects } from './merge.js';
 import { ensureNamedFieldsAreMembers, fieldSetFromObject } from './object-fields.js';
@@ -34,7 +34,7 @@ export interface OwnershipContext {
 export type OwnershipConflicts = ReadonlyMap<string, FieldSet>;
 
 function changesBetween(before: unknown, after: unknown, context: OwnershipContext): Comparison {
-  return excludeFields(compareObjects(before, after, context.schema), context.ignored);
+  return compareObjects(before, after, context.schema, context.ignored);
 }
 
 /** The fields each other manager owns that the change adds or modifies. */

@@ -6,6 +6,7 @@
  */
 
 import { refName, type Definitions, type Schema } from './definitions.js';
+import { isLazyMember } from '../object.js';
 
 export interface TypeMismatch {
   /** e.g. "status.nodeInfo.kernelVersion" */
@@ -111,7 +112,11 @@ function walk(definitions: Definitions, schema: Schema, value: unknown, path: st
     value.forEach((element, index) => walk(definitions, target.items!, element, `${path}[${index}]`, innerHolder, result, prune));
     return;
   }
-  const entries = Object.entries(value as Record<string, unknown>);
+  // A lazy member is stored text nobody changed (managedFields copied from the stored object):
+  // it was checked when it was written, and reading it would parse it.
+  const entries = Object.keys(value)
+    .filter((key) => !isLazyMember(value, key))
+    .map((key) => [key, (value as Record<string, unknown>)[key]] as const);
   if (target.properties) {
     for (const [key, child] of entries) {
       const childPath = path === '' ? key : `${path}.${key}`;
