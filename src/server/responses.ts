@@ -7,6 +7,7 @@ import { apiVersionOf } from '../registry/strategy.js';
 import { RevisionCompactedError, type EventType, type StoredObject, type Watcher } from '../storage/store.js';
 import type { Exchange, Headers, ResponseStream } from './exchange.js';
 import { log } from './log.js';
+import { encodedOnce, jsonWatchEvent } from './watch-encoding.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -63,24 +64,26 @@ export function startWatch(ex: Exchange, generic: GenericStore, request: WatchRe
   const contentType = request.table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : JSON_TYPE;
 
   let sentHeaders = false;
-  const encode = (type: string, stored: StoredObject): string => {
-    if (!request.table) return `{"type":"${type}","object":${stored.json.toString('utf8')}}\n`;
-    const table = tableJson(strategy, [stored], { resourceVersion: String(stored.revision) }, request.table, !sentHeaders);
+  // Encoded once per event and shape for all watchers (watch-encoding.ts).
+  const encode = (type: string, stored: StoredObject): Buffer => {
+    if (!request.table) return encodedOnce(stored, type, () => jsonWatchEvent(type, stored));
+    const withHeaders = !sentHeaders;
     sentHeaders = true;
-    return `{"type":"${type}","object":${table}}\n`;
+    const shape = `${type} Table ${apiVersionOf(strategy)} ${strategy.kind} ${request.table} ${withHeaders}`;
+    return encodedOnce(stored, shape, () => `{"type":"${type}","object":${tableJson(strategy, [stored], { resourceVersion: String(stored.revision) }, request.table!, withHeaders)}}\n`);
   };
 
   let stream: ResponseStream;
   let watcher: Watcher | undefined;
   const startRevision = initial ? generic.visibleRevision : fromRevision;
-  const queue: string[] = [];
+  const queue: (string | Buffer)[] = [];
   let live = false;
   const sent = request.eventSent;
-  const write = (chunk: string) => {
+  const write = (chunk: string | Buffer) => {
     stream.write(chunk);
     sent?.(Buffer.byteLength(chunk));
   };
-  const send = (chunk: string) => {
+  const send = (chunk: string | Buffer) => {
     if (!live) {
       queue.push(chunk);
       return;

@@ -83,3 +83,39 @@ test('a list with an old resourceVersion (NotOlderThan) serves the latest state,
   const future = await client.request('GET', '/api/v1/namespaces/default/configmaps?resourceVersion=999999999');
   assert.equal(future.status, 504);
 });
+
+test("watchers of one shape share an event's bytes; each shape (type seen, JSON or Table, column headers) still gets its own", async () => {
+  const start = await configMap('w-shared', { v: '1' }, { tier: 'x' });
+  const table = { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' };
+  const base = `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${start}&timeoutSeconds=3`;
+  const watch = (query: string, headers: Record<string, string> = {}) => client.request('GET', base + query, undefined, headers);
+  const json = [watch(''), watch('')];
+  const selected = watch('&labelSelector=tier%3Dy');
+  const tables = [watch('', table), watch('', table)];
+  await new Promise((r) => setTimeout(r, 300));
+  const patch = (labels: Record<string, string>, v: string) =>
+    client.request('PATCH', '/api/v1/namespaces/default/configmaps/w-shared', JSON.stringify({ metadata: { labels }, data: { v } }), { 'content-type': 'application/merge-patch+json' });
+  const second = await patch({ tier: 'x' }, '2');
+  assert.equal(second.status, 200);
+  // A Table watcher whose first event is another Table watcher's second: it alone gets the column headers.
+  const secondVersion = second.json<{ metadata: { resourceVersion: string } }>().metadata.resourceVersion;
+  const late = client.request('GET', `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${secondVersion}&timeoutSeconds=2`, undefined, table);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await patch({ tier: 'y' }, '3')).status, 200);
+
+  const [a, b] = (await Promise.all(json)).map((r) => r.body);
+  assert.equal(a, b);
+  const lines = a.trim().split('\n');
+  assert.deepEqual(lines.map((l) => (JSON.parse(l) as WatchEvent).type), ['MODIFIED', 'MODIFIED']);
+  // The selected watcher sees the second change as ADDED, with the object's very bytes.
+  assert.equal((await selected).body.trim(), lines[1].replace('{"type":"MODIFIED"', '{"type":"ADDED"'));
+
+  const [t1, t2] = (await Promise.all(tables)).map((r) => r.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { columnDefinitions?: unknown[]; rows: unknown[] } }));
+  assert.deepEqual(t1, t2);
+  assert.ok((t1[0].object.columnDefinitions ?? []).length > 0, 'the first Table event carries the columns');
+  assert.equal((t1[1].object.columnDefinitions ?? []).length, 0, 'later ones do not');
+  const lateEvents = (await late).body.trim().split('\n').map((l) => JSON.parse(l) as { object: { columnDefinitions?: unknown[]; rows: unknown[] } });
+  assert.equal(lateEvents.length, 1);
+  assert.ok((lateEvents[0].object.columnDefinitions ?? []).length > 0, 'the late watcher still gets the columns');
+  assert.deepEqual(lateEvents[0].object.rows, t1[1].object.rows);
+});
