@@ -32,6 +32,7 @@ import { createSealedLog } from '../storage/wal/index.js';
 import { signCheckpointKey } from '../tee/checkpoint-key.js';
 import type { KeyObject } from 'node:crypto';
 import { createLocalKeyProvider } from '../storage/keys/local.js';
+import { sealBackup } from '../storage/backup.js';
 import type { KeyProvider } from '../storage/keys/key-provider.js';
 import { SealedKeyFiles } from '../storage/keys/sealed-key-files.js';
 import { startSnapshotSchedule } from '../storage/snapshot-schedule.js';
@@ -374,6 +375,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
     audit: auditor,
     flowControl,
+    // The acknowledged state at the revision watchers have seen, captured at once, sealed as it streams.
+    backup: durableLog || replicated
+      ? async () => {
+          const key = dataKey ?? (await keyProvider.dataKey());
+          const { revision, entries } = store.snapshotEntries('visible');
+          return sealBackup(key, revision, entries);
+        }
+      : undefined,
     aggregation: {
       route(group, version) {
         const backend = aggregator?.backendFor(group, version);

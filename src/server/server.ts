@@ -22,6 +22,8 @@ import { handleAuthResource, isAuthResource, serveIssuerDiscovery, type AuthReso
 import { handleResource, type RestContext } from './rest-handler.js';
 import { respondError, respondJson } from './responses.js';
 import { log } from './log.js';
+import { BACKUP_PATH, serveBackup } from './backup-endpoint.js';
+import type { Backup } from '../storage/backup.js';
 import { isLongRunning, requestLabelValues, type Metrics } from './metrics.js';
 import type { HealthChecks } from './health.js';
 import { handleStatusPage, type StatusSources } from './status-page.js';
@@ -65,6 +67,8 @@ export interface ApiServerOptions {
   audit?: Auditor;
   /** API Priority and Fairness, or the plain max-inflight limits: who waits, who gets 429. */
   flowControl?: FlowControl;
+  /** GET /snapshot: a sealed backup at one revision (`nautilus snapshot save` against a running server). */
+  backup?: () => Promise<Backup>;
   /** Requests for group-versions served by another API server (aggregation): the proxy, if any. */
   aggregation?: { route(group: string, version: string): ((ex: Exchange) => Promise<void>) | undefined };
 }
@@ -208,6 +212,7 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
       if (options.replication && (await options.replication.route(ex, info, forwardedUser !== undefined))) return;
       return await handleResource(ex, info, url.searchParams, options.rest);
     }
+    if (path === BACKUP_PATH && options.backup) return await serveBackup(ex, options.backup);
     if (path === '/metrics' && options.metrics) {
       if (ex.method !== 'GET' && ex.method !== 'HEAD') throw errors.methodNotAllowed(ex.method, path);
       return respondJson(ex, 200, await options.metrics.render(), 'text/plain; version=0.0.4');

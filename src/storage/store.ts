@@ -402,13 +402,31 @@ export class Store {
     return this.table(resource).compactedRevision;
   }
 
-  /** A consistent view of every live object, captured synchronously (for snapshots). */
-  snapshotEntries(): { revision: number; entries: SnapshotEntry[] } {
-    const entries: SnapshotEntry[] = [];
-    for (const table of this.tables.values()) {
-      for (const [key, stored] of table.items) entries.push({ resource: table.name, key, revision: stored.revision, value: this.toStorage(table.name, key, stored.json) });
+  /**
+   * A consistent view of every live object, captured synchronously (for snapshots). `'visible'`
+   * leaves out the writes not yet durable (they may still be undone): the state at the revision
+   * watchers have seen, which every acknowledged write up to it is part of (for backups).
+   */
+  snapshotEntries(at: 'current' | 'visible' = 'current'): { revision: number; entries: SnapshotEntry[] } {
+    // Newest first, so the state before the oldest pending write of a key is what remains.
+    const before = new Map<string, Map<string, StoredObject | undefined>>();
+    if (at === 'visible') {
+      for (let i = this.pending.length - 1; i >= 0; i--) {
+        const event = this.pending[i];
+        let keys = before.get(event.resource);
+        if (!keys) before.set(event.resource, (keys = new Map()));
+        keys.set(event.key, event.type === 'ADDED' ? undefined : event.previous);
+      }
     }
-    return { revision: this.currentRevision, entries };
+    const entries: SnapshotEntry[] = [];
+    const add = (table: ResourceTable, key: string, stored: StoredObject) =>
+      entries.push({ resource: table.name, key, revision: stored.revision, value: this.toStorage(table.name, key, stored.json) });
+    for (const table of this.tables.values()) {
+      const undone = before.get(table.name);
+      for (const [key, stored] of table.items) if (!undone?.has(key)) add(table, key, stored);
+      for (const [key, stored] of undone ?? []) if (stored) add(table, key, stored);
+    }
+    return { revision: at === 'visible' ? this.notifiedRevision : this.currentRevision, entries };
   }
 
   resources(): string[] {

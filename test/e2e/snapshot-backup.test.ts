@@ -1,15 +1,26 @@
-/** `nautilus snapshot save/restore`: a sealed backup restores into a new data dir with the same key. */
+/**
+ * `nautilus snapshot save/restore`: a sealed backup, taken from a stopped server's data dir or
+ * online from a running server while writes go on, restores into a new data dir (the data key
+ * carried with --key-from) that a server starts from with the objects up to the backup's revision.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rawClient, startServer } from './harness.js';
+import { rawClient, startServer, type TestServer } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const nautilus = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+/** As `nautilus` but without blocking this process (the test's writers keep writing meanwhile). */
+const nautilusAsync = (args: string[]) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise) => {
+    execFile(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) =>
+      resolvePromise({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 
 test('snapshot save, then restore into a new data dir', { timeout: 90_000 }, async () => {
   const root = await mkdtemp(join(tmpdir(), 'nautilus-backup-'));
@@ -36,9 +47,8 @@ test('snapshot save, then restore into a new data dir', { timeout: 90_000 }, asy
     const wrongKey = nautilus(['snapshot', 'restore', backup, '--data-dir', join(root, 'other')]);
     assert.notEqual(wrongKey.status, 0, 'a data dir with another data key cannot open the backup');
 
-    await mkdir(target, { recursive: true });
-    await copyFile(join(source, 'data.key'), join(target, 'data.key'));
-    const restored = nautilus(['snapshot', 'restore', backup, '--data-dir', target]);
+    assert.match(wrongKey.stderr, /give --key-from/);
+    const restored = nautilus(['snapshot', 'restore', backup, '--data-dir', target, '--key-from', source]);
     assert.equal(restored.status, 0, restored.stderr);
 
     const again = await startServer([], target);
@@ -60,22 +70,88 @@ test('snapshot save, then restore into a new data dir', { timeout: 90_000 }, asy
   }
 });
 
-test('snapshot save and restore are refused while a server runs on the data dir, naming its PID', { timeout: 90_000 }, async () => {
+test('snapshot save works online while writes go on; the restored data dir starts with every object up to its revision', { timeout: 150_000 }, async () => {
   const root = await mkdtemp(join(tmpdir(), 'nautilus-backup-live-'));
+  const dataDir = join(root, 'live');
+  const target = join(root, 'restored');
+  const backup = join(root, 'online.snap');
+  const servers: TestServer[] = [];
+  try {
+    const server = await startServer([], dataDir);
+    servers.push(server);
+    const client = await rawClient(server.kubeconfig);
+    /** name → resourceVersion of each acknowledged create. */
+    const acknowledged = new Map<string, number>();
+    let stop = false;
+    let sent = 0;
+    const writer = async () => {
+      while (!stop && sent < 600) {
+        const name = `w-${sent++}`;
+        const response = await client
+          .request('POST', '/api/v1/namespaces/default/configmaps', JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { name } }))
+          .catch(() => undefined);
+        if (!response) return;
+        if (response.status === 201) acknowledged.set(name, Number(response.json<{ metadata: { resourceVersion: string } }>().metadata.resourceVersion));
+      }
+    };
+    const writers = [writer(), writer(), writer()];
+    const stopWriters = async () => {
+      stop = true;
+      await Promise.all(writers);
+    };
+    servers.push({ stop: stopWriters } as unknown as TestServer);
+    while (acknowledged.size < 30 && sent < 600) await new Promise((r) => setTimeout(r, 20));
+
+    // While the writers run: save online (the data dir is locked by the server, so over its API).
+    const saved = await nautilusAsync(['snapshot', 'save', backup, '--data-dir', dataDir]);
+    const ackedDuringSave = acknowledged.size;
+    while (acknowledged.size < ackedDuringSave + 20 && sent < 600) await new Promise((r) => setTimeout(r, 20));
+    await stopWriters();
+    assert.equal(saved.code, 0, saved.stderr);
+    const match = saved.stdout.match(/Snapshot saved to .*: (\d+) objects at revision (\d+) \(online, from https:/);
+    assert.ok(match, saved.stdout);
+    const revision = Number(match[2]);
+    assert.ok([...acknowledged.values()].some((rv) => rv > revision), 'writes went on after the backup');
+    assert.ok([...acknowledged.values()].some((rv) => rv <= revision), 'the backup holds writes');
+
+    // Only cluster-admin may take one.
+    const anonymous = await rawClient(server.kubeconfig, { anonymous: true });
+    assert.equal((await anonymous.request('GET', '/snapshot')).status, 403);
+    anonymous.close();
+    client.close();
+
+    // Restore while the source still runs (only its key file is read), then serve from it.
+    const restored = nautilus(['snapshot', 'restore', backup, '--data-dir', target, '--key-from', dataDir]);
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.match(restored.stdout, new RegExp(`at revision ${revision}`));
+    await server.stop('SIGTERM');
+    const again = await startServer([], target);
+    servers.push(again);
+    const listed = await again.ok(['get', 'configmaps', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}']);
+    const present = new Map(listed.trim().split('\n').map((line) => line.split('=') as [string, string]));
+    for (const [name, rv] of acknowledged) {
+      if (rv <= revision) assert.equal(present.get(name), String(rv), `${name} (revision ${rv}) is in the backup at ${revision}`);
+      else assert.equal(present.has(name), false, `${name} (revision ${rv}) is after the backup at ${revision}`);
+    }
+    for (const name of present.keys()) if (name.startsWith('w-')) assert.ok(acknowledged.has(name), `${name} was acknowledged`);
+    await again.ok(['create', 'configmap', 'after-restore']);
+  } finally {
+    // On a failure too: a server left running would keep the test process alive.
+    for (const server of servers.reverse()) await server.stop('SIGKILL');
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('snapshot restore is refused while a server runs on the data dir, naming its PID', { timeout: 90_000 }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'nautilus-backup-busy-'));
   const dataDir = join(root, 'live');
   try {
     const server = await startServer([], dataDir);
-    await server.ok(['create', 'configmap', 'live']);
-    for (const action of ['save', 'restore']) {
-      const refused = nautilus(['snapshot', action, join(root, 'x.snap'), '--data-dir', dataDir]);
-      assert.equal(refused.status, 1, refused.stderr);
-      assert.match(refused.stderr, new RegExp(`in use by another Nautilus process \\(PID ${server.process.pid}\\).*needs a stopped server`));
-    }
-    // The server was not disturbed.
+    const refused = nautilus(['snapshot', 'restore', join(root, 'x.snap'), '--data-dir', dataDir]);
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`in use by another Nautilus process \\(PID ${server.process.pid}\\).*needs a stopped server`));
     await server.ok(['create', 'configmap', 'still-live']);
     await server.stop('SIGTERM');
-    const saved = nautilus(['snapshot', 'save', join(root, 'after.snap'), '--data-dir', dataDir]);
-    assert.equal(saved.status, 0, saved.stderr);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -169,3 +169,37 @@ test('a failing durable log stops all further writes and is reported once', asyn
   await assert.rejects(store.create('core/configmaps', 'ns/b', cm('ns', 'b')), /refusing further writes/);
   assert.deepEqual(lost, ['durable log failed, refusing further writes: disk full']);
 });
+
+test("snapshotEntries('visible') holds exactly the acknowledged state: writes still waiting for the log are undone", async () => {
+  const waiting: Array<() => void> = [];
+  const log = {
+    recover: async () => ({ snapshotRevision: 0, entries: [], mutations: [] }),
+    append: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    snapshot: async () => {},
+    close: async () => {},
+  };
+  const store = new Store({ durableLog: log });
+  const first = Promise.all([store.create('core/configmaps', 'ns/kept', cm('ns', 'kept', 'old')), store.create('core/configmaps', 'ns/doomed', cm('ns', 'doomed'))]);
+  while (waiting.length < 2) await new Promise((r) => setImmediate(r));
+  for (const resolve of waiting.splice(0)) resolve();
+  await first;
+  // Not yet durable: a change, a delete, a create, and a create then change of one key.
+  const later = [
+    store.update('core/configmaps', 'ns/kept', cm('ns', 'kept', 'new')),
+    store.delete('core/configmaps', 'ns/doomed'),
+    store.create('core/configmaps', 'ns/fresh', cm('ns', 'fresh')),
+    store.create('core/secrets', 'ns/s', cm('ns', 's')).then(() => store.update('core/secrets', 'ns/s', cm('ns', 's', 'x'))),
+  ];
+  while (waiting.length < 4) await new Promise((r) => setImmediate(r));
+  const visible = store.snapshotEntries('visible');
+  assert.equal(visible.revision, 2);
+  const byKey = new Map(visible.entries.map((entry) => [`${entry.resource} ${entry.key}`, entry]));
+  assert.deepEqual([...byKey.keys()].sort(), ['core/configmaps ns/doomed', 'core/configmaps ns/kept']);
+  assert.equal(valueOf(JSON.parse(Buffer.from(byKey.get('core/configmaps ns/kept')!.value).toString())), 'old');
+  assert.equal(store.snapshotEntries().revision, 6, 'the current view has the pending writes');
+  for (const resolve of waiting.splice(0)) resolve();
+  while (waiting.length < 1) await new Promise((r) => setImmediate(r));
+  for (const resolve of waiting.splice(0)) resolve();
+  await Promise.all(later);
+  assert.equal(store.snapshotEntries('visible').revision, 7);
+});

@@ -9,3 +9,9 @@ export interface KeyProvider {
 }
 
 export const DATA_KEY_BYTES = 32;
+
+/**
+ * What each provider keeps in the data dir (tdx keeps nothing: its key service releases the key).
+ * A backup restores only where the same data key opens: these files carry it to a new data dir.
+ */
+export const DATA_KEY_FILES = { local: 'data.key', 'nitro-kms': 'data-key.kms', 'sev-snp': 'data-key.snp' } as const;

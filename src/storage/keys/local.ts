@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from '../wal/files.js';
-import { DATA_KEY_BYTES, type KeyProvider } from './key-provider.js';
+import { DATA_KEY_BYTES, DATA_KEY_FILES, type KeyProvider } from './key-provider.js';
 
 /**
  * A plain key file beside the data (mode 0600), made on first start. Without a TEE this protects
@@ -10,7 +10,7 @@ import { DATA_KEY_BYTES, type KeyProvider } from './key-provider.js';
  * single-host option, and `name` says so in logs.
  */
 export function createLocalKeyProvider(dataDir: string): KeyProvider {
-  const file = path.join(dataDir, 'data.key');
+  const file = path.join(dataDir, DATA_KEY_FILES.local);
   return {
     name: 'local',
     async dataKey() {

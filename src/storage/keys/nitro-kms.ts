@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../wal/files.js';
 import { openEnvelopedData } from './cms-recipient.js';
-import { DATA_KEY_BYTES, type KeyProvider } from './key-provider.js';
+import { DATA_KEY_BYTES, DATA_KEY_FILES, type KeyProvider } from './key-provider.js';
 
 /**
  * AWS Nitro Enclaves: the data key is a KMS data key. Its KMS-encrypted blob lives in the data
@@ -63,7 +63,7 @@ export interface NitroKmsOptions {
 const generateKeyPair = promisify(crypto.generateKeyPair);
 
 export function createNitroKmsKeyProvider(options: NitroKmsOptions): KeyProvider {
-  const blobFile = path.join(options.dataDir, 'data-key.kms');
+  const blobFile = path.join(options.dataDir, DATA_KEY_FILES['nitro-kms']);
   return {
     name: 'nitro-kms',
     async dataKey() {

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { KeyProvider } from './key-provider.js';
+import { DATA_KEY_FILES, type KeyProvider } from './key-provider.js';
 import { unwrapOrCreateDataKey } from './wrapped-key-file.js';
 
 /**
@@ -83,7 +83,7 @@ export function createSevSnpKeyProvider(options: SevSnpOptions): KeyProvider {
     async dataKey() {
       const kek = decodeDerivedKeyResponse(await options.deriveKey(request));
       await fs.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-      return unwrapOrCreateDataKey(path.join(options.dataDir, 'data-key.snp'), kek, request, 'sev-snp');
+      return unwrapOrCreateDataKey(path.join(options.dataDir, DATA_KEY_FILES['sev-snp']), kek, request, 'sev-snp');
     },
   };
 }
