@@ -14,10 +14,14 @@ import { defaultTolerationSeconds } from './plugins/default-toleration-seconds.j
 import { defaultStorageClass } from './plugins/default-storage-class.js';
 import { storageObjectInUseProtection } from './plugins/storage-object-in-use-protection.js';
 import { resourceQuota } from './plugins/resource-quota.js';
+import { certificateApproval, certificateSigning, certificateSubjectRestriction } from './plugins/certificates.js';
+import type { Authorizer } from '../auth/authorization.js';
 
 export interface AdmissionPluginContext {
   /** The registry the plugins read configuration from (built after the chain, so given lazily). */
   registry: () => Registry;
+  /** The server's authorizer, for plugins that ask it (the certificate plugins); bound after the chain. */
+  authorizer?: () => Authorizer | undefined;
 }
 
 export function defaultAdmissionPlugins(context?: AdmissionPluginContext): AdmissionPlugin[] {
@@ -28,6 +32,8 @@ export function defaultAdmissionPlugins(context?: AdmissionPluginContext): Admis
     plugins.push(limitRanger(context.registry), serviceAccount(context.registry), nodeRestriction());
     plugins.push(podSecurity(context.registry), priority(context.registry), defaultTolerationSeconds());
     plugins.push(defaultStorageClass(context.registry), storageObjectInUseProtection());
+    const authorizer = context.authorizer ?? (() => undefined);
+    plugins.push(certificateApproval(authorizer), certificateSigning(authorizer), certificateSubjectRestriction());
     plugins.push(mutatingAdmissionWebhook(context.registry), validatingAdmissionPolicy(context.registry), validatingAdmissionWebhook(context.registry));
     plugins.push(resourceQuota(context.registry));
   }

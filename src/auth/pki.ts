@@ -96,6 +96,19 @@ export async function issueCertificate(ca: KeyAndCert, request: IssueRequest): P
   return { keyPem: await privateKeyPem(keys.privateKey), certPem: cert.toString('pem') + '\n' };
 }
 
+/** A new key and a PEM certificate request for it (what a kubelet sends in a CertificateSigningRequest). */
+export async function createCertificateRequest(request: { commonName: string; organizations?: string[]; dnsNames?: string[]; ipAddresses?: string[] }): Promise<{ keyPem: string; requestPem: string }> {
+  const keys = await newKeyPair();
+  const names = [...(request.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })), ...(request.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value }))];
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: [`CN=${request.commonName}`, ...(request.organizations ?? []).map((o) => `O=${o}`)].join(', '),
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: names.length ? [new x509.SubjectAlternativeNameExtension(names, false)] : [],
+  });
+  return { keyPem: await privateKeyPem(keys.privateKey), requestPem: csr.toString('pem') + '\n' };
+}
+
 /**
  * Loads the CA kept in pki/ (or its `subdir`, e.g. front-proxy), creating it on first start: the
  * certificate plain, the key sealed with the data key.

@@ -181,10 +181,13 @@ export class InProcessClient implements ApiClient {
     return writer(generic, scope(generic, namespace), name, structuredClone(body), this.writeOptions(options), this.options.registry);
   }
 
-  private writeOptions(options: WriteOptions): { dryRun?: boolean; fieldManager: string; subresource?: 'status' | 'finalize'; user: UserInfo } {
+  private writeOptions(options: WriteOptions): { dryRun?: boolean; fieldManager: string; subresource?: 'status' | 'finalize'; admissionSubresource?: string; user: UserInfo } {
     const subresource = options.subresource;
+    const base = { dryRun: options.dryRun, fieldManager: options.fieldManager ?? this.options.fieldManager, user: this.options.user };
+    // CSR approval is a write of status.conditions that admission knows as /approval (as REST's).
+    if (subresource === 'approval') return { ...base, subresource: 'status', admissionSubresource: 'approval' };
     if (subresource !== undefined && subresource !== 'status' && subresource !== 'finalize') throw errors.pathNotFound();
-    return { dryRun: options.dryRun, fieldManager: options.fieldManager ?? this.options.fieldManager, subresource, user: this.options.user };
+    return { ...base, subresource };
   }
 
   /** The kind's store, once the client's user may do `verb` on it. */
@@ -193,6 +196,7 @@ export class InProcessClient implements ApiClient {
     if (!generic) throw errors.pathNotFound();
     if (subresource === 'status' && !generic.strategy.statusSubresource) throw errors.pathNotFound();
     if (subresource === 'finalize' && generic.strategy.kind !== 'Namespace') throw errors.pathNotFound();
+    if (subresource === 'approval' && generic.strategy.kind !== 'CertificateSigningRequest') throw errors.pathNotFound();
     const authorizer = this.options.authorizer;
     if (authorizer) {
       const attributes: AuthorizationAttributes = {

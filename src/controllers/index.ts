@@ -21,6 +21,7 @@ import { pvcProtectionController } from './pvc-protection.js';
 import { pvProtectionController } from './pv-protection.js';
 import { pvBinderController } from './pv-binder.js';
 import { certificateSignerController } from './certificate-signer.js';
+import { certificateApproverController } from './certificate-approver.js';
 import { disruptionController } from './disruption.js';
 import { podGcController } from './pod-gc.js';
 import { nodeLifecycleController } from './node-lifecycle.js';
@@ -47,6 +48,7 @@ export const allControllers: readonly ControllerDefinition[] = [
   pvcProtectionController,
   pvProtectionController,
   pvBinderController,
+  certificateApproverController,
   certificateSignerController,
   disruptionController,
   podGcController,

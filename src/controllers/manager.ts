@@ -12,6 +12,7 @@ import type { InformerFactory } from '../client/informer-factory.js';
 import { WorkQueue } from '../client/work-queue.js';
 import { WorkQueueMetrics } from '../client/work-queue-metrics.js';
 import type { UserInfo } from '../auth/authenticate.js';
+import type { Authorizer } from '../auth/authorization.js';
 import { serviceAccountUser } from '../auth/system-users.js';
 import { log } from '../server/log.js';
 
@@ -29,6 +30,8 @@ export interface ControllerContext {
   newQueue(name?: string): WorkQueue;
   /** Settings shared by controllers (grace periods, thresholds …). */
   settings: ControllerSettings;
+  /** The server's authorizer, for controllers that ask access reviews (csrapproving's SubjectAccessReview). */
+  authorizer?: Authorizer;
 }
 
 /** Tunables upstream exposes as kcm flags, with upstream's defaults where they exist. */
@@ -104,6 +107,7 @@ export interface ControllerManagerOptions {
   settings?: ControllerSettings;
   /** Host recorded as the events' source (the process's hostname). */
   host?: string;
+  authorizer?: Authorizer;
 }
 
 /** Upstream's field manager for everything kcm writes. */
@@ -149,6 +153,7 @@ export class ControllerManager {
         events: new EventRecorder(client, { component: definition.eventSource ?? definition.name, host: this.options.host }),
         workers: flag ? (this.options.workers?.[flag.name] ?? flag.default) : 1,
         newQueue: (name = definition.name) => new WorkQueue(name, { metrics: queueMetrics }),
+        authorizer: this.options.authorizer,
         settings: { ...Object.fromEntries((definition.flags ?? []).map((f) => [f.name, f.default])), ...this.options.settings },
       };
       this.running.push({ name: definition.name, controller: await definition.start(context) });

@@ -47,6 +47,8 @@ export interface KubeletServerOptions {
 
 export interface KubeletServer {
   readonly port: number;
+  /** Serves with another certificate from the next connection on (a bootstrapped one, once issued). */
+  setServingCertificate(keyPem: string, certPem: string): void;
   close(): Promise<void>;
 }
 
@@ -351,6 +353,7 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
   });
   return {
     port: (server.address() as AddressInfo).port,
+    setServingCertificate: (keyPem, certPem) => server.setSecureContext({ key: keyPem, cert: certPem, ca: options.caPem, minVersion: 'TLSv1.2' }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();

@@ -29,6 +29,8 @@ export interface WriteOptions {
   user?: UserInfo;
   /** Collects warnings admission has for the client. */
   warnings?: string[];
+  /** The subresource admission is told of, where it differs from the one written (CSR /approval is a status write). */
+  admissionSubresource?: string;
 }
 
 export interface DeleteOptions {
@@ -350,13 +352,13 @@ export class GenericStore {
     return { deletionTimestamp: rfc3339(Date.now() + period * 1000), periodSeconds: period };
   }
 
-  private admissionAttributes(operation: AdmissionOperation, object: Obj | undefined, oldObject: Obj | undefined, options: { dryRun?: boolean; user?: UserInfo; subresource?: string; warnings?: string[] }): AdmissionAttributes {
+  private admissionAttributes(operation: AdmissionOperation, object: Obj | undefined, oldObject: Obj | undefined, options: { dryRun?: boolean; user?: UserInfo; subresource?: string; admissionSubresource?: string; warnings?: string[] }): AdmissionAttributes {
     const strategy = this.strategy;
     const meta = (object ?? oldObject)!.metadata;
     return {
       operation,
       resource: { group: strategy.group, version: strategy.version, resource: strategy.plural },
-      subresource: options.subresource,
+      subresource: options.admissionSubresource ?? options.subresource,
       kind: { group: strategy.group, version: strategy.version, kind: strategy.kind },
       namespace: strategy.namespaced ? meta.namespace : undefined,
       name: meta.name,

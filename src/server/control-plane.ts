@@ -13,6 +13,7 @@ import type { ExtraSubresource } from '../api/discovery.js';
 import { issueCertificate, loadOrCreateCa, spkiOf, type KeyAndCert } from '../auth/pki.js';
 import { RequestAuthenticator, type TokenAuthenticator } from '../auth/authenticate.js';
 import { StaticTokens } from '../auth/static-tokens.js';
+import { BootstrapTokens } from '../auth/bootstrap-tokens.js';
 import type { OidcAuthenticator } from '../auth/oidc.js';
 import { DEFAULT_ISSUER, loadServiceAccountSigningKey, ServiceAccountTokens, type ObjectLookup } from '../auth/service-account-tokens.js';
 import { privilegedGroups, unionAuthorizer, unionRuleResolver, type Authorizer } from '../auth/authorization.js';
@@ -103,6 +104,8 @@ export interface ControlPlaneOptions {
   memoryBudget?: number;
   /** A CSV of static bearer tokens (upstream's --token-auth-file). */
   tokenAuthFile?: string;
+  /** --enable-bootstrap-token-auth: bootstrap tokens authenticate as system:bootstrappers. */
+  enableBootstrapTokenAuth?: boolean;
   /** --anonymous-auth: requests without credentials act as system:anonymous (default true, as upstream). */
   anonymousAuth?: boolean;
   /** --service-account-issuer (repeatable): the first signs new tokens, all are accepted. */
@@ -254,9 +257,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let registryRef: Registry | undefined;
   // Bound below, once the RBAC caches it reads exist.
   let escalation: EscalationCheck | undefined;
+  let authorizerForAdmission: Authorizer | undefined;
   const registry = new Registry(options.kinds, store, {
     writePolicy: (attributes) => escalation?.check(attributes),
-    admission: new AdmissionChain(defaultAdmissionPlugins({ registry: () => registryRef! })),
+    admission: new AdmissionChain(defaultAdmissionPlugins({ registry: () => registryRef!, authorizer: () => authorizerForAdmission })),
     admitWrite: (strategy) => {
       // Events make room for themselves (event retention); everything else stops at the budget.
       if (strategy.kind === 'Event') return;
@@ -315,6 +319,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const nodeAuthorizer = new NodeAuthorizer(informers);
   const authorizer: Authorizer = unionAuthorizer([privilegedGroups('system:masters'), nodeAuthorizer, rbac]);
   escalation = new EscalationCheck(rbac, authorizer);
+  authorizerForAdmission = authorizer;
 
   const lookup: ObjectLookup = (resource, namespace, name) => registry.of('', resource).tryGet(namespace, name)?.object as ReturnType<ObjectLookup>;
   const issuers = options.serviceAccountIssuers?.length ? options.serviceAccountIssuers : [DEFAULT_ISSUER];
@@ -326,6 +331,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   const tokenAuthenticators: TokenAuthenticator[] = [];
   if (options.tokenAuthFile) tokenAuthenticators.push(StaticTokens.fromFile(options.tokenAuthFile));
+  if (options.enableBootstrapTokenAuth) tokenAuthenticators.push(new BootstrapTokens(lookup));
   tokenAuthenticators.push(serviceAccountTokens);
   if (options.oidc) tokenAuthenticators.push(options.oidc);
   const authenticator = new RequestAuthenticator({ tokens: tokenAuthenticators, anonymous: options.anonymousAuth ?? true });
@@ -436,6 +442,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     workers: options.controllerWorkers,
     settings: { ...options.controllerSettings, [ROOT_CA_SETTING]: ca.certPem, [SIGNING_CERT_SETTING]: ca.certPem, [SIGNING_KEY_SETTING]: ca.keyPem },
     host: hostname(),
+    authorizer,
   });
   await whileLeader.add('controller-manager', async () => {
     await controllerManager.start();

@@ -36,7 +36,7 @@ export const approvalSubresource: Subresource = {
         return { ...current, status: { ...(current.status ?? {}), conditions: Array.isArray(conditions) ? conditions : [] } };
       },
       // Written as a status update: the main resource's strategy would drop status changes.
-      { dryRun: query.getAll('dryRun').includes('All'), subresource: 'status', user: ex.user, warnings: (ex.warnings ??= []) },
+      { dryRun: query.getAll('dryRun').includes('All'), subresource: 'status', admissionSubresource: 'approval', user: ex.user, warnings: (ex.warnings ??= []) },
     );
     respondObject(ex, 200, stored);
   },

@@ -59,7 +59,7 @@ test('missing values are usage errors (exit 2)', () => {
   assertUsageError(['serve', '--port'], /--port/);
   assertUsageError(['verify', '--policy'], /--policy/);
   assertUsageError(['nodes', '--count'], /--count/);
-  assertUsageError(['nodes'], /--kubeconfig is required/);
+  assertUsageError(['nodes'], /--kubeconfig or --bootstrap-kubeconfig is required/);
   assertUsageError(['import'], /--from-kubeconfig/);
   assertUsageError(['export'], /DIR/);
   assertUsageError(['snapshot'], /save or restore/);
