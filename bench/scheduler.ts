@@ -7,6 +7,11 @@
  *  - anti-affinity: pods in groups of 1,000 with required pod anti-affinity on the hostname;
  *  - topology-spread: nodes in 10 zones, pods with maxSkew 1 DoNotSchedule on the zone.
  * Per-pod latency = from the pod's create response to the watch event showing it bound.
+ * The node lifecycle controller is left out (as scheduler_perf runs no controller manager): the
+ * Nodes have no kubelet renewing them, so it would taint them unreachable mid-run.
+ * BASE=/path/to/other/worktree runs every scheduling scenario first against that build (its
+ * dist/), then this one: a same-run before/after. A scenario that exceeds TIMEOUT_S is reported
+ * with what was bound by then (`timedOut: true`).
  * Run: npm run build && node dist/bench/scheduler.js   (SCENARIOS=basic,anti-affinity,… to pick)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -21,6 +26,7 @@ const PODS = Number(process.env.PODS ?? 10_000);
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 64);
 const TIMEOUT_S = Number(process.env.TIMEOUT_S ?? 600);
 const SCENARIOS = (process.env.SCENARIOS ?? 'baseline,basic,anti-affinity,topology-spread').split(',');
+const BASE = process.env.BASE;
 const NAMESPACE = 'bench';
 const ZONES = 10;
 
@@ -59,9 +65,10 @@ function podObject(scenario: string, i: number): Json {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${i}`, namespace: NAMESPACE, labels }, spec };
 }
 
-async function startServer(dir: string, extra: string[]): Promise<ChildProcess> {
+async function startServer(dir: string, extra: string[], build: string): Promise<ChildProcess> {
   const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server = spawn(process.execPath, [...nodeArgs, resolve('dist/src/cli/main.js'), 'serve', '--port', '0', '--address', '127.0.0.1', '--data-dir', dir, '--ephemeral', ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NAUTILUS_LOG_LEVEL: process.env.NAUTILUS_LOG_LEVEL ?? 'error' } });
+  const controllers = ['--controllers', '*,-node-lifecycle-controller'];
+  const server = spawn(process.execPath, [...nodeArgs, resolve(build, 'dist/src/cli/main.js'), 'serve', '--port', '0', '--address', '127.0.0.1', '--data-dir', dir, '--ephemeral', ...controllers, ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NAUTILUS_LOG_LEVEL: process.env.NAUTILUS_LOG_LEVEL ?? 'error' } });
   await new Promise<void>((resolvePromise, reject) => {
     let out = '';
     server.stdout!.on('data', (c: Buffer) => (out += c) && out.includes('serving at') && resolvePromise());
@@ -82,9 +89,9 @@ async function create(client: AdminClient, path: string, body: Json): Promise<vo
   }
 }
 
-async function runScenario(scenario: string): Promise<Json> {
+async function runScenario(scenario: string, build: string): Promise<Json> {
   const dir = await mkdtemp(join(tmpdir(), 'nautilus-bench-scheduler-'));
-  const server = await startServer(dir, scenario === 'baseline' ? ['--disable-scheduler'] : []);
+  const server = await startServer(dir, scenario === 'baseline' ? ['--disable-scheduler'] : [], build);
   try {
     const kubeconfig = join(dir, 'admin.kubeconfig');
     const writers = await Promise.all(Array.from({ length: 4 }, () => adminClient(kubeconfig)));
@@ -132,21 +139,24 @@ async function runScenario(scenario: string): Promise<Json> {
     });
     const createdAt = performance.now();
     const createSeconds = (createdAt - started) / 1000;
+    let timedOut = false;
     if (scenario !== 'baseline') {
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${scenario}: timed out with ${seen.size} of ${PODS} bound`)), TIMEOUT_S * 1000).unref());
+      const timeout = new Promise<void>((r) => setTimeout(() => ((timedOut = true), r()), TIMEOUT_S * 1000).unref());
       await Promise.race([done, timeout]);
     }
     const cpu = (await cpuSeconds(server.pid!)) - cpuBefore;
     watching = false;
     watch?.close();
     await following.catch(() => {});
-    const result: Json = { scenario, nodes: NODES, pods: PODS, nodesCreateSeconds: round(nodesSeconds), podCreateSeconds: round(createSeconds), podCreatesPerSecond: Math.round(PODS / createSeconds), serverCpuSeconds: round(cpu), serverRssMiB: await rssMiB(server.pid!) };
+    const result: Json = { scenario, build: build === '.' ? 'this' : build, nodes: NODES, pods: PODS, nodesCreateSeconds: round(nodesSeconds), podCreateSeconds: round(createSeconds), podCreatesPerSecond: Math.round(PODS / createSeconds), serverCpuSeconds: round(cpu), serverRssMiB: await rssMiB(server.pid!) };
     if (scenario !== 'baseline') {
-      const seconds = (lastBound - started) / 1000;
-      result.secondsToAllBound = round(seconds);
-      result.podsScheduledPerSecond = Math.round(PODS / seconds);
+      const seconds = ((timedOut ? performance.now() : lastBound) - started) / 1000;
+      if (timedOut) Object.assign(result, { timedOut, boundWithinTimeout: seen.size });
+      else result.secondsToAllBound = round(seconds);
+      result.podsScheduledPerSecond = Math.round(seen.size / seconds);
       result.latencyMs = summarize(latencies);
       const metrics = (await writers[0].get('/metrics')).body.toString();
+      result.attemptDurationMs = histogramQuantiles(metrics, 'scheduler_scheduling_attempt_duration_seconds', 'result="scheduled"');
       result.attempts = Object.fromEntries([...metrics.matchAll(/^scheduler_schedule_attempts_total\{result="(\w+)",profile="default-scheduler"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
     }
     for (const client of [...writers, watcher]) client.close();
@@ -161,13 +171,33 @@ async function runScenario(scenario: string): Promise<Json> {
   }
 }
 
+/** p50/p99 (ms, bucket upper bounds) of a Prometheus histogram's series whose labels include `labels`. */
+function histogramQuantiles(text: string, name: string, labels: string): Json {
+  const buckets: Array<[number, number]> = [];
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)`, 'gm'))) {
+    if (!m[1].includes(labels)) continue;
+    const le = /le="([^"]+)"/.exec(m[1])?.[1];
+    if (le) buckets.push([le === '+Inf' ? Infinity : Number(le), Number(m[2])]);
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  const at = (q: number) => {
+    const bucket = buckets.find(([, count]) => count >= q * total);
+    return bucket ? (bucket[0] === Infinity ? 'inf' : round(bucket[0] * 1000)) : undefined;
+  };
+  return { n: total, p50: at(0.5), p99: at(0.99) };
+}
+
 function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
 async function main(): Promise<void> {
   const results: Json[] = [];
-  for (const scenario of SCENARIOS) results.push(await runScenario(scenario));
+  for (const scenario of SCENARIOS) {
+    if (BASE && scenario !== 'baseline') results.push(await runScenario(scenario, BASE));
+    results.push(await runScenario(scenario, '.'));
+  }
   await writeResult('scheduler', { date: new Date().toISOString(), machine: `${(await import('node:os')).cpus().length} cores`, node: process.version, results });
 }
 

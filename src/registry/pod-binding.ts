@@ -31,6 +31,7 @@ export async function bindPod(pods: GenericStore, namespace: string | undefined,
       pod.status.conditions = [...conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRfc3339() }];
       return pod;
     },
-    { dryRun: options.dryRun, subresource: 'binding', fieldManager: options.fieldManager, user: options.user },
+    // Upstream's BindingREST writes storage directly: the binding leaves managedFields as they were.
+    { dryRun: options.dryRun, subresource: 'binding', fieldManager: options.fieldManager, user: options.user, managedFieldsComputed: true },
   );
 }

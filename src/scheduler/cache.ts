@@ -6,6 +6,7 @@
  * NodeInfos that changed since the previous one; no decision ever scans every pod.
  */
 import { NodeInfo, podInfoOf, type ImageState, type PodInfo } from './node-info.js';
+import { PodMatchIndex } from './match-index.js';
 import { interleaveByZone, zoneKeyOf, type Snapshot } from './snapshot.js';
 import type { Node, Pod } from './types.js';
 
@@ -28,6 +29,13 @@ export class SchedulerCache {
   /** PVC "namespace/name" → pods (bound or assumed) using it, anywhere. */
   private readonly pvcUses = new Map<string, number>();
   private pvcUsesChanged = false;
+  /** Matching-pod counts per selector and domain, fed with every change (plugins read it through the snapshot). */
+  readonly index = new PodMatchIndex((visit) => {
+    for (const state of this.pods.values()) {
+      const node = this.nodes.get(state.nodeName);
+      visit(state.info, state.nodeName, node?.node ? node.labels : undefined);
+    }
+  }, true);
 
   get nodeCount(): number {
     let count = 0;
@@ -42,8 +50,10 @@ export class SchedulerCache {
   addNode(node: Node): void {
     const info = this.nodeInfo(node.metadata.name!);
     const zoneBefore = info.node ? zoneKeyOf(info.node.metadata.labels) : undefined;
+    const labelsBefore = info.node ? info.labels : undefined;
     if (info.node) this.removeImages(info);
     info.setNode(node);
+    if (!sameLabels(labelsBefore, info.labels)) this.index.nodeRelabelled(info.pods, info.name, labelsBefore, info.labels);
     this.addImages(info);
     if (zoneBefore !== zoneKeyOf(node.metadata.labels)) this.nodeSetChanged = true;
     this.dirty.add(info.name);
@@ -57,6 +67,7 @@ export class SchedulerCache {
     const info = this.nodes.get(node.metadata.name!);
     if (!info) return;
     this.removeImages(info);
+    if (info.node) this.index.nodeRelabelled(info.pods, info.name, info.labels, undefined);
     // Pods still bound to it keep the NodeInfo until they go, as upstream's cache does.
     if (info.pods.length === 0) this.nodes.delete(info.name);
     else {
@@ -115,6 +126,7 @@ export class SchedulerCache {
       snapshot.usedPVCs = new Map(this.pvcUses);
       this.pvcUsesChanged = false;
     }
+    snapshot.matchIndex = this.index;
     if (this.dirty.size === 0 && !this.nodeSetChanged) return;
     let affinityChanged = false;
     const changed = [...this.dirty];
@@ -127,6 +139,7 @@ export class SchedulerCache {
         continue;
       }
       const copy = info.clone();
+      if (before && before.labels !== copy.labels) snapshot.labelsChanged();
       if (copy.podsWithAffinity.length > 0 || copy.podsWithRequiredAntiAffinity.length > 0) affinityChanged = true;
       snapshot.nodeInfoMap.set(name, copy);
     }
@@ -146,10 +159,7 @@ export class SchedulerCache {
         if (position !== undefined && fresh) snapshot.nodeInfoList[position] = fresh;
       }
     }
-    if (affinityChanged) {
-      snapshot.havePodsWithAffinityList = snapshot.nodeInfoList.filter((info) => info.podsWithAffinity.length > 0);
-      snapshot.havePodsWithRequiredAntiAffinityList = snapshot.nodeInfoList.filter((info) => info.podsWithRequiredAntiAffinity.length > 0);
-    }
+    if (affinityChanged) snapshot.affinityChanged();
   }
 
   private nodeInfo(name: string): NodeInfo {
@@ -160,9 +170,11 @@ export class SchedulerCache {
 
   private addState(key: string, pod: Pod, nodeName: string, assumed: boolean): void {
     const info = podInfoOf(pod);
-    this.nodeInfo(nodeName).addPod(info);
+    const node = this.nodeInfo(nodeName);
+    node.addPod(info);
     this.pods.set(key, { info, nodeName, assumed });
     this.countClaims(info, 1);
+    this.index.podChanged(info, nodeName, node.node ? node.labels : undefined, 1);
     this.dirty.add(nodeName);
   }
 
@@ -171,6 +183,7 @@ export class SchedulerCache {
     this.countClaims(state.info, -1);
     const node = this.nodes.get(state.nodeName);
     if (!node) return;
+    this.index.podChanged(state.info, state.nodeName, node.node ? node.labels : undefined, -1);
     node.removePod(key);
     if (!node.node && node.pods.length === 0) this.nodes.delete(state.nodeName);
     this.dirty.add(state.nodeName);
@@ -206,6 +219,13 @@ export class SchedulerCache {
     }
     info.imageStates = new Map();
   }
+}
+
+function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 function podKey(pod: Pod): string {

@@ -4,18 +4,88 @@
  * read the snapshot, never the cache, so nothing moves under a cycle; preemption's what-ifs work
  * on further copies of single NodeInfos.
  */
+import { PodMatchIndex } from './match-index.js';
 import type { NodeInfo } from './node-info.js';
 
 export class Snapshot {
   readonly nodeInfoMap = new Map<string, NodeInfo>();
   /** Nodes that exist (have a Node object), interleaved across zones as upstream's node tree. */
   nodeInfoList: NodeInfo[] = [];
-  havePodsWithAffinityList: NodeInfo[] = [];
-  havePodsWithRequiredAntiAffinityList: NodeInfo[] = [];
+  private affinityLists?: { withAffinity: NodeInfo[]; withRequiredAntiAffinity: NodeInfo[] };
+
+  /** Nodes holding pods with (anti-)affinity terms, listed when first asked for after a change. */
+  get havePodsWithAffinityList(): NodeInfo[] {
+    return this.listAffinity().withAffinity;
+  }
+
+  set havePodsWithAffinityList(list: NodeInfo[]) {
+    this.listAffinity().withAffinity = list;
+  }
+
+  get havePodsWithRequiredAntiAffinityList(): NodeInfo[] {
+    return this.listAffinity().withRequiredAntiAffinity;
+  }
+
+  set havePodsWithRequiredAntiAffinityList(list: NodeInfo[]) {
+    this.listAffinity().withRequiredAntiAffinity = list;
+  }
+
+  /** Pods with affinity terms came, went or moved: the lists are rebuilt when next read. */
+  affinityChanged(): void {
+    this.affinityLists = undefined;
+  }
+
+  private listAffinity(): { withAffinity: NodeInfo[]; withRequiredAntiAffinity: NodeInfo[] } {
+    this.affinityLists ??= {
+      withAffinity: this.nodeInfoList.filter((info) => info.podsWithAffinity.length > 0),
+      withRequiredAntiAffinity: this.nodeInfoList.filter((info) => info.podsWithRequiredAntiAffinity.length > 0),
+    };
+    return this.affinityLists;
+  }
   /** PVC "namespace/name" → how many scheduled (or assumed) pods use it (VolumeRestrictions). */
   usedPVCs: ReadonlyMap<string, number> = new Map();
   /** Namespace labels, for affinity terms' namespaceSelector. */
   namespaceLabels: (namespace: string) => Record<string, string> | undefined = () => undefined;
+
+  private index?: PodMatchIndex;
+
+  /** Matching-pod counts (the cache's live index; for a snapshot built by hand, one scanned from its nodes). */
+  get matchIndex(): PodMatchIndex {
+    this.index ??= new PodMatchIndex((visit) => {
+      for (const info of this.nodeInfoList) for (const pod of info.pods) visit(pod, info.name, info.node ? info.labels : undefined);
+    }, false);
+    return this.index;
+  }
+
+  set matchIndex(index: PodMatchIndex) {
+    this.index = index;
+  }
+
+  private values = new Map<string, ReadonlySet<string>>();
+  private valuesFor?: NodeInfo[];
+
+  /** The values `key` takes among the nodes (every domain of a topology key), memoized per node list and labels. */
+  topologyValues(key: string): ReadonlySet<string> {
+    if (this.valuesFor !== this.nodeInfoList) {
+      this.values = new Map();
+      this.valuesFor = this.nodeInfoList;
+    }
+    let values = this.values.get(key);
+    if (!values) {
+      const found = new Set<string>();
+      for (const info of this.nodeInfoList) {
+        const value = info.node ? info.labels[key] : undefined;
+        if (value !== undefined) found.add(value);
+      }
+      this.values.set(key, (values = found));
+    }
+    return values;
+  }
+
+  /** Node labels changed in place (same list): the memoized topology values are stale. */
+  labelsChanged(): void {
+    this.values = new Map();
+  }
 
   get(name: string): NodeInfo | undefined {
     return this.nodeInfoMap.get(name);

@@ -93,6 +93,9 @@ test('WaitForFirstConsumer: the pod goes to the node holding a matching local PV
   assert.equal((await get('pvc', 'data')).status.phase, 'Pending');
   await create(podUsing('consumer', 'data'));
   assert.equal(await nodeOf('consumer'), 'vol-b');
+  // The binding leaves managedFields alone (upstream's BindingREST writes storage directly).
+  const managers = JSON.parse(await server.ok(['get', 'pod', 'consumer', '-o', 'json', '--show-managed-fields'])).metadata.managedFields;
+  assert.deepEqual(managers.filter((m: Json) => !m.subresource).map((m: Json) => m.manager), ['kubectl-create']);
   const bound = await get('pvc', 'data');
   assert.equal(bound.spec.volumeName, 'local-b');
   await eventually(async () => assert.equal((await get('pvc', 'data')).status.phase, 'Bound'));

@@ -47,13 +47,17 @@ export const IN_TREE_PLUGINS = new Map<string, PluginFactory>([
   [INTER_POD_AFFINITY, (args, context) => interPodAffinity(args as InterPodAffinityArgs, context.handle)],
   [
     POD_TOPOLOGY_SPREAD,
-    (args, { informers }) =>
-      podTopologySpread(args as PodTopologySpreadArgs, {
-        services: informers.informer(SERVICES).lister,
-        replicaSets: informers.informer(REPLICA_SETS).lister,
-        statefulSets: informers.informer(STATEFUL_SETS).lister,
-        replicationControllers: informers.informer(REPLICATION_CONTROLLERS).lister,
-      }),
+    (args, { informers, handle }) =>
+      podTopologySpread(
+        args as PodTopologySpreadArgs,
+        {
+          services: informers.informer(SERVICES).lister,
+          replicaSets: informers.informer(REPLICA_SETS).lister,
+          statefulSets: informers.informer(STATEFUL_SETS).lister,
+          replicationControllers: informers.informer(REPLICATION_CONTROLLERS).lister,
+        },
+        () => handle.snapshot(),
+      ),
   ],
   [VOLUME_RESTRICTIONS, (_args, { informers }) => volumeRestrictions(informers.informer(PERSISTENT_VOLUME_CLAIMS).lister)],
   [VOLUME_BINDING, (args, { client, informers }) => volumeBinding(args as VolumeBindingArgs, client, informers)],

@@ -4,10 +4,12 @@
  * required anti-affinity terms forbid domains with a matching pod; and existing pods' required
  * anti-affinity terms that match the pod forbid their domains (symmetry). Score: preferred terms
  * both ways (and existing pods' required affinity, at hardPodAffinityWeight), min-max normalized.
- * PreFilter counts matches per topology pair once per cycle; AddPod/RemovePod keep the counts
- * right for preemption's what-ifs.
+ * PreFilter reads matches per topology pair from the snapshot's match index (kept by the cache as
+ * pods come and go) instead of walking every pod; AddPod/RemovePod adjust the counts for
+ * preemption's what-ifs.
  */
 import { podInfoOf, termMatches, type AffinityTerm, type NodeInfo, type PodInfo } from '../node-info.js';
+import type { DomainCounts } from '../match-index.js';
 import type { Snapshot } from '../snapshot.js';
 import { MAX_NODE_SCORE, status, type Handle, type Plugin, type Pod } from '../types.js';
 
@@ -25,16 +27,12 @@ export interface InterPodAffinityArgs {
 
 type NamespaceLabels = (namespace: string) => Record<string, string> | undefined;
 
-/** "key\0value" → count. */
+/** "key\0value" → count (scores). */
 class Counts extends Map<string, number> {
   bump(key: string, delta: number): void {
     const next = (this.get(key) ?? 0) + delta;
     if (next === 0) this.delete(key);
     else this.set(key, next);
-  }
-
-  clone(): Counts {
-    return new Counts(this);
   }
 }
 
@@ -42,12 +40,59 @@ function pair(key: string, value: string): string {
   return `${key}\u0000${value}`;
 }
 
+/**
+ * Matching pods per topology pair: live per-domain counts from the snapshot's index (one per term
+ * or distinct existing term, summed when they share a topology key) plus this cycle's own changes
+ * (preemption's AddPod/RemovePod, nominated pods, terms the index cannot hold).
+ */
+class PairCounts {
+  private readonly bases: Array<[string, DomainCounts]> = [];
+  private readonly delta = new Map<string, Map<string, number>>();
+  /** Every topology key with counts. */
+  readonly keys = new Set<string>();
+
+  addBase(key: string, counts: DomainCounts | undefined): void {
+    if (!counts || counts.size === 0) return;
+    this.bases.push([key, counts]);
+    this.keys.add(key);
+  }
+
+  bump(key: string, value: string, delta: number): void {
+    let values = this.delta.get(key);
+    if (!values) this.delta.set(key, (values = new Map()));
+    values.set(value, (values.get(value) ?? 0) + delta);
+    this.keys.add(key);
+  }
+
+  get(key: string, value: string): number {
+    let count = 0;
+    for (let i = 0; i < this.bases.length; i++) if (this.bases[i][0] === key) count += this.bases[i][1].get(value) ?? 0;
+    const own = this.delta.get(key);
+    return own === undefined ? count : count + (own.get(value) ?? 0);
+  }
+
+  /** No topology pair holds a matching pod. */
+  get empty(): boolean {
+    for (const [key, counts] of this.bases) for (const value of counts.keys()) if (this.get(key, value) > 0) return false;
+    for (const [key, values] of this.delta) for (const value of values.keys()) if (this.get(key, value) > 0) return false;
+    return true;
+  }
+
+  /** A copy independent of the live index (preemption's what-ifs outlive the cycle). */
+  clone(): PairCounts {
+    const copy = new PairCounts();
+    for (const [key, counts] of this.bases) copy.addBase(key, new Map(counts));
+    for (const [key, values] of this.delta) for (const [value, n] of values) copy.bump(key, value, n);
+    return copy;
+  }
+}
+
 class PreFilterState {
   constructor(
     readonly info: PodInfo,
-    readonly existingAntiAffinity: Counts,
-    readonly affinity: Counts,
-    readonly antiAffinity: Counts,
+    readonly existingAntiAffinity: PairCounts,
+    readonly affinity: PairCounts,
+    readonly antiAffinity: PairCounts,
     readonly namespaceLabels: NamespaceLabels,
   ) {}
 
@@ -55,31 +100,55 @@ class PreFilterState {
     return new PreFilterState(this.info, this.existingAntiAffinity.clone(), this.affinity.clone(), this.antiAffinity.clone(), this.namespaceLabels);
   }
 
-  /** Counts (sign 1) or uncounts (−1) `existing` on `node` (PreFilter, AddPod, RemovePod). */
+  /** Counts (sign 1) or uncounts (−1) `existing` on `node` (AddPod, RemovePod, terms the index cannot hold). */
   account(existing: PodInfo, node: NodeInfo, sign: 1 | -1): void {
-    const labels = node.labels;
-    const incoming = this.info.pod;
+    this.accountExisting(existing, node.labels, sign);
+    this.accountOwn(this.info.requiredAffinity, this.affinity, existing, node.labels, sign);
+    this.accountOwn(this.info.requiredAntiAffinity, this.antiAffinity, existing, node.labels, sign);
+  }
+
+  accountExisting(existing: PodInfo, labels: Readonly<Record<string, string>>, sign: 1 | -1): void {
     for (const term of existing.requiredAntiAffinity) {
       const value = labels[term.topologyKey];
-      if (value !== undefined && termMatches(term, incoming, this.namespaceLabels)) this.existingAntiAffinity.bump(pair(term.topologyKey, value), sign);
+      if (value !== undefined && termMatches(term, this.info.pod, this.namespaceLabels)) this.existingAntiAffinity.bump(term.topologyKey, value, sign);
     }
-    for (const term of this.info.requiredAffinity) {
+  }
+
+  accountOwn(terms: readonly AffinityTerm[], counts: PairCounts, existing: PodInfo, labels: Readonly<Record<string, string>>, sign: 1 | -1, only?: AffinityTerm): void {
+    for (const term of terms) {
+      if (only && term !== only) continue;
       const value = labels[term.topologyKey];
-      if (value !== undefined && termMatches(term, existing.pod, this.namespaceLabels)) this.affinity.bump(pair(term.topologyKey, value), sign);
-    }
-    for (const term of this.info.requiredAntiAffinity) {
-      const value = labels[term.topologyKey];
-      if (value !== undefined && termMatches(term, existing.pod, this.namespaceLabels)) this.antiAffinity.bump(pair(term.topologyKey, value), sign);
+      if (value !== undefined && termMatches(term, existing.pod, this.namespaceLabels)) counts.bump(term.topologyKey, value, sign);
     }
   }
 }
 
-function anyTermInDomain(terms: readonly AffinityTerm[], counts: Counts, node: NodeInfo): boolean {
+/** The pod's own terms: live counts from the index; a term with a namespaceSelector is counted by a scan. */
+function countOwnTerms(s: PreFilterState, terms: readonly AffinityTerm[], counts: PairCounts, snapshot: Snapshot): void {
+  for (const term of terms) {
+    if (!term.selector) continue;
+    if (term.namespaceSelector) {
+      for (const node of snapshot.nodeInfoList) for (const existing of node.pods) s.accountOwn(terms, counts, existing, node.labels, 1, term);
+      continue;
+    }
+    counts.addBase(term.topologyKey, snapshot.matchIndex.selectorCounts(term.namespaces, term.selector, false, term.topologyKey).domains.get(term.topologyKey));
+  }
+}
+
+function anyTermInDomain(terms: readonly AffinityTerm[], counts: PairCounts, node: NodeInfo): boolean {
   for (const term of terms) {
     const value = node.labels[term.topologyKey];
-    if (value !== undefined && (counts.get(pair(term.topologyKey, value)) ?? 0) > 0) return true;
+    if (value !== undefined && counts.get(term.topologyKey, value) > 0) return true;
   }
   return false;
+}
+
+/** Adds `weight` for `term` (of a pod on a node with `labels`) when it selects `target`. */
+function scoreTerm(scores: Counts, term: AffinityTerm, target: Pod, weight: number, labels: Readonly<Record<string, string>>, namespaceLabels: NamespaceLabels): boolean {
+  const value = labels[term.topologyKey];
+  if (value === undefined || weight === 0 || !termMatches(term, target, namespaceLabels)) return false;
+  scores.bump(pair(term.topologyKey, value), weight);
+  return true;
 }
 
 export function interPodAffinity(args: InterPodAffinityArgs = {}, handle?: Handle): Plugin {
@@ -91,14 +160,17 @@ export function interPodAffinity(args: InterPodAffinityArgs = {}, handle?: Handl
     preFilter(state, pod, snapshot: Snapshot) {
       const info = podInfoOf(pod);
       const hasOwn = info.requiredAffinity.length > 0 || info.requiredAntiAffinity.length > 0;
-      if (!hasOwn && snapshot.havePodsWithRequiredAntiAffinityList.length === 0) return status.skip();
-      const s = new PreFilterState(info, new Counts(), new Counts(), new Counts(), snapshot.namespaceLabels);
-      // Existing pods' anti-affinity: only nodes holding such pods. The pod's own terms: every node.
-      const nodes = hasOwn ? snapshot.nodeInfoList : snapshot.havePodsWithRequiredAntiAffinityList;
-      for (const node of nodes) {
-        if (hasOwn) for (const existing of node.pods) s.account(existing, node, 1);
-        else for (const existing of node.podsWithRequiredAntiAffinity) s.account(existing, node, 1);
+      // Existing pods' anti-affinity in a domain they can repel from (the index's entries) is all that matters then.
+      if (!hasOwn && !snapshot.matchIndex.hasAntiAffinity) return status.skip();
+      const s = new PreFilterState(info, new PairCounts(), new PairCounts(), new PairCounts(), snapshot.namespaceLabels);
+      // Existing pods' anti-affinity: once per distinct term (the index groups them by term and domain).
+      const index = snapshot.matchIndex;
+      if (index.hasAntiAffinity) {
+        for (const entry of index.antiAffinityEntries()) if (termMatches(entry.term, pod, snapshot.namespaceLabels)) s.existingAntiAffinity.addBase(entry.term.topologyKey, entry.domains);
+        for (const { info: existing, labels } of index.unindexedAntiAffinityPods()) s.accountExisting(existing, labels, 1);
       }
+      countOwnTerms(s, info.requiredAffinity, s.affinity, snapshot);
+      countOwnTerms(s, info.requiredAntiAffinity, s.antiAffinity, snapshot);
       state.write(STATE_KEY, s);
       return undefined;
     },
@@ -114,20 +186,19 @@ export function interPodAffinity(args: InterPodAffinityArgs = {}, handle?: Handl
       const info = s.info;
       if (info.requiredAffinity.length > 0) {
         const allHaveKeys = info.requiredAffinity.every((term) => nodeInfo.labels[term.topologyKey] !== undefined);
-        const allSatisfied = allHaveKeys && info.requiredAffinity.every((term) => (s.affinity.get(pair(term.topologyKey, nodeInfo.labels[term.topologyKey])) ?? 0) > 0);
+        const allSatisfied = allHaveKeys && info.requiredAffinity.every((term) => s.affinity.get(term.topologyKey, nodeInfo.labels[term.topologyKey]) > 0);
         if (!allSatisfied) {
           // No pod anywhere matches yet: a pod matching its own terms may start the group.
-          const firstOfGroup = allHaveKeys && s.affinity.size === 0 && info.requiredAffinity.every((term) => termMatches(term, pod, s.namespaceLabels));
+          const firstOfGroup = allHaveKeys && s.affinity.empty && info.requiredAffinity.every((term) => termMatches(term, pod, s.namespaceLabels));
           if (!firstOfGroup) return status.unresolvable(REASON_AFFINITY);
         }
       }
-      if (info.requiredAntiAffinity.length > 0 && s.antiAffinity.size > 0 && anyTermInDomain(info.requiredAntiAffinity, s.antiAffinity, nodeInfo)) {
+      if (info.requiredAntiAffinity.length > 0 && s.antiAffinity.keys.size > 0 && anyTermInDomain(info.requiredAntiAffinity, s.antiAffinity, nodeInfo)) {
         return status.unschedulable(REASON_ANTI_AFFINITY);
       }
-      if (s.existingAntiAffinity.size > 0) {
-        for (const [key, value] of Object.entries(nodeInfo.labels)) {
-          if ((s.existingAntiAffinity.get(pair(key, value)) ?? 0) > 0) return status.unschedulable(REASON_EXISTING_ANTI_AFFINITY);
-        }
+      for (const key of s.existingAntiAffinity.keys) {
+        const value = nodeInfo.labels[key];
+        if (value !== undefined && s.existingAntiAffinity.get(key, value) > 0) return status.unschedulable(REASON_EXISTING_ANTI_AFFINITY);
       }
       return undefined;
     },
@@ -139,21 +210,14 @@ export function interPodAffinity(args: InterPodAffinityArgs = {}, handle?: Handl
       let any = false;
       // Pods on every feasible node matter for the pod's own preferences; otherwise only pods with affinity terms.
       for (const node of nodes) {
-        const pods = hasPreferred ? node.pods : node.podsWithAffinity;
-        for (const existing of pods) {
-          const labels = node.labels;
-          const add = (term: AffinityTerm, target: Pod, weight: number) => {
-            const value = labels[term.topologyKey];
-            if (value === undefined || weight === 0 || !termMatches(term, target, namespaceLabels)) return;
-            scores.bump(pair(term.topologyKey, value), weight);
-            any = true;
-          };
-          for (const term of info.preferredAffinity) add(term, existing.pod, term.weight);
-          for (const term of info.preferredAntiAffinity) add(term, existing.pod, -term.weight);
-          if (hardWeight > 0) for (const term of existing.requiredAffinity) add(term, pod, hardWeight);
+        const labels = node.labels;
+        for (const existing of hasPreferred ? node.pods : node.podsWithAffinity) {
+          for (const term of info.preferredAffinity) any = scoreTerm(scores, term, existing.pod, term.weight, labels, namespaceLabels) || any;
+          for (const term of info.preferredAntiAffinity) any = scoreTerm(scores, term, existing.pod, -term.weight, labels, namespaceLabels) || any;
+          if (hardWeight > 0) for (const term of existing.requiredAffinity) any = scoreTerm(scores, term, pod, hardWeight, labels, namespaceLabels) || any;
           if (!ignoreExistingPreferred) {
-            for (const term of existing.preferredAffinity) add(term, pod, term.weight);
-            for (const term of existing.preferredAntiAffinity) add(term, pod, -term.weight);
+            for (const term of existing.preferredAffinity) any = scoreTerm(scores, term, pod, term.weight, labels, namespaceLabels) || any;
+            for (const term of existing.preferredAntiAffinity) any = scoreTerm(scores, term, pod, -term.weight, labels, namespaceLabels) || any;
           }
         }
       }

@@ -51,6 +51,15 @@ export function insufficientResources(info: PodInfo, nodeInfo: NodeInfo, ignored
   return reasons;
 }
 
+/** The common case without allocating: room for one more pod, its cpu, memory and storage, and no extended resources. */
+function fitsPlainly(info: PodInfo, nodeInfo: NodeInfo): boolean {
+  const request = info.requests;
+  if (request.scalar.size > 0 || nodeInfo.pods.length + 1 > nodeInfo.allocatable.pods) return false;
+  const allocatable = nodeInfo.allocatable.resource;
+  const used = nodeInfo.requested;
+  return request.milliCPU <= allocatable.milliCPU - used.milliCPU && request.memory <= allocatable.memory - used.memory && request.ephemeralStorage <= allocatable.ephemeralStorage - used.ephemeralStorage;
+}
+
 /** [requested with the pod, allocatable] of one resource, with the non-zero defaults for cpu and memory. */
 export function requestedAndAllocatable(info: PodInfo, nodeInfo: NodeInfo, resource: string, nonZero: boolean): [number, number] {
   const allocatable = nodeInfo.allocatable.resource;
@@ -112,6 +121,7 @@ export function nodeResourcesFit(args: NodeResourcesFitArgs = {}): Plugin {
     },
     filter(state, pod, nodeInfo) {
       const info = state.read<PodInfo>(STATE_KEY) ?? podInfoOf(pod);
+      if (fitsPlainly(info, nodeInfo)) return undefined;
       const reasons = insufficientResources(info, nodeInfo, ignored);
       return reasons.length > 0 ? status.unschedulable(...reasons) : undefined;
     },

@@ -13,7 +13,7 @@ import { matchesLabels, selectorFromSpec, type LabelSelector } from '../../api/s
 import { toleratesTaint, type Toleration } from '../../api/taints.js';
 import type { Lister } from '../../client/informer.js';
 import type { NodeInfo, PodInfo } from '../node-info.js';
-import type { Snapshot } from '../snapshot.js';
+import { Snapshot } from '../snapshot.js';
 import { MAX_NODE_SCORE, status, type Plugin, type Pod } from '../types.js';
 
 export const NAME = 'PodTopologySpread';
@@ -70,24 +70,41 @@ function eligible(constraint: Constraint, pod: Pod, node: NodeInfo): boolean {
   return true;
 }
 
-function countMatching(constraint: Constraint, namespace: string, pods: readonly PodInfo[]): number {
-  let count = 0;
-  for (const p of pods) if (p.pod.metadata.namespace === namespace && !p.pod.metadata.deletionTimestamp && matchesLabels(constraint.selector, p.pod.metadata.labels)) count++;
-  return count;
+/** Whether every node is a domain member for `pod` under the constraint's policies (no per-node check needed). */
+function everyNodeEligible(constraint: Constraint, pod: Pod): boolean {
+  if (constraint.honorTaints) return false;
+  if (!constraint.honorAffinity) return true;
+  const spec = pod.spec ?? {};
+  return Object.keys(spec.nodeSelector ?? {}).length === 0 && !spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
 }
 
 class SpreadState {
+  /** Per constraint: the fewest matching pods in an eligible domain (minDomains applied). */
+  private readonly mins: number[];
+  /** Per constraint: whether the incoming pod matches its own selector. */
+  readonly selfMatches: number[];
+
   constructor(
     readonly constraints: Constraint[],
     /** Per constraint: domain value → matching pods. */
     readonly counts: Array<Map<string, number>>,
-  ) {}
+    pod: Pod,
+  ) {
+    this.mins = constraints.map((_c, i) => this.computeMin(i));
+    this.selfMatches = constraints.map((c) => (matchesLabels(c.selector, pod.metadata.labels) ? 1 : 0));
+  }
 
   clone(): SpreadState {
-    return new SpreadState(this.constraints, this.counts.map((m) => new Map(m)));
+    const copy = Object.create(SpreadState.prototype) as SpreadState;
+    Object.assign(copy, { constraints: this.constraints, counts: this.counts.map((m) => new Map(m)), mins: [...this.mins], selfMatches: this.selfMatches });
+    return copy;
   }
 
   minMatch(i: number): number {
+    return this.mins[i];
+  }
+
+  private computeMin(i: number): number {
     const counts = this.counts[i];
     if (counts.size < this.constraints[i].minDomains) return 0;
     let min = Infinity;
@@ -101,11 +118,20 @@ class SpreadState {
       const value = node.labels[c.topologyKey];
       if (value === undefined || !this.counts[i].has(value) || !matchesLabels(c.selector, changed.pod.metadata.labels)) return;
       this.counts[i].set(value, this.counts[i].get(value)! + sign);
+      this.mins[i] = this.computeMin(i);
     });
   }
 }
 
-export function podTopologySpread(args: PodTopologySpreadArgs = {}, listers: SpreadListers = {}): Plugin {
+/** A snapshot over just these nodes (a plugin used without a scheduler, as in unit tests). */
+function standaloneSnapshot(nodes: readonly NodeInfo[]): Snapshot {
+  const snapshot = new Snapshot();
+  snapshot.nodeInfoList = [...nodes];
+  return snapshot;
+}
+
+/** `snapshotOf`: the scheduler's current snapshot (its match index); without it, one over the scored nodes. */
+export function podTopologySpread(args: PodTopologySpreadArgs = {}, listers: SpreadListers = {}, snapshotOf?: () => Snapshot): Plugin {
   const defaults = args.defaultingType === 'List' ? (args.defaultConstraints ?? []) : SYSTEM_DEFAULTS;
 
   /** The selector of the Services, ReplicaSets, StatefulSets and RCs selecting the pod (upstream's DefaultSelector). */
@@ -133,16 +159,27 @@ export function podTopologySpread(args: PodTopologySpreadArgs = {}, listers: Spr
     return requirements.length > 0 ? requirements : undefined;
   }
 
-  function count(pod: Pod, constraints: Constraint[], nodes: readonly NodeInfo[], requireAllKeys: boolean): Array<Map<string, number>> {
+  /** Matching pods per domain of each constraint over `nodes` (per-node counts from the snapshot's index). */
+  function count(pod: Pod, constraints: Constraint[], nodes: readonly NodeInfo[], requireAllKeys: boolean, snapshot: Snapshot): Array<Map<string, number>> {
+    const namespaces = new Set([pod.metadata.namespace!]);
+    const entries = constraints.map((c) => snapshot.matchIndex.selectorCounts(namespaces, c.selector, true, c.topologyKey));
+    // Every node counts (one constraint, no node policy to apply): the index's domain counts, with the empty domains.
+    if (nodes === snapshot.nodeInfoList && constraints.length === 1 && everyNodeEligible(constraints[0], pod)) {
+      const key = constraints[0].topologyKey;
+      const counts = new Map<string, number>();
+      for (const value of snapshot.topologyValues(key)) counts.set(value, entries[0].domains.get(key)?.get(value) ?? 0);
+      return [counts];
+    }
     const counts = constraints.map(() => new Map<string, number>());
     for (const node of nodes) {
       if (!node.node) continue;
       if (requireAllKeys && !constraints.every((c) => node.labels[c.topologyKey] !== undefined)) continue;
-      constraints.forEach((c, i) => {
+      for (let i = 0; i < constraints.length; i++) {
+        const c = constraints[i];
         const value = node.labels[c.topologyKey];
-        if (value === undefined || !eligible(c, pod, node)) return;
-        counts[i].set(value, (counts[i].get(value) ?? 0) + countMatching(c, pod.metadata.namespace!, node.pods));
-      });
+        if (value === undefined || !eligible(c, pod, node)) continue;
+        counts[i].set(value, (counts[i].get(value) ?? 0) + (entries[i].perNode.get(node.name) ?? 0));
+      }
     }
     return counts;
   }
@@ -154,7 +191,7 @@ export function podTopologySpread(args: PodTopologySpreadArgs = {}, listers: Spr
       const hard = ((pod.spec?.topologySpreadConstraints ?? []) as Fields[]).filter((c) => c.whenUnsatisfiable !== 'ScheduleAnyway');
       if (hard.length === 0) return status.skip();
       const constraints = constraintsOf(pod, hard);
-      state.write(STATE_KEY, new SpreadState(constraints, count(pod, constraints, snapshot.nodeInfoList, true)));
+      state.write(STATE_KEY, new SpreadState(constraints, count(pod, constraints, snapshot.nodeInfoList, true, snapshot), pod));
       return undefined;
     },
     addPod(state, pod, added, nodeInfo) {
@@ -163,15 +200,14 @@ export function podTopologySpread(args: PodTopologySpreadArgs = {}, listers: Spr
     removePod(state, pod, removed, nodeInfo) {
       state.read<SpreadState>(STATE_KEY)?.update(pod, removed, nodeInfo, -1);
     },
-    filter(state, pod, nodeInfo) {
+    filter(state, _pod, nodeInfo) {
       const s = state.read<SpreadState>(STATE_KEY);
       if (!s) return undefined;
       for (let i = 0; i < s.constraints.length; i++) {
         const c = s.constraints[i];
         const value = nodeInfo.labels[c.topologyKey];
         if (value === undefined) return status.unresolvable(REASON_MISSING_LABEL);
-        const self = matchesLabels(c.selector, pod.metadata.labels) ? 1 : 0;
-        const skew = (s.counts[i].get(value) ?? 0) + self - s.minMatch(i);
+        const skew = (s.counts[i].get(value) ?? 0) + s.selfMatches[i] - s.minMatch(i);
         if (skew > c.maxSkew) return status.unschedulable(REASON_CONSTRAINTS);
       }
       return undefined;
@@ -190,19 +226,22 @@ export function podTopologySpread(args: PodTopologySpreadArgs = {}, listers: Spr
         constraints = constraintsOf(pod, defaults, selector);
       }
       // Counted over the feasible nodes (and, for the hostname, each node alone).
-      const counts = count(pod, constraints, nodes, false);
+      const snapshot = snapshotOf?.() ?? standaloneSnapshot(nodes);
+      const counts = count(pod, constraints, nodes, false, snapshot);
       const weights = counts.map((m) => Math.log(m.size + 2));
-      state.write(SCORE_KEY, { constraints, counts, weights });
+      const namespaces = new Set([pod.metadata.namespace!]);
+      const perNode = constraints.map((c) => snapshot.matchIndex.selectorCounts(namespaces, c.selector, true).perNode);
+      state.write(SCORE_KEY, { constraints, counts, weights, perNode });
       return undefined;
     },
-    score(state, pod, nodeInfo) {
-      const { constraints, counts, weights } = state.read<{ constraints: Constraint[]; counts: Array<Map<string, number>>; weights: number[] }>(SCORE_KEY)!;
+    score(state, _pod, nodeInfo) {
+      const { constraints, counts, weights, perNode } = state.read<{ constraints: Constraint[]; counts: Array<Map<string, number>>; weights: number[]; perNode: Array<Map<string, number>> }>(SCORE_KEY)!;
       let score = 0;
       for (let i = 0; i < constraints.length; i++) {
         const c = constraints[i];
         const value = nodeInfo.labels[c.topologyKey];
         if (value === undefined) return -1;
-        const matching = c.topologyKey === 'kubernetes.io/hostname' ? countMatching(c, pod.metadata.namespace!, nodeInfo.pods) : (counts[i].get(value) ?? 0);
+        const matching = (c.topologyKey === 'kubernetes.io/hostname' ? perNode[i].get(nodeInfo.name) : counts[i].get(value)) ?? 0;
         score += matching * weights[i] + (c.maxSkew - 1);
       }
       return Math.round(score);
