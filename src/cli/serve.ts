@@ -44,6 +44,8 @@ const FLAGS = {
   port: { type: 'string', default: '6443', group: 'serving', value: 'PORT', help: 'HTTPS port (0 picks a free one)' },
   address: { type: 'string', default: '127.0.0.1', group: 'serving', value: 'IP', help: 'address to listen on (0.0.0.0 for every interface)' },
   'data-dir': { type: 'string', default: '.nautilus', group: 'serving', value: 'DIR', help: 'state, keys, PKI and admin.kubeconfig' },
+  'tls-cert-file': { type: 'string', group: 'serving', value: 'FILE', help: 'serving certificate (PEM, chain allowed) instead of one issued at start; reloaded when it changes' },
+  'tls-private-key-file': { type: 'string', group: 'serving', value: 'FILE', help: 'the key of --tls-cert-file' },
   ephemeral: { type: 'boolean', default: false, group: 'serving', help: 'keep state in memory only' },
   tee: { type: 'string', default: 'auto', group: 'serving', value: TEE_CHOICES.join('|'), help: 'trusted execution environment providing keys and attestation' },
   ...KEY_PROVIDER_FLAGS,
@@ -152,6 +154,9 @@ export async function run(argv: string[]): Promise<number> {
   const tee = values.tee as ProviderName;
   if (!TEE_CHOICES.includes(tee)) {
     return reportUsageError(process.stderr, 'serve', `--tee must be one of ${TEE_CHOICES.join(', ')}, got ${JSON.stringify(values.tee)}`);
+  }
+  if (Boolean(values['tls-cert-file']) !== Boolean(values['tls-private-key-file'])) {
+    return reportUsageError(process.stderr, 'serve', '--tls-cert-file and --tls-private-key-file go together');
   }
   const anonymous = String(values['anonymous-auth']).toLowerCase();
   if (anonymous !== 'true' && anonymous !== 'false') {
@@ -306,6 +311,8 @@ export async function run(argv: string[]): Promise<number> {
       auditLogPath: values['audit-log-path'],
       auditPolicyFile: values['audit-policy-file'],
       encryption,
+      tlsCertFile: values['tls-cert-file'],
+      tlsPrivateKeyFile: values['tls-private-key-file'],
       // Crash-only: serving memory the disk no longer matches would show unacknowledged state.
       onDurabilityLost: (error) => {
         log.error('exiting: the durable log failed', { error: error.message });

@@ -54,6 +54,7 @@ import { Metrics } from './metrics.js';
 import { HealthChecks } from './health.js';
 import { registerStorageMetrics } from './storage-metrics.js';
 import { startApiServer, type ApiServer, type AttestationEndpoint } from './server.js';
+import { loadServingCertificate, watchServingCertificate } from './serving-certificate.js';
 import { ApiSurface } from './api-surface.js';
 import { startCrdController } from '../apiextensions/crd-controller.js';
 import { Aggregator } from '../aggregator/aggregator.js';
@@ -150,6 +151,9 @@ export interface ControlPlaneOptions {
   auditLogPath?: string;
   /** --audit-policy-file: an audit.k8s.io/v1 Policy. */
   auditPolicyFile?: string;
+  /** --tls-cert-file and --tls-private-key-file: serve this pair (reloaded on change) instead of a fresh in-process one. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
   /** --encryption-provider-config: encryption at rest of the resources it lists. */
   encryption?: EncryptionConfiguration;
 }
@@ -216,7 +220,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const ca = await loadOrCreateCa(keys);
   const advertised = options.address === '0.0.0.0' || options.address === '::' ? '127.0.0.1' : options.address;
   // A fresh serving key every start: it never leaves this process, so attestation can vouch for it.
-  const serving = await issueCertificate(ca, {
+  // Or the operator's pair (--tls-cert-file), reloaded when the files change.
+  const servingFiles = options.tlsCertFile && options.tlsPrivateKeyFile ? { certFile: options.tlsCertFile, keyFile: options.tlsPrivateKeyFile } : undefined;
+  const serving = servingFiles ? await loadServingCertificate(servingFiles) : await issueCertificate(ca, {
     commonName: 'nautilus-apiserver',
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', hostname()],
     ipAddresses: [...new Set(['127.0.0.1', '::1', '10.96.0.1', advertised])].filter((ip) => /^[\d.]+$|:/.test(ip)),
@@ -294,6 +300,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const checkpointKey = durableLog?.checkpointPublicKey ?? replicated?.replica.log.checkpointPublicKey;
   const checkpointFingerprint = checkpointKey ? createHash('sha256').update(checkpointKey.export({ type: 'spki', format: 'der' })).digest('hex') : 'none';
   const attestation = await attestationEndpoint(options.tee ?? 'none', dataDir, serving, durableLog?.checkpointPublicKey ?? replicated?.replica.log.checkpointPublicKey);
+  if (attestation && servingFiles) {
+    throw new Error('--tls-cert-file: attestation vouches for a serving key made inside this process; a key from a file was outside it (use --tee none, or no --tls-cert-file)');
+  }
   // With attestation on, discovery also names it, as the read-only resource nautilus.dev/v1 attestations.
   const discoveryOnly = [...REVIEW_API_KINDS, ...(attestation ? [ATTESTATION_API] : [])];
   const apiSurface = new ApiSurface(registry, { discoveryOnly, extraSubresources: EXTRA_SUBRESOURCES, serverAddress: `${advertised}:${options.port}` });
@@ -396,6 +405,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       },
     },
   });
+  const servingReload = servingFiles ? watchServingCertificate(servingFiles, serving, (pair) => server.setServingCertificate(pair.keyPem, pair.certPem)) : undefined;
   url = `https://${advertised.includes(':') ? `[${advertised}]` : advertised}:${server.port}`;
 
   // Writers of the cluster's state run on the leader only (whileLeader); what every replica needs
@@ -492,6 +502,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     servingCertPem: serving.certPem,
     async stop() {
       stopping = true;
+      servingReload?.stop();
       await whileLeader.stopAll();
       await crdController.stop();
       informers.stop();

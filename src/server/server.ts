@@ -84,6 +84,8 @@ export interface ReplicationHooks {
 
 export interface ApiServer {
   readonly port: number;
+  /** New connections get this certificate; open ones keep theirs. */
+  setServingCertificate(keyPem: string, certPem: string): void;
   close(): Promise<void>;
 }
 
@@ -126,17 +128,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     void handle(ex, options);
   });
 
-  const tlsServer: TlsServer = createTlsServer({
-    key: options.tls.keyPem,
-    cert: options.tls.certPem,
+  // The secure context: what setServingCertificate replaces; the listener options stay.
+  const secureContext = (keyPem: string, certPem: string) => ({
+    key: keyPem,
+    cert: certPem,
     ca: options.tls.caPem,
-    requestCert: true,
-    rejectUnauthorized: false,
-    ALPNProtocols: ['h2', 'http/1.1'],
-    minVersion: 'TLSv1.2',
+    minVersion: 'TLSv1.2' as const,
     // AEAD suites only (no CBC, CCM or ARIA): TLS 1.3's GCM/ChaCha20 and TLS 1.2's ECDHE + GCM/ChaCha20.
     ciphers: AEAD_CIPHERS,
     honorCipherOrder: true,
+  });
+  const tlsServer: TlsServer = createTlsServer({
+    ...secureContext(options.tls.keyPem, options.tls.certPem),
+    requestCert: true,
+    rejectUnauthorized: false,
+    ALPNProtocols: ['h2', 'http/1.1'],
   });
   const sockets = new Set<TLSSocket>();
   tlsServer.on('secureConnection', (socket: TLSSocket) => {
@@ -155,6 +161,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const port = (tlsServer.address() as AddressInfo).port;
   return {
     port,
+    setServingCertificate: (keyPem, certPem) => tlsServer.setSecureContext(secureContext(keyPem, certPem)),
     close: () =>
       new Promise<void>((resolve) => {
         tlsServer.close(() => resolve());
