@@ -71,9 +71,9 @@ test('the Containerfile serves on 0.0.0.0 with a writable /data volume as a non-
   assert.match(section, /\/data\/admin\.kubeconfig/);
 });
 
-const netnsWorks = spawnSync('unshare', ['-rn', 'true']).status === 0;
+const netnsWorks = spawnSync('unshare', ['-rn', 'sh', '-c', 'ip link set lo up']).status === 0;
 
-test("the Containerfile's CMD serves on 0.0.0.0 (run here in a private network namespace)", { skip: !netnsWorks && 'user and network namespaces (unshare -rn) are not available', timeout: 90_000 }, async () => {
+test("the Containerfile's CMD serves on 0.0.0.0 (run here in a private network namespace)", { skip: !netnsWorks && 'user and network namespaces (unshare -rn) or ip(8) are not available', timeout: 90_000 }, async () => {
   const image = await finalStage();
   const dataDir = await mkdtemp(join(tmpdir(), 'nautilus-container-cmd-'));
   // The image's ENTRYPOINT is node with the built CLI; here the same CLI from this checkout.
