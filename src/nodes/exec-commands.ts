@@ -1,15 +1,39 @@
 /**
  * The commands a virtual container can run under `kubectl exec`: a small built-in set, never a
  * host program. echo, printf-free shell basics (env, printenv, hostname, pwd, whoami, id, uname,
- * date, true, false, exit, sleep), cat and ls of the files the pod projects (ConfigMap, Secret and
- * downward-API volumes, /etc/hostname), and `sh -c` scripts of those joined by `;`, `&&`, `||`
+ * date, true, false, exit, sleep, test/[), cat and ls of the files the pod projects (ConfigMap, Secret and
+ * downward-API volumes, /etc/hostname) and of what was written into it, `tar` for `kubectl cp`
+ * (exec-tar.ts), and `sh -c` scripts of those joined by `;`, `&&`, `||`
  * with quotes and $VAR expansion. `sh` without -c reads commands from stdin, a line at a time.
  */
+import { tarCommand } from './exec-tar.js';
+
 export interface ExecEnvironment {
   hostname: string;
   env: Record<string, string>;
-  /** Absolute path → content (the projected files). */
+  /** Absolute path → content (the projected files and what was written into the pod). */
   files: Map<string, Buffer>;
+  /** Where the container may write (the pod's overlay); absent, its file system is read-only. */
+  writable?: WritableFiles;
+}
+
+export interface WritableFiles {
+  /** Writes a file (also into `files`); an error message when refused. */
+  write(path: string, content: Buffer): string | undefined;
+  mkdir(path: string): string | undefined;
+  readonly directories: ReadonlySet<string>;
+}
+
+/** Directories every container image has. */
+const IMAGE_DIRECTORIES = new Set(['/', '/bin', '/dev', '/etc', '/home', '/proc', '/root', '/run', '/sys', '/tmp', '/usr', '/var']);
+
+/** Whether `path` (normalized) is a directory: an image's, one made in the pod, or a parent of a file. */
+export function isDirectory(environment: ExecEnvironment, path: string): boolean {
+  if (IMAGE_DIRECTORIES.has(path) || environment.writable?.directories.has(path)) return true;
+  const prefix = `${path}/`;
+  for (const file of environment.files.keys()) if (file.startsWith(prefix)) return true;
+  for (const dir of environment.writable?.directories ?? []) if (dir.startsWith(prefix)) return true;
+  return false;
 }
 
 export interface ExecIo {
@@ -196,6 +220,16 @@ export class BuiltinShell {
         return this.cat(args);
       case 'ls':
         return this.ls(args);
+      case 'tar':
+        return tarCommand(args, this.environment, this.io);
+      case 'test':
+        return this.test(args);
+      case '[':
+        if (args[args.length - 1] !== ']') {
+          this.io.stderr('sh: missing ]\n');
+          return 2;
+        }
+        return this.test(args.slice(0, -1));
       default:
         if (SHELLS.has(name)) return this.shell(args);
         throw new ExecNotFound(name);
@@ -243,6 +277,35 @@ export class BuiltinShell {
     return status;
   }
 
+  /** test's unary file and string checks and (in)equality; anything else is false. */
+  private test(args: string[]): number {
+    const [a, b, c] = args;
+    if (args.length === 0) return 1;
+    if (args.length === 1) return a !== '' ? 0 : 1;
+    if (a === '!') return this.test(args.slice(1)) === 0 ? 1 : 0;
+    if (args.length === 2) {
+      const path = normalizePath(b);
+      switch (a) {
+        case '-d':
+          return isDirectory(this.environment, path) ? 0 : 1;
+        case '-f':
+          return this.environment.files.has(path) ? 0 : 1;
+        case '-e':
+          return this.environment.files.has(path) || isDirectory(this.environment, path) ? 0 : 1;
+        case '-n':
+          return b !== '' ? 0 : 1;
+        case '-z':
+          return b === '' ? 0 : 1;
+        default:
+          this.io.stderr(`sh: ${a}: unknown operand\n`);
+          return 2;
+      }
+    }
+    if (b === '=' || b === '==') return a === c ? 0 : 1;
+    if (b === '!=') return a !== c ? 0 : 1;
+    return 1;
+  }
+
   private async shell(args: string[]): Promise<number> {
     const c = args.indexOf('-c');
     if (c >= 0) {
@@ -273,7 +336,7 @@ export class BuiltinShell {
   }
 }
 
-function normalizePath(path: string): string {
+export function normalizePath(path: string): string {
   const parts: string[] = [];
   for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;

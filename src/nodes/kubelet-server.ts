@@ -19,6 +19,7 @@ import { log } from '../server/log.js';
 import { BuiltinShell, ExecNotFound } from './exec-commands.js';
 import { firstLineIndex, formatLine, lastLineIndex, logInstance, LogOptionsError, LOG_LINE_INTERVAL_MS, type LogOptions } from './logs.js';
 import { projectContainer } from './projection.js';
+import { PodOverlays } from './overlay.js';
 import { SPDY_CHANNEL_PROTOCOLS, spdyStreams, streamOptions, WEBSOCKET_CHANNEL_PROTOCOLS, webSocketStreams, type ExecStreams } from './exec-streams.js';
 import { PORT_FORWARD_PROTOCOL, servePortForward } from './port-forward.js';
 import { acceptSpdyUpgrade, isSpdyUpgrade, writeRawHttpError } from '../server/streaming/spdy.js';
@@ -85,6 +86,7 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  const overlays = new PodOverlays((ref) => backend.pod(ref.namespace, ref.name)?.metadata.uid === ref.uid);
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => WEBSOCKET_CHANNEL_PROTOCOLS.find((p) => protocols.has(p)) ?? false });
 
   const nodeOf = (socket: TLSSocket): string | undefined => {
@@ -264,8 +266,9 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     const { tty, stdin: wantsStdin } = streamOptions(query);
     const projection = await projectContainer(pod, container, backend.clientFor(pod.spec.nodeName));
     await runtimeStart();
+    const { files, writable } = overlays.open({ namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid ?? '' }, projection.files);
     const shell = new BuiltinShell(
-      { hostname: projection.env.HOSTNAME, env: projection.env, files: projection.files },
+      { hostname: projection.env.HOSTNAME, env: projection.env, files, writable },
       { stdout: (data) => streams.stdout(data), stderr: (data) => (tty ? streams.stdout(data) : streams.stderr(data)), stdin: wantsStdin ? streams.stdin : undefined, aborted: streams.aborted },
     );
     let code: number;

@@ -2,15 +2,18 @@
  * The kubelet streams with each kubectl generation's protocol, against `serve --virtual-nodes 2`:
  * port-forward as SPDY tunnelled in a WebSocket (kubectl 1.31+, KEP-4006) and as plain SPDY/3.1
  * (1.29), to pods, services and deployments, bytes echoed by the agent; exec over SPDY (1.27,
- * 1.29) with output, exit codes and stdin; and the `create` check upstream adds to WebSocket
- * upgrades of pods/exec, attach and portforward.
+ * 1.29) with output, exit codes and stdin; `kubectl cp` of projected files out of a pod and of
+ * local files into its writable overlay (tar in the built-in shell); and the `create` check
+ * upstream adds to WebSocket upgrades of pods/exec, attach and portforward.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { connect as tlsConnect } from 'node:tls';
 import { startServer, KUBECTL, KUBECTL_OLDEST, type TestServer } from './harness.js';
@@ -113,6 +116,55 @@ test('exec over SPDY (kubectl 1.27 and 1.29): output, exit codes and stdin', asy
     const missing = await server.kubectl(['exec', 'web', '--', 'frobnicate'], { binary });
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /executable file not found/);
+  }
+});
+
+test('kubectl cp: projected files out of a pod, local files into it (kubectl 1.32 over WebSocket, 1.27 over SPDY)', async () => {
+  await server.ok(['apply', '-f', '-'], {
+    input: `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {key: "value from a configmap", other: "second"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: files}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    volumeMounts: [{name: settings, mountPath: /etc/config}]
+  volumes: [{name: settings, configMap: {name: settings}}]
+`,
+  });
+  await server.ok(['wait', '--for=condition=Ready', 'pod/files', '--timeout=30s']);
+  const local = await mkdtemp(join(tmpdir(), 'nautilus-cp-'));
+  try {
+    for (const binary of [KUBECTL, KUBECTL_OLDEST]) {
+      const out = join(local, `key-${binary.length}`);
+      await server.ok(['cp', 'default/files:/etc/config/key', out], { binary });
+      assert.equal(await readFile(out, 'utf8'), 'value from a configmap');
+      const dir = join(local, `config-${binary.length}`);
+      await server.ok(['cp', 'files:/etc/config', dir], { binary });
+      assert.deepEqual((await readdir(dir)).sort(), ['key', 'other']);
+      assert.equal(await readFile(join(dir, 'other'), 'utf8'), 'second');
+
+      const upload = join(local, 'upload.txt');
+      await writeFile(upload, `uploaded by ${binary}\n`);
+      await server.ok(['cp', upload, `files:/tmp/uploaded-${binary.length}.txt`], { binary });
+      assert.equal(await server.ok(['exec', 'files', '--', 'cat', `/tmp/uploaded-${binary.length}.txt`]), `uploaded by ${binary}\n`);
+      // Into a directory: kubectl asks `test -d` first and keeps the file's name.
+      await server.ok(['cp', upload, 'files:/tmp'], { binary });
+      assert.match(await server.ok(['exec', 'files', '--', 'ls', '/tmp']), /^upload\.txt$/m);
+    }
+    // The configMap volume is mounted read-only, as the kubelet mounts it.
+    const readOnly = await server.kubectl(['cp', join(local, 'upload.txt'), 'files:/etc/config/key']);
+    assert.notEqual(readOnly.code, 0);
+    assert.match(readOnly.stderr + readOnly.stdout, /Read-only file system/);
+    assert.equal(await server.ok(['exec', 'files', '--', 'cat', '/etc/config/key']), 'value from a configmap');
+  } finally {
+    await rm(local, { recursive: true, force: true });
   }
 });
 
