@@ -18,8 +18,10 @@ import type { ReconcileResult } from '../client/work-queue.js';
 import type { ControllerDefinition } from './manager.js';
 import { isPodReady } from './pod-state.js';
 import { podsByNode } from './pod-indexes.js';
-import { startReconciler } from './reconciler.js';
+import { keyOf, startReconciler } from './reconciler.js';
 import { findPort, hostnameFor, isHeadless, queueOnServicesAndPods, serviceSelector, shouldPodBeInEndpoints } from './service-endpoints.js';
+import { hintsEnabled, nodeTopologyFacts, TopologyHints, withoutHints, type HintEvent, type HintTarget } from './topology-hints.js';
+import type { EventRecorder } from '../client/event-recorder.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -77,6 +79,9 @@ export interface SliceSyncDeps {
   nodes: SharedInformer;
   slices: SharedInformer;
   maxEndpointsPerSlice: number;
+  /** Topology aware hints (upstream's topology cache); none when absent. */
+  hints?: TopologyHints;
+  events?: EventRecorder;
 }
 
 export class EndpointSliceSync {
@@ -92,6 +97,7 @@ export class EndpointSliceSync {
     const service = this.deps.services.lister.get(namespace, name);
     const existing = this.managedSlices(namespace!, name);
     if (!service) {
+      this.deps.hints?.forget(key);
       // The garbage collector removes them too (they are owned); doing it here is prompter.
       for (const slice of existing) await this.remove(slice);
       return;
@@ -110,6 +116,7 @@ export class EndpointSliceSync {
       const { desired, missingNodes } = this.desiredEndpoints(service, pods, addressType);
       podsOnUnknownNodes ||= missingNodes;
       const plan = this.plan(service, addressType, desired, existing.filter((s) => s.addressType === addressType));
+      for (const event of plan.events) this.deps.events?.event(service, event.type, event.reason, event.message);
       kept += plan.kept;
       writes.push(...plan.writes);
       toDelete.push(...plan.toDelete);
@@ -178,7 +185,7 @@ export class EndpointSliceSync {
    * Upstream's reconcileByPortMapping for one address type: the writes that bring `existing` to
    * `desired`, and how many non-empty slices remain.
    */
-  private plan(service: Obj, addressType: string, desired: Map<string, Desired>, existing: Obj[]): { writes: Array<() => Promise<void>>; toDelete: Obj[]; kept: number } {
+  private plan(service: Obj, addressType: string, desired: Map<string, Desired>, existing: Obj[]): { writes: Array<() => Promise<void>>; toDelete: Obj[]; kept: number; events: HintEvent[] } {
     const max = this.deps.maxEndpointsPerSlice;
     const labels = sliceLabels(service);
     const owner = [{ apiVersion: 'v1', kind: 'Service', name: service.metadata.name!, uid: service.metadata.uid!, controller: true, blockOwnerDeletion: true }];
@@ -201,7 +208,8 @@ export class EndpointSliceSync {
           changed = true;
           continue;
         }
-        if (!jsonEqual(wanted, endpoint)) changed = true;
+        // Hints are the topology step's to decide (below), not a difference by themselves.
+        if (!jsonEqual(wanted, withoutHints(endpoint))) changed = true;
         endpoints.push(wanted);
         group.endpoints.delete(key);
       }
@@ -227,6 +235,7 @@ export class EndpointSliceSync {
       }
       while (remaining.length > 0) toCreate.push({ ports: group.ports, endpoints: remaining.splice(0, max) });
     }
+    const events = this.deps.hints ? this.deps.hints.apply(this.hintTarget(service, addressType, toUpdate, unchanged, toCreate), hintsEnabled(service.metadata.annotations)) : [];
     const writes: Array<() => Promise<void>> = [];
     for (const [slice, endpoints] of toUpdate) writes.push(() => this.update(slice, { ...slice, metadata: { ...slice.metadata, labels, ownerReferences: owner }, endpoints }));
     for (const wanted of toCreate) {
@@ -235,7 +244,27 @@ export class EndpointSliceSync {
       if (recycled) writes.push(() => this.update(recycled, { ...recycled, metadata: { ...recycled.metadata, labels, ownerReferences: owner }, ports: wanted.ports, endpoints: wanted.endpoints }));
       else writes.push(() => this.create(this.newSlice(service, addressType, wanted.ports, wanted.endpoints)));
     }
-    return { writes, toDelete, kept: toUpdate.size + unchanged.length + toCreate.length };
+    return { writes, toDelete, kept: toUpdate.size + unchanged.length + toCreate.length, events };
+  }
+
+  /** The plan's endpoint lists as the topology step sees them; a rewritten unchanged slice joins the updates. */
+  private hintTarget(service: Obj, addressType: string, toUpdate: Map<Obj, Fields[]>, unchanged: Obj[], toCreate: Array<{ endpoints: Fields[] }>): HintTarget {
+    const written = [...toUpdate.values(), ...toCreate.map((c) => c.endpoints)];
+    const snapshot = [...unchanged];
+    return {
+      serviceKey: objectKey(service.metadata.namespace, service.metadata.name!),
+      addressType,
+      written,
+      unchanged: snapshot.map((slice) => (slice.endpoints ?? []) as Fields[]),
+      rewrite(index) {
+        const slice = snapshot[index];
+        const list: Fields[] = [];
+        toUpdate.set(slice, list);
+        unchanged.splice(unchanged.indexOf(slice), 1);
+        written.push(list);
+        return list;
+      },
+    };
   }
 
   private newSlice(service: Obj, addressType: string, ports: Fields[], endpoints: Fields[]): Obj {
@@ -304,12 +333,18 @@ export function newEndpointSliceController(): ControllerDefinition {
       const queue = context.newQueue('endpoint_slice');
       const batchMs = Number(context.settings['endpointslice-updates-batch-period'] ?? 0);
       const max = Number(context.settings['max-endpoints-per-slice'] ?? DEFAULT_MAX_ENDPOINTS_PER_SLICE);
-      const sync = new EndpointSliceSync({ client: context.client, services, pods, nodes, slices, maxEndpointsPerSlice: max > 0 ? Math.min(max, 1000) : DEFAULT_MAX_ENDPOINTS_PER_SLICE });
+      const hints = new TopologyHints(() => nodes.lister.list());
+      const sync = new EndpointSliceSync({ client: context.client, services, pods, nodes, slices, maxEndpointsPerSlice: max > 0 ? Math.min(max, 1000) : DEFAULT_MAX_ENDPOINTS_PER_SLICE, hints, events: context.events });
       const { handlers: serviceAndPodHandlers, queueServicesOf } = queueOnServicesAndPods(services, pods, queue, batchMs);
       const podsOnNode = podsByNode(pods);
       const ownSlice = (slice: Obj) => {
         const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
         if (service && slice.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY) queue.add(objectKey(slice.metadata.namespace, service));
+      };
+      // Zone capacity moved: Services that ask for hints are looked at again (upstream checks its overloaded ones).
+      const nodesChanged = () => {
+        hints.invalidate();
+        for (const service of services.lister.list()) if (hintsEnabled(service.metadata.annotations) || hints.hinted().has(keyOf(service))) queue.add(keyOf(service));
       };
       const handlers = [
         ...serviceAndPodHandlers,
@@ -317,13 +352,17 @@ export function newEndpointSliceController(): ControllerDefinition {
         slices.addEventHandler({ onUpdate: (_o, s) => ownSlice(s), onDelete: ownSlice }),
         nodes.addEventHandler({
           onAdd: (node, initial) => {
-            if (initial) return;
+            hints.invalidate();
+            if (initial) return; // every Service is queued at start anyway
+            nodesChanged();
             for (const pod of podsOnNode(node.metadata.name!)) queueServicesOf(pod);
           },
           onUpdate: (old, node) => {
+            if (nodeTopologyFacts(old) !== nodeTopologyFacts(node)) nodesChanged();
             if (old.metadata.labels?.[ZONE_LABEL] === node.metadata.labels?.[ZONE_LABEL]) return;
             for (const pod of podsOnNode(node.metadata.name!)) queueServicesOf(pod);
           },
+          onDelete: () => nodesChanged(),
         }),
       ];
       return startReconciler({ context, queue, informers: [services, pods, nodes, slices], reconcile: (key) => sync.sync(key), handlers });

@@ -290,3 +290,30 @@ test('an HPA reads PodMetrics and scales a Deployment up when its pods run hot',
   }, 90_000);
   await server.ok(['rollout', 'status', 'deployment/hot', '--timeout=60s']);
 });
+
+test('topology-mode Auto: EndpointSlice hints give each of the 3 zones its CPU share; too few endpoints remove them with an event', async () => {
+  await server.ok(['create', 'deployment', 'hinted', '--image=nginx', '--replicas=6', '--port=80']);
+  await server.ok(['expose', 'deployment', 'hinted', '--port=80']);
+  await server.ok(['annotate', 'service', 'hinted', 'service.kubernetes.io/topology-mode=Auto']);
+  const endpoints = async () => JSON.parse(await server.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=hinted', '-o', 'json'])).items.flatMap((s: { endpoints?: unknown[] }) => s.endpoints ?? []);
+  await eventually(async () => {
+    const list = await endpoints();
+    assert.equal(list.filter((e: { conditions: { ready: boolean } }) => e.conditions.ready).length, 6);
+    const byHint: Record<string, number> = {};
+    for (const e of list) {
+      assert.equal(e.hints?.forZones?.length, 1, JSON.stringify(e));
+      byHint[e.hints.forZones[0].name] = (byHint[e.hints.forZones[0].name] ?? 0) + 1;
+    }
+    assert.deepEqual(byHint, { 'zone-a': 2, 'zone-b': 2, 'zone-c': 2 }, 'equal allocatable CPU: two endpoints for each zone');
+  }, 30_000);
+  const events = async () => JSON.parse(await server.ok(['get', 'events', '--field-selector', 'involvedObject.name=hinted,involvedObject.kind=Service', '-o', 'json'])).items.map((e: { reason: string; message: string }) => `${e.reason}: ${e.message}`);
+  await eventually(async () => assert.ok((await events()).includes('TopologyAwareHintsEnabled: Topology Aware Hints has been enabled, addressType: IPv4')));
+
+  await server.ok(['scale', 'deployment', 'hinted', '--replicas=2']);
+  await eventually(async () => {
+    const list = await endpoints();
+    assert.equal(list.length, 2);
+    assert.ok(list.every((e: { hints?: unknown }) => e.hints === undefined), JSON.stringify(list));
+  }, 30_000);
+  await eventually(async () => assert.ok((await events()).includes('TopologyAwareHintsDisabled: Insufficient number of endpoints (2 endpoints, 3 zones), addressType: IPv4')));
+});
