@@ -12,6 +12,15 @@ import type { SourceObject } from './read.js';
 
 export const CLUSTER_DIR = '_cluster';
 
+/**
+ * One object as YAML that kubectl reads back as written. kubectl's decoder follows YAML 1.1, where
+ * `yes`, `no`, `on`, `off`, `y` and `n` are booleans: written in 1.1 style, strings such as
+ * the PV binder's `pv.kubernetes.io/bound-by-controller: "yes"` keep their quotes.
+ */
+export function toKubectlYaml(object: unknown): string {
+  return stringify(object, { lineWidth: 0, version: '1.1' });
+}
+
 export async function writeExport(dir: string, objects: readonly SourceObject[]): Promise<string[]> {
   const files = new Map<string, SourceObject[]>();
   for (const item of objects) {
@@ -29,7 +38,7 @@ export async function writeExport(dir: string, objects: readonly SourceObject[])
     // create dependents the garbage collector then deletes, so they are left out of the files.
     const documents = sorted.map(({ object }) => {
       const { ownerReferences: _refs, ...metadata } = object.metadata;
-      return stringify({ ...object, metadata }, { lineWidth: 0 });
+      return toKubectlYaml({ ...object, metadata });
     });
     await writeFile(full, documents.map((d) => `---\n${d}`).join(''));
     written.push(full);
