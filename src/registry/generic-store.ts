@@ -62,6 +62,12 @@ export interface ManagedFieldsUpdate {
 }
 
 export interface GenericStoreHooks {
+  /**
+   * Drops what upstream's typed decoding and encoding drop (optional fields holding an empty
+   * value, Go's omitempty): run on what a writer sent, so defaulting sees an empty value as
+   * unset as Go's defaulters do, and again on what is stored, after defaults and admission.
+   */
+  typedRoundTrip?: (strategy: KindStrategy, object: Obj) => void;
   /** Refuses a write the server cannot take (e.g. over its memory budget); throws an ApiError. */
   admitWrite?: (strategy: KindStrategy) => void;
   /** Records who changed which fields in metadata.managedFields. */
@@ -165,11 +171,13 @@ export class GenericStore {
     if (strategy.generation) meta.generation = 1;
     else delete meta.generation;
     if (meta.generateName && !meta.name) meta.name = generateName(meta.generateName);
+    this.hooks.typedRoundTrip?.(strategy, object);
     strategy.defaults?.(object);
     const admission = this.admissionAttributes('CREATE', object, undefined, options);
     this.hooks.writePolicy?.(admission);
     await this.hooks.admission?.admit(admission);
     strategy.prepareForCreate?.(object, options.user);
+    this.hooks.typedRoundTrip?.(strategy, object);
     try {
       this.validate(object);
       await this.hooks.admission?.validate(admission);
@@ -220,12 +228,14 @@ export class GenericStore {
       throw errors.conflict(this.ref, name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${old.metadata.uid}`);
     }
     const mainResource = options.subresource === undefined || options.subresource === 'binding';
+    this.hooks.typedRoundTrip?.(this.strategy, object);
     const updated =
       options.subresource === 'status' ? this.subresourceUpdate(object, old, 'status') : options.subresource === 'finalize' ? this.finalizeUpdate(object, old) : this.mainUpdate(object, old, options.subresource !== 'binding');
     try {
       const admission = this.admissionAttributes('UPDATE', updated, old, options);
       this.hooks.writePolicy?.(admission);
       await this.hooks.admission?.admit(admission);
+      this.hooks.typedRoundTrip?.(this.strategy, updated);
       if (mainResource && this.strategy.generation && !jsonEqual(specOf(updated), specOf(old))) {
         updated.metadata.generation = (old.metadata.generation ?? 0) + 1;
       }

@@ -42,14 +42,9 @@ function validateAggregation(role: Obj): FieldError[] {
 
 function defaultSubjects(binding: Obj): void {
   if (isPlainObject(binding.roleRef)) binding.roleRef.apiGroup ||= RBAC_GROUP;
+  // A ServiceAccount's group is "" (which the typed round trip leaves out); User and Group get RBAC's.
   for (const subject of listAt(binding, 'subjects')) {
-    if (!isPlainObject(subject)) continue;
-    // A ServiceAccount's group is "", which upstream's omitempty leaves out of the object.
-    if (subject.kind === 'ServiceAccount') {
-      if (subject.apiGroup === '') delete subject.apiGroup;
-      continue;
-    }
-    if (subject.apiGroup === undefined) subject.apiGroup = RBAC_GROUP;
+    if (isPlainObject(subject) && subject.kind !== 'ServiceAccount' && !subject.apiGroup) subject.apiGroup = RBAC_GROUP;
   }
 }
 

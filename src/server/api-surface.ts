@@ -52,6 +52,8 @@ export class ApiSurface {
 
   readonly checkSchema = (strategy: KindStrategy, object: unknown, prune?: boolean): SchemaCheck => this.schemas.checkSchema(strategy, object, prune);
 
+  readonly dropOmitted = (strategy: KindStrategy, object: unknown): void => this.schemas.dropOmitted(strategy, object);
+
   private rebuild(): void {
     const kinds = this.registry.kinds;
     const custom = kinds.filter(isCustomResource);

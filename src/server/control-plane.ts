@@ -274,6 +274,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         throw new ApiError(507, 'InsufficientStorage', `the server is over its memory budget (${store.bytes()} of ${memoryBudget} bytes stored); delete objects or raise --memory-budget`);
       }
     },
+    typedRoundTrip: (strategy, object) => surface?.dropOmitted(strategy, object),
     recordManagedFields: ({ object, old, strategy, manager, subresource }) => {
       const entries = recordUpdate({ live: old, updated: object, manager, subresource, apiVersion: apiVersionOf(strategy), schema: patchSchema(strategy), now: nowRfc3339() });
       if (entries.length > 0) object.metadata.managedFields = entries;

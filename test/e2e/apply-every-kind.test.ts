@@ -118,16 +118,19 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: nobody}
 subjects:
 - {kind: ServiceAccount, name: default, namespace: default, apiGroup: ""}
 - {kind: User, name: alice}
+- {kind: Group, name: devs, apiGroup: ""}
 `;
 
-test('a RoleBinding with an empty ServiceAccount apiGroup and a User without one decodes and defaults as upstream', async () => {
+test('a RoleBinding with empty and missing subject apiGroups decodes and defaults as upstream', async () => {
   const file = await writeTemp(server.dataDir, 'subjects.yaml', roleBinding);
   await server.ok(['apply', '-f', file]);
   const live = JSON.parse(await server.ok(['get', 'rolebinding', 'subjects', '-o', 'json']));
-  // The empty string is dropped (omitempty), the User gets rbac.authorization.k8s.io (SetDefaults_Subject).
+  // The empty string is dropped (omitempty); User and Group, with no group or an empty one
+  // (zero to Go's defaulter), get rbac.authorization.k8s.io (SetDefaults_Subject).
   assert.deepEqual(live.subjects, [
     { kind: 'ServiceAccount', name: 'default', namespace: 'default' },
     { kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' },
+    { kind: 'Group', name: 'devs', apiGroup: 'rbac.authorization.k8s.io' },
   ]);
   const rv = live.metadata.resourceVersion;
   // subjects is an atomic list, so the manifest's list differs from the decoded one: upstream's
