@@ -16,7 +16,7 @@ import { refName, type Definitions, type Schema } from './definitions.js';
 const CORE = 'io.k8s.api.core.v1';
 
 /** Optional string properties whose Go type is a pointer: there `""` is a value, kept. */
-const POINTER_STRINGS: Readonly<Record<string, readonly string[]>> = {
+export const POINTER_STRINGS: Readonly<Record<string, readonly string[]>> = {
   [`${CORE}.PersistentVolumeClaimSpec`]: ['storageClassName', 'volumeAttributesClassName', 'volumeMode'],
   [`${CORE}.PersistentVolumeSpec`]: ['volumeAttributesClassName', 'volumeMode'],
   [`${CORE}.PersistentVolumeClaimStatus`]: ['currentVolumeAttributesClassName'],
@@ -39,6 +39,11 @@ const POINTER_STRINGS: Readonly<Record<string, readonly string[]>> = {
   [`${CORE}.WindowsSecurityContextOptions`]: ['gmsaCredentialSpecName', 'gmsaCredentialSpec', 'runAsUserName'],
   [`${CORE}.TopologySpreadConstraint`]: ['nodeAffinityPolicy', 'nodeTaintsPolicy'],
   [`${CORE}.PodDNSConfigOption`]: ['value'],
+  [`${CORE}.GRPCAction`]: ['service'],
+  [`${CORE}.VolumeMount`]: ['mountPropagation', 'recursiveReadOnly'],
+  [`${CORE}.EndpointAddress`]: ['nodeName'],
+  [`${CORE}.ISCSIVolumeSource`]: ['initiatorName'],
+  [`${CORE}.ISCSIPersistentVolumeSource`]: ['initiatorName'],
   [`${CORE}.PodResourceClaim`]: ['resourceClaimName', 'resourceClaimTemplateName'],
   [`${CORE}.PodResourceClaimStatus`]: ['resourceClaimName'],
   [`${CORE}.TypedLocalObjectReference`]: ['apiGroup'],
@@ -48,14 +53,14 @@ const POINTER_STRINGS: Readonly<Record<string, readonly string[]>> = {
   'io.k8s.api.batch.v1.CronJobSpec': ['timeZone'],
   'io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement': ['containerName'],
   'io.k8s.api.autoscaling.v2.HPAScalingRules': ['selectPolicy'],
+  'io.k8s.api.policy.v1.PodDisruptionBudgetSpec': ['unhealthyPodEvictionPolicy'],
   'io.k8s.api.networking.v1.IngressSpec': ['ingressClassName'],
-  'io.k8s.api.networking.v1.HTTPIngressPath': ['pathType'],
   'io.k8s.api.networking.v1.IngressClassParametersReference': ['apiGroup', 'scope', 'namespace'],
   'io.k8s.api.networking.v1.NetworkPolicyPort': ['protocol'],
   'io.k8s.api.discovery.v1.Endpoint': ['hostname', 'nodeName', 'zone'],
   'io.k8s.api.discovery.v1.EndpointPort': ['name', 'protocol', 'appProtocol'],
-  'io.k8s.api.admissionregistration.v1.ValidatingWebhook': ['failurePolicy', 'matchPolicy', 'sideEffects'],
-  'io.k8s.api.admissionregistration.v1.MutatingWebhook': ['failurePolicy', 'matchPolicy', 'sideEffects', 'reinvocationPolicy'],
+  'io.k8s.api.admissionregistration.v1.ValidatingWebhook': ['failurePolicy', 'matchPolicy'],
+  'io.k8s.api.admissionregistration.v1.MutatingWebhook': ['failurePolicy', 'matchPolicy', 'reinvocationPolicy'],
   'io.k8s.api.admissionregistration.v1.RuleWithOperations': ['scope'],
   'io.k8s.api.admissionregistration.v1.NamedRuleWithOperations': ['scope'],
   'io.k8s.api.admissionregistration.v1.ServiceReference': ['path'],
@@ -71,7 +76,7 @@ const POINTER_STRINGS: Readonly<Record<string, readonly string[]>> = {
   'io.k8s.api.scheduling.v1.PriorityClass': ['preemptionPolicy'],
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ServiceReference': ['path'],
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig': ['url'],
-  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps': ['x-kubernetes-list-type', 'x-kubernetes-map-type'],
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps': ['$ref', 'x-kubernetes-list-type', 'x-kubernetes-map-type'],
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule': ['reason'],
 };
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadGeneratedDefinitions } from '../../../src/api/openapi/definitions.js';
-import { dropOmittedValues } from '../../../src/api/openapi/omit-empty.js';
+import { dropOmittedValues, POINTER_STRINGS } from '../../../src/api/openapi/omit-empty.js';
 
 const { definitions } = loadGeneratedDefinitions();
 const roundTrip = (definition: string, object: Record<string, unknown>) => {
@@ -62,4 +62,18 @@ test('opaque values (embedded objects, JSON, quantities) are not looked into', (
     spec: { versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', description: '', default: { a: '' }, required: [] } } }] },
   });
   assert.deepEqual((crd.spec as { versions: { schema: unknown }[] }).versions[0].schema, { openAPIV3Schema: { type: 'object', default: { a: '' } } });
+});
+
+test('every listed pointer string is an optional string property of its definition', () => {
+  const wrong: string[] = [];
+  for (const [definition, properties] of Object.entries(POINTER_STRINGS)) {
+    const schema = definitions[definition];
+    if (!schema) { wrong.push(`${definition}: no such definition`); continue; }
+    for (const property of properties) {
+      const field = schema.properties?.[property];
+      if (!field) continue; // a field newer than the generated models
+      if (field.type !== 'string' || schema.required?.includes(property)) wrong.push(`${definition}.${property}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
 });
