@@ -72,6 +72,18 @@ export function refName(ref: string): string {
   return ref.startsWith(DEFINITION_REF_PREFIX) ? ref.slice(DEFINITION_REF_PREFIX.length) : ref;
 }
 
+/** A schema with its `$ref` chain followed, and the name of the last definition it led to. */
+export function resolveSchema(definitions: Definitions, schema: Schema): { schema: Schema; name?: string } | undefined {
+  let current: Schema | undefined = schema;
+  let name: string | undefined;
+  // Chains of refs are short in practice; the bound guards against a malformed cycle.
+  for (let hops = 0; current?.$ref && hops < 16; hops++) {
+    name = refName(current.$ref);
+    current = definitions[name];
+  }
+  return current && !current.$ref ? { schema: current, name } : undefined;
+}
+
 export function gvkKey(group: string, version: string, kind: string): string {
   return `${group}/${version}/${kind}`;
 }

@@ -11,7 +11,7 @@
  * most optional ones are pointers, where zero is a value (`replicas: 0`).
  */
 
-import { refName, type Definitions, type Schema } from './definitions.js';
+import { resolveSchema as resolve, type Definitions, type Schema } from './definitions.js';
 
 const CORE = 'io.k8s.api.core.v1';
 
@@ -87,16 +87,6 @@ const LISTS_WITHOUT_OMITEMPTY: Readonly<Record<string, readonly string[]>> = {
 
 /** Definitions whose values are opaque JSON: nothing inside is a Go field. */
 const OPAQUE = /\.(JSON|JSONSchemaPropsOrBool|JSONSchemaPropsOrArray|RawExtension|FieldsV1|Quantity|IntOrString|Time|MicroTime)$/;
-
-function resolve(definitions: Definitions, schema: Schema): { schema: Schema; name?: string } | undefined {
-  let current: Schema | undefined = schema;
-  let name: string | undefined;
-  for (let hops = 0; current?.$ref && hops < 16; hops++) {
-    name = refName(current.$ref);
-    current = definitions[name];
-  }
-  return current && !current.$ref ? { schema: current, name } : undefined;
-}
 
 function isEmptyValue(value: unknown, schema: Schema, isMap: boolean): boolean {
   if (value === null) return true;

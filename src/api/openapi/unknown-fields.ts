@@ -5,7 +5,7 @@
  * in `strict decoding error: unknown field "spec.template.spec.containers[0].foo"`.
  */
 
-import { refName, type Definitions, type Schema } from './definitions.js';
+import { resolveSchema as resolve, type Definitions, type Schema } from './definitions.js';
 import { isLazyMember } from '../object.js';
 
 export interface TypeMismatch {
@@ -45,24 +45,6 @@ export function checkAgainstSchema(definitions: Definitions, definitionName: str
 
 function shortName(definitionName: string): string {
   return definitionName.slice(definitionName.lastIndexOf('.') + 1);
-}
-
-interface Resolved {
-  schema: Schema;
-  /** Name of the last definition a $ref led to. */
-  name?: string;
-}
-
-function resolve(definitions: Definitions, schema: Schema): Resolved | undefined {
-  let current: Schema | undefined = schema;
-  let name: string | undefined;
-  // Chains of refs are short in practice; the bound guards against a malformed cycle.
-  for (let hops = 0; current?.$ref && hops < 16; hops++) {
-    name = refName(current.$ref);
-    current = definitions[name];
-  }
-  if (!current || current.$ref) return undefined;
-  return { schema: current, name };
 }
 
 function jsonType(value: unknown): string {
