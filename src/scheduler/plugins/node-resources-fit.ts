@@ -60,18 +60,32 @@ function fitsPlainly(info: PodInfo, nodeInfo: NodeInfo): boolean {
   return request.milliCPU <= allocatable.milliCPU - used.milliCPU && request.memory <= allocatable.memory - used.memory && request.ephemeralStorage <= allocatable.ephemeralStorage - used.ephemeralStorage;
 }
 
-/** [requested with the pod, allocatable] of one resource, with the non-zero defaults for cpu and memory. */
-export function requestedAndAllocatable(info: PodInfo, nodeInfo: NodeInfo, resource: string, nonZero: boolean): [number, number] {
+/** What the node's pods and `info` together request of one resource, with the non-zero defaults for cpu and memory. */
+export function requestedWith(info: PodInfo, nodeInfo: NodeInfo, resource: string, nonZero: boolean): number {
+  switch (resource) {
+    case 'cpu':
+      return nonZero ? nodeInfo.nonZeroMilliCPU + info.nonZeroMilliCPU : nodeInfo.requested.milliCPU + info.requests.milliCPU;
+    case 'memory':
+      return nonZero ? nodeInfo.nonZeroMemory + info.nonZeroMemory : nodeInfo.requested.memory + info.requests.memory;
+    case 'ephemeral-storage':
+      return nodeInfo.requested.ephemeralStorage + info.requests.ephemeralStorage;
+    default:
+      return (nodeInfo.requested.scalar.get(resource) ?? 0) + (info.requests.scalar.get(resource) ?? 0);
+  }
+}
+
+/** The node's allocatable amount of one resource. */
+export function allocatableOf(nodeInfo: NodeInfo, resource: string): number {
   const allocatable = nodeInfo.allocatable.resource;
   switch (resource) {
     case 'cpu':
-      return [nonZero ? nodeInfo.nonZeroMilliCPU + info.nonZeroMilliCPU : nodeInfo.requested.milliCPU + info.requests.milliCPU, allocatable.milliCPU];
+      return allocatable.milliCPU;
     case 'memory':
-      return [nonZero ? nodeInfo.nonZeroMemory + info.nonZeroMemory : nodeInfo.requested.memory + info.requests.memory, allocatable.memory];
+      return allocatable.memory;
     case 'ephemeral-storage':
-      return [nodeInfo.requested.ephemeralStorage + info.requests.ephemeralStorage, allocatable.ephemeralStorage];
+      return allocatable.ephemeralStorage;
     default:
-      return [(nodeInfo.requested.scalar.get(resource) ?? 0) + (info.requests.scalar.get(resource) ?? 0), allocatable.scalar.get(resource) ?? 0];
+      return allocatable.scalar.get(resource) ?? 0;
   }
 }
 
@@ -129,8 +143,10 @@ export function nodeResourcesFit(args: NodeResourcesFitArgs = {}): Plugin {
       const info = podInfoOf(pod);
       let total = 0;
       let weights = 0;
-      for (const { name, weight } of resources) {
-        const [requested, allocatable] = requestedAndAllocatable(info, nodeInfo, name, true);
+      for (let i = 0; i < resources.length; i++) {
+        const { name, weight } = resources[i];
+        const requested = requestedWith(info, nodeInfo, name, true);
+        const allocatable = allocatableOf(nodeInfo, name);
         // A resource the node does not have (and the pod does not ask for) does not count.
         if (allocatable === 0 && requested === 0 && name !== 'cpu' && name !== 'memory') continue;
         total += scorer(requested, allocatable) * weight;
