@@ -74,7 +74,7 @@ test('sev-snp through the ioctl helper: the same guest gets its key back; anothe
   const device = path.join(dataDir, 'sev-guest');
   await fs.writeFile(device, '');
   const helper = path.join(dataDir, 'snp-helper');
-  await fs.writeFile(helper, `#!/bin/sh\nexec "${process.execPath}" "${SEV_HELPER}"\n`, { mode: 0o755 });
+  await fs.writeFile(helper, `#!/bin/sh\nexec "${process.execPath}" "${SEV_HELPER}" --snp-derived-key\n`, { mode: 0o755 });
   const open = () => openKeyProvider('sev-snp', { dataDir, devices: { sevGuest: device }, env: { NAUTILUS_SNP_HELPER: helper } });
   // The helper inherits this process's environment: the measurement goes through it.
   const withEnv = async <T>(measurement: string, run: () => Promise<T>): Promise<T> => {
