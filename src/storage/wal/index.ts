@@ -307,6 +307,12 @@ class SealedLogImpl implements SealedLog {
     const position = this.recentPositions.get(revision);
     if (!this.writer) return Promise.reject(new Error('wal: recover() must complete before snapshot()'));
     if (this.closing) return Promise.reject(new Error('wal: log is closed'));
+    try {
+      // Its checkpoint record is a write like any other: not while the disk is full.
+      this.checkWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (!position) {
       return Promise.reject(
         new Error(`wal: snapshot at revision ${revision}: that revision is not among the recently appended ones (newest ${this.position.revision})`),

@@ -73,6 +73,8 @@ export class SegmentWriter {
   private closed = false;
   /** The open segment; undefined after running out of space, until the next batch opens one. */
   private handle: fs.FileHandle | undefined;
+  /** Set when records were dropped: nothing is written until resumeWith() gives a new salt. */
+  private staleSalt = false;
 
   private constructor(
     private readonly walDir: string,
@@ -98,13 +100,14 @@ export class SegmentWriter {
 
   /** True after records were dropped for lack of space: the next segment needs a new salt. */
   get needsNewKey(): boolean {
-    return this.handle === undefined;
+    return this.staleSalt;
   }
 
   /** The salt (epoch key) of the segment the next write opens, after records were dropped. */
   resumeWith(salt: Buffer): void {
-    if (!this.needsNewKey) throw new Error('wal: resumeWith() is only for a writer that dropped records');
+    if (!this.staleSalt) throw new Error('wal: resumeWith() is only for a writer that dropped records');
     this.salt = salt;
+    this.staleSalt = false;
   }
 
   /** Opens a new segment after `existing` (a writer never appends to a previous epoch's file). */
@@ -145,6 +148,9 @@ export class SegmentWriter {
   write(frame: Buffer, position: LogPosition, checkpoint?: SignedCheckpoint): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('wal: log is closed'));
+    // Sealed under the key whose sequence numbers the dropped records used: never written. (While
+    // the batch that ran out of space is being cut back, a record queued now is dropped with it.)
+    if (this.staleSalt && !this.flushing) return Promise.reject(new Error('wal: records were dropped for lack of space; the log resumes under a new key first'));
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ frame, position, checkpoint, resolve, reject });
       // setImmediate, not nextTick: appends arriving from other I/O callbacks of this loop
@@ -204,6 +210,7 @@ export class SegmentWriter {
   private async cutBackToDurable(cause: Error): Promise<boolean> {
     const handle = this.handle;
     this.handle = undefined;
+    this.staleSalt = true;
     if (!handle) return true; // opening the next segment failed; createSegment removed it
     try {
       if (this.current.lastSequence === undefined) {

@@ -70,6 +70,9 @@ test('a full disk rejects the unsynced records, refuses writes, and the log resu
   assert.equal((await fs.stat(firstSegment!)).size, durableSize, 'the half-written batch was cut off');
   await assert.rejects(log.append(mutation(11)), (error: Error) => error instanceof StorageFullError && /database space exceeded: the disk of the data dir .* is full/.test(error.message));
   assert.throws(() => log.checkWritable(), StorageFullError);
+  // A snapshot's checkpoint is a write too: refused, nothing sealed under the old epoch key.
+  await assert.rejects(log.snapshot(10, []), StorageFullError);
+  assert.equal((await segmentFiles(fixture.dir)).length, 1);
 
   // Space is back: the next write is taken, in a new segment sealed under a new salt.
   disk = 'ok';
