@@ -29,32 +29,28 @@ function csrUpdate(attributes: AdmissionAttributes, subresource: string): boolea
 
 const signerOf = (csr: Obj | undefined): string => String(csr?.spec?.signerName ?? '');
 
-export function certificateApproval(authorizer: () => Authorizer | undefined): AdmissionPlugin {
-  return {
-    name: 'CertificateApproval',
+/** A plugin that asks for `verb` on the request's signer when `subresource` is written and `applies`. */
+function signerPermission(name: string, subresource: string, verb: 'approve' | 'sign', applies: (attributes: AdmissionAttributes) => boolean) {
+  return (authorizer: () => Authorizer | undefined): AdmissionPlugin => ({
+    name,
     validate(attributes) {
       const auth = authorizer();
-      if (!csrUpdate(attributes, 'approval') || !attributes.user || !auth) return;
-      const signer = signerOf(attributes.object);
-      if (!authorizedForSigner(auth, attributes.user, 'approve', signer)) throw admissionForbidden(attributes, `user not permitted to approve requests with signerName ${JSON.stringify(signer)}`);
+      if (!csrUpdate(attributes, subresource) || !attributes.user || !auth || !applies(attributes)) return;
+      // The stored signer (the spec is immutable; upstream reads the old object for signing).
+      const signer = signerOf(attributes.oldObject ?? attributes.object);
+      if (!authorizedForSigner(auth, attributes.user, verb, signer)) throw admissionForbidden(attributes, `user not permitted to ${verb} requests with signerName ${JSON.stringify(signer)}`);
     },
-  };
+  });
 }
 
-export function certificateSigning(authorizer: () => Authorizer | undefined): AdmissionPlugin {
-  return {
-    name: 'CertificateSigning',
-    validate(attributes) {
-      const auth = authorizer();
-      if (!csrUpdate(attributes, 'status') || !attributes.user || !auth) return;
-      const before = attributes.oldObject?.status ?? {};
-      const after = attributes.object?.status ?? {};
-      if (before.certificate === after.certificate && JSON.stringify(before.conditions ?? []) === JSON.stringify(after.conditions ?? [])) return;
-      const signer = signerOf(attributes.oldObject);
-      if (!authorizedForSigner(auth, attributes.user, 'sign', signer)) throw admissionForbidden(attributes, `user not permitted to sign requests with signerName ${JSON.stringify(signer)}`);
-    },
-  };
-}
+export const certificateApproval = signerPermission('CertificateApproval', 'approval', 'approve', () => true);
+
+/** Only when the certificate or the conditions change. */
+export const certificateSigning = signerPermission('CertificateSigning', 'status', 'sign', ({ oldObject, object }) => {
+  const before = oldObject?.status ?? {};
+  const after = object?.status ?? {};
+  return before.certificate !== after.certificate || JSON.stringify(before.conditions ?? []) !== JSON.stringify(after.conditions ?? []);
+});
 
 export function certificateSubjectRestriction(): AdmissionPlugin {
   return {
