@@ -40,10 +40,19 @@ interface Level {
   signature: string;
 }
 
+/** What happens to requests, by priority level and flow schema (for upstream's apiserver_flowcontrol_* metrics). */
+export interface FlowControlObserver {
+  waiting(priorityLevel: string, flowSchema: string, delta: number): void;
+  executing(priorityLevel: string, flowSchema: string, delta: number): void;
+  dispatched(priorityLevel: string, flowSchema: string, waitSeconds: number): void;
+  rejected(priorityLevel: string, flowSchema: string, reason: Rejected['reason'], waitSeconds: number): void;
+}
+
 export interface PriorityAndFairnessOptions {
   /** --max-requests-inflight + --max-mutating-requests-inflight. */
   serverConcurrencyLimit: number;
   maxWaitMs?: number;
+  observer?: FlowControlObserver;
 }
 
 export class PriorityAndFairness {
@@ -88,11 +97,36 @@ export class PriorityAndFairness {
     if (classification.flowSchema.metadata.uid) headers[FLOW_SCHEMA_UID_HEADER.toLowerCase()] = classification.flowSchema.metadata.uid;
     if (classification.priorityLevel.metadata.uid) headers[PRIORITY_LEVEL_UID_HEADER.toLowerCase()] = classification.priorityLevel.metadata.uid;
     const queueSet = this.levels.get(classification.priorityLevel.metadata.name!)?.queueSet ?? (classification.priorityLevel.spec?.type === 'Exempt' ? undefined : this.fallbackLevel().queueSet);
-    if (!queueSet) return { admitted: true, release: () => {}, headers };
+    const observer = this.options.observer;
+    const level = classification.priorityLevel.metadata.name!;
+    const schema = classification.flowSchema.metadata.name!;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    // Executing from dispatch until the handler releases (once).
+    const executing = (release: Release): Release => {
+      if (!observer) return release;
+      observer.dispatched(level, schema, seconds());
+      observer.executing(level, schema, 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        observer.executing(level, schema, -1);
+        release();
+      };
+    };
+    if (!queueSet) return { admitted: true, release: executing(() => {}), headers };
+    observer?.waiting(level, schema, 1);
     try {
-      return { admitted: true, release: await queueSet.acquire(classification.flowKey, onCancel), headers };
+      const release = await queueSet.acquire(classification.flowKey, onCancel);
+      observer?.waiting(level, schema, -1);
+      return { admitted: true, release: executing(release), headers };
     } catch (error) {
-      if (error instanceof Rejected) return { admitted: false, reason: error.reason, headers };
+      observer?.waiting(level, schema, -1);
+      if (error instanceof Rejected) {
+        observer?.rejected(level, schema, error.reason, seconds());
+        return { admitted: false, reason: error.reason, headers };
+      }
       throw error;
     }
   }

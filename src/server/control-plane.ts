@@ -75,9 +75,11 @@ import { startScheduler } from '../scheduler/index.js';
 import type { ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
 import { Auditor, fileSink } from '../audit/auditor.js';
 import { AuditPolicy } from '../audit/policy.js';
-import { PriorityAndFairness } from '../flowcontrol/priority-and-fairness.js';
+import { PriorityAndFairness, type FlowControlObserver } from '../flowcontrol/priority-and-fairness.js';
+import { flowControlMetrics } from './flowcontrol-metrics.js';
 import { MaxInflightLimit } from '../flowcontrol/max-inflight.js';
 import { ensureFlowControlConfiguration } from '../flowcontrol/ensure-configuration.js';
+import { startDanglingConditions } from '../flowcontrol/dangling-condition.js';
 import type { FlowControl } from '../flowcontrol/flow-control.js';
 import { KubeletConnector, KUBELET_SUBRESOURCES } from './kubelet-proxy.js';
 import { KUBELET_CLIENT_COMMON_NAME } from '../nodes/kubelet-server.js';
@@ -345,7 +347,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   tokenAuthenticators.push(serviceAccountTokens);
   if (options.oidc) tokenAuthenticators.push(options.oidc);
   const authenticator = new RequestAuthenticator({ tokens: tokenAuthenticators, anonymous: options.anonymousAuth ?? true });
-  const { flowControl, priorityAndFairness } = flowControlFor(options, informers);
+  const { flowControl, priorityAndFairness } = flowControlFor(options, informers, flowControlMetrics(metrics.registry));
   const auditor = options.auditLogPath && options.auditPolicyFile ? new Auditor(AuditPolicy.parse(await readFile(options.auditPolicyFile, 'utf8')), fileSink(options.auditLogPath)) : undefined;
   if (options.auditLogPath && !options.auditPolicyFile) log.warn('--audit-log-path without --audit-policy-file: nothing is audited (as upstream, the policy decides what is logged)');
 
@@ -423,6 +425,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await ensureFlowControlConfiguration(client);
     return { stop() {} };
   });
+  await whileLeader.add('apf-dangling-conditions', () => startDanglingConditions(client, informers));
   await Promise.all([rbac.start(), nodeAuthorizer.start(), priorityAndFairness?.start()]);
   informersStarted();
   const crdController = await startCrdController({ registry, client, informers });
@@ -520,11 +523,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 }
 
 /** API Priority and Fairness over the shared informers, or (disabled) the plain max-inflight limits. */
-function flowControlFor(options: ControlPlaneOptions, informers: InformerFactory): { flowControl: FlowControl; priorityAndFairness?: PriorityAndFairness } {
+function flowControlFor(options: ControlPlaneOptions, informers: InformerFactory, observer: FlowControlObserver): { flowControl: FlowControl; priorityAndFairness?: PriorityAndFairness } {
   const maxRequestsInflight = options.maxRequestsInflight ?? 400;
   const maxMutatingRequestsInflight = options.maxMutatingRequestsInflight ?? 200;
   if (options.enablePriorityAndFairness === false) return { flowControl: new MaxInflightLimit({ maxRequestsInflight, maxMutatingRequestsInflight }) };
-  const priorityAndFairness = new PriorityAndFairness(informers, { serverConcurrencyLimit: Math.max(1, maxRequestsInflight + maxMutatingRequestsInflight) });
+  const priorityAndFairness = new PriorityAndFairness(informers, { serverConcurrencyLimit: Math.max(1, maxRequestsInflight + maxMutatingRequestsInflight), observer });
   return { flowControl: priorityAndFairness, priorityAndFairness };
 }
 

@@ -13,6 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startServer, type TestServer } from './harness.js';
+import { parsePrometheusText, sumOf } from './prometheus-text.js';
 
 interface Answer {
   status: number;
@@ -131,6 +132,16 @@ test('API Priority and Fairness: bootstrap objects, classification headers, Reje
     const waiting = carol.request('GET', '/api/v1/namespaces/default/configmaps');
     const overflow = await carol.request('GET', '/api/v1/namespaces/default/configmaps');
     assert.equal(overflow.status, 429);
+    // Upstream's apiserver_flowcontrol_* metrics say the same (the scrape itself is exempt).
+    const flowMetrics = parsePrometheusText(await server.ok(['get', '--raw', '/metrics']));
+    const carolLevel = { priority_level: 'tiny-queue', flow_schema: 'carol' };
+    const aliceLevel = { priority_level: 'tiny-reject', flow_schema: 'alice' };
+    assert.equal(sumOf(flowMetrics, 'apiserver_flowcontrol_current_inqueue_requests', carolLevel), 1);
+    assert.equal(sumOf(flowMetrics, 'apiserver_flowcontrol_current_executing_requests', carolLevel), 1);
+    assert.equal(sumOf(flowMetrics, 'apiserver_flowcontrol_rejected_requests_total', { ...carolLevel, reason: 'queue-full' }), 1);
+    assert.equal(sumOf(flowMetrics, 'apiserver_flowcontrol_rejected_requests_total', { ...aliceLevel, reason: 'concurrency-limit' }), 1);
+    assert.ok(sumOf(flowMetrics, 'apiserver_flowcontrol_dispatched_requests_total', aliceLevel) >= 3);
+    assert.equal(sumOf(flowMetrics, 'apiserver_flowcontrol_request_wait_duration_seconds', { ...carolLevel, execute: 'false' }, 'apiserver_flowcontrol_request_wait_duration_seconds_count'), 1);
     running.finish(configMap('carols'));
     assert.equal((await running.answer).status, 201);
     const served = await waiting;
@@ -159,6 +170,27 @@ test('--enable-priority-and-fairness=false: --max-mutating-requests-inflight ref
     assert.equal((await held.answer).status, 201);
     assert.equal((await alice.request('POST', '/api/v1/namespaces/default/configmaps', configMap('third'))).status, 201);
     alice.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a FlowSchema naming a missing priority level is Dangling (True, NotFound) until the level exists (False, Found)', async () => {
+  const server = await startServer(['--ephemeral']);
+  try {
+    const condition = async (name: string) =>
+      JSON.parse(await server.ok(['get', 'flowschema', name, '-o', 'json'])).status?.conditions?.find((c: { type: string }) => c.type === 'Dangling') as { status: string; reason: string; message: string } | undefined;
+    await eventually(async () => assert.equal((await condition('global-default'))?.reason, 'Found'));
+    await server.ok(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind: 'FlowSchema', metadata: { name: 'orphan' }, spec: { priorityLevelConfiguration: { name: 'missing-level' }, matchingPrecedence: 600, rules: [{ subjects: [{ kind: 'User', user: { name: 'nobody' } }], resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'] }] }] } }),
+    });
+    await eventually(async () => assert.deepEqual(await condition('orphan').then((c) => c && { status: c.status, reason: c.reason, message: c.message }), {
+      status: 'True', reason: 'NotFound', message: 'This FlowSchema references the PriorityLevelConfiguration object named "missing-level" but there is no such object',
+    }));
+    await server.ok(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind: 'PriorityLevelConfiguration', metadata: { name: 'missing-level' }, spec: { type: 'Limited', limited: { nominalConcurrencyShares: 1, limitResponse: { type: 'Reject' } } } }),
+    });
+    await eventually(async () => assert.deepEqual(await condition('orphan').then((c) => c && { status: c.status, reason: c.reason }), { status: 'False', reason: 'Found' }));
   } finally {
     await server.stop();
   }
