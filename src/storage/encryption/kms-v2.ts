@@ -14,11 +14,10 @@
  * Unwrapped DEKs are cached by their wrapped form, as upstream; a fresh DEK replaces the current
  * one after DEK_WRITES encryptions, well inside AES-GCM's limit for random nonces.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { openAesGcm, sealAesGcm } from '../aead.js';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 const DEK_WRITES = 1 << 24;
 const MAX_CACHED_DEKS = 1024;
 const AES_GCM_KEY = 0;
@@ -77,22 +76,6 @@ function validate(object: EncryptedObject): string | undefined {
   return undefined;
 }
 
-function seal(key: Buffer, aad: Buffer, plaintext: Uint8Array): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad);
-  return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-}
-
-function open(key: Buffer, aad: Buffer, sealed: Uint8Array): Buffer {
-  const data = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  if (data.length < NONCE_BYTES + TAG_BYTES) throw new Error('too short');
-  const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-  return Buffer.concat([decipher.update(data.subarray(NONCE_BYTES, data.length - TAG_BYTES)), decipher.final()]);
-}
-
 export class KmsV2Envelope {
   readonly prefix: Buffer;
   private readonly kek: Buffer;
@@ -114,7 +97,7 @@ export class KmsV2Envelope {
   seal(location: string, plaintext: Uint8Array): Buffer {
     if (++this.writes > DEK_WRITES) this.rotateDek();
     return Buffer.from(encodeEncryptedObject({
-      encryptedData: seal(this.dek, Buffer.from(location), plaintext),
+      encryptedData: sealAesGcm(this.dek, Buffer.from(location), plaintext),
       keyID: this.keyID,
       encryptedDEKSource: this.wrappedDek,
       annotations: new Map(),
@@ -137,7 +120,7 @@ export class KmsV2Envelope {
     let dek = this.deks.get(cacheKey);
     if (!dek) {
       try {
-        dek = open(this.kek, Buffer.from(object.keyID), object.encryptedDEKSource);
+        dek = openAesGcm(this.kek, Buffer.from(object.keyID), object.encryptedDEKSource);
       } catch {
         throw new Error('the wrapped DEK does not open with this data key');
       }
@@ -145,7 +128,7 @@ export class KmsV2Envelope {
       this.deks.set(cacheKey, dek);
     }
     try {
-      return open(dek, Buffer.from(location), object.encryptedData);
+      return openAesGcm(dek, Buffer.from(location), object.encryptedData);
     } catch {
       throw new Error('the value does not decrypt with its DEK (damaged, or moved from another object)');
     }
@@ -153,7 +136,7 @@ export class KmsV2Envelope {
 
   private rotateDek(): void {
     this.dek = randomBytes(32);
-    this.wrappedDek = seal(this.kek, Buffer.from(this.keyID), this.dek);
+    this.wrappedDek = sealAesGcm(this.kek, Buffer.from(this.keyID), this.dek);
     this.deks.set(this.wrappedDek.toString('base64'), this.dek);
     this.writes = 0;
   }

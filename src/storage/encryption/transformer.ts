@@ -18,6 +18,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { EncryptionConfiguration, ProviderConfig, ProviderKey } from './configuration.js';
 import { KmsV2Envelope } from './kms-v2.js';
+import { openAesGcm, sealAesGcm } from '../aead.js';
 
 export interface ValueTransformer {
   /** The bytes to persist for this object of `resource` ("core/secrets", "apps/deployments"). */
@@ -31,8 +32,6 @@ export class DecryptionError extends Error {
 }
 
 const ENCRYPTED_PREFIX = Buffer.from('k8s:enc:');
-const GCM_NONCE_BYTES = 12;
-const GCM_TAG_BYTES = 16;
 const CBC_IV_BYTES = 16;
 
 /** One way values are sealed: a provider's key (aesgcm, aescbc) or a kms provider's envelope. */
@@ -54,8 +53,8 @@ function codecsOf(provider: ProviderConfig, dataKey: Buffer | undefined): Storag
   return provider.keys.map((key: ProviderKey): StorageCodec => ({
     prefix: Buffer.from(`k8s:enc:${provider.kind}:v1:${key.name}:`),
     label: `${provider.kind} key ${JSON.stringify(key.name)}`,
-    seal: (location, plaintext) => (provider.kind === 'aesgcm' ? sealGcm(key.secret, location, plaintext) : sealCbc(key.secret, plaintext)),
-    open: (location, body) => (provider.kind === 'aesgcm' ? openGcm(key.secret, location, body) : openCbc(key.secret, body)),
+    seal: (location, plaintext) => (provider.kind === 'aesgcm' ? sealAesGcm(key.secret, Buffer.from(location), plaintext) : sealCbc(key.secret, plaintext)),
+    open: (location, body) => (provider.kind === 'aesgcm' ? openAesGcm(key.secret, Buffer.from(location), body) : openCbc(key.secret, body)),
   }));
 }
 
@@ -104,28 +103,8 @@ function startsWith(data: Buffer, prefix: Buffer): boolean {
   return data.length >= prefix.length && data.subarray(0, prefix.length).equals(prefix);
 }
 
-function gcmAlgorithm(key: Buffer): 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' {
-  return `aes-${key.length * 8}-gcm` as 'aes-256-gcm';
-}
-
 function cbcAlgorithm(key: Buffer): string {
   return `aes-${key.length * 8}-cbc`;
-}
-
-function sealGcm(key: Buffer, location: string, plaintext: Uint8Array): Buffer {
-  const nonce = randomBytes(GCM_NONCE_BYTES);
-  const cipher = createCipheriv(gcmAlgorithm(key), key, nonce, { authTagLength: GCM_TAG_BYTES });
-  cipher.setAAD(Buffer.from(location));
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
-}
-
-function openGcm(key: Buffer, location: string, data: Buffer): Buffer {
-  if (data.length < GCM_NONCE_BYTES + GCM_TAG_BYTES) throw new Error('too short');
-  const decipher = createDecipheriv(gcmAlgorithm(key), key, data.subarray(0, GCM_NONCE_BYTES), { authTagLength: GCM_TAG_BYTES });
-  decipher.setAAD(Buffer.from(location));
-  decipher.setAuthTag(data.subarray(data.length - GCM_TAG_BYTES));
-  return Buffer.concat([decipher.update(data.subarray(GCM_NONCE_BYTES, data.length - GCM_TAG_BYTES)), decipher.final()]);
 }
 
 function sealCbc(key: Buffer, plaintext: Uint8Array): Buffer {

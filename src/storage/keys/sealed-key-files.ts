@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, readIfExists, writeFileAtomic } from '../wal/files.js';
 import { DATA_KEY_BYTES } from './key-provider.js';
+import { GCM_NONCE_BYTES, GCM_TAG_BYTES, openAesGcm, sealAesGcm } from '../aead.js';
 
 /**
  * The private keys of pki/ (cluster CA, front-proxy CA and client, service-account signer, admin
@@ -12,8 +13,6 @@ import { DATA_KEY_BYTES } from './key-provider.js';
  * stay plain. A plain key file an older Nautilus left is sealed on first read and removed.
  */
 const MAGIC = Buffer.from('NSK1');
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 const SUFFIX = '.sealed';
 const HKDF_INFO = 'nautilus sealed private keys v1';
 
@@ -46,11 +45,7 @@ export class SealedKeyFiles {
   async write(relative: string, pem: string): Promise<void> {
     const file = path.join(this.root, relative) + SUFFIX;
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const nonce = crypto.randomBytes(NONCE_BYTES);
-    const cipher = crypto.createCipheriv('aes-256-gcm', this.key, nonce);
-    cipher.setAAD(this.aad(relative));
-    const ciphertext = Buffer.concat([cipher.update(pem, 'utf8'), cipher.final()]);
-    await writeFileAtomic(file, Buffer.concat([MAGIC, nonce, ciphertext, cipher.getAuthTag()]));
+    await writeFileAtomic(file, Buffer.concat([MAGIC, sealAesGcm(this.key, this.aad(relative), Buffer.from(pem, 'utf8'))]));
   }
 
   /** The key at `relative`, made by `create` (and sealed) if there is none yet. */
@@ -64,15 +59,11 @@ export class SealedKeyFiles {
 
   private open(relative: string, sealed: Buffer): string {
     const file = path.join(this.root, relative) + SUFFIX;
-    if (sealed.length < MAGIC.length + NONCE_BYTES + TAG_BYTES || !sealed.subarray(0, MAGIC.length).equals(MAGIC)) {
+    if (sealed.length < MAGIC.length + GCM_NONCE_BYTES + GCM_TAG_BYTES || !sealed.subarray(0, MAGIC.length).equals(MAGIC)) {
       throw new Error(`sealed key ${file} is not a sealed key file (damaged or of another version)`);
     }
-    const nonce = sealed.subarray(MAGIC.length, MAGIC.length + NONCE_BYTES);
-    const decipher = crypto.createDecipheriv('aes-256-gcm', this.key, nonce);
-    decipher.setAAD(this.aad(relative));
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     try {
-      return Buffer.concat([decipher.update(sealed.subarray(MAGIC.length + NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+      return openAesGcm(this.key, this.aad(relative), sealed.subarray(MAGIC.length)).toString('utf8');
     } catch {
       throw new Error(`sealed key ${file} does not open with this data key: it was sealed under another key provider or data key, or altered`);
     }
