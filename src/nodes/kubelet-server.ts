@@ -119,6 +119,7 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const fail = (code: number, message: string) => writeRawHttpError(socket, code, message);
     socket.on('error', () => socket.destroy());
+    socket.setNoDelay(true);
     try {
       if (!allowedClient(socket as TLSSocket)) return fail(401, 'Unauthorized');
       const url = new URL(req.url ?? '/', 'https://kubelet');

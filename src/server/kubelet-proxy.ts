@@ -89,7 +89,10 @@ export class KubeletConnector {
   /** Relays an upgrade request to the kubelet and then the bytes both ways, until either side closes. */
   /** A TLS connection to the kubelet as its client (`secureConnect` once usable). */
   dial(target: KubeletTarget): TLSSocket {
-    return tlsConnect({ host: target.host, port: target.port, servername: isIp(target.servername) ? undefined : target.servername, ca: this.caPem, cert: this.client.certPem, key: this.client.keyPem, checkServerIdentity: () => undefined, ALPNProtocols: ['http/1.1'] });
+    // No Nagle: stream frames are small and interactive (with it, each echo waited ~40 ms for a delayed ACK).
+    const socket = tlsConnect({ host: target.host, port: target.port, servername: isIp(target.servername) ? undefined : target.servername, ca: this.caPem, cert: this.client.certPem, key: this.client.keyPem, checkServerIdentity: () => undefined, ALPNProtocols: ['http/1.1'] });
+    socket.setNoDelay(true);
+    return socket;
   }
 
   /** Tunnels a WebSocket client's SPDY to the kubelet's SPDY upgrade at `path` (KEP-4006). */
