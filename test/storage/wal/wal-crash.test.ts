@@ -39,13 +39,12 @@ function runChild(dir: string, env: NodeJS.ProcessEnv, runMs: number): Promise<R
       stderr += `\nwatchdog: no acknowledgement within ${runMs + 15_000} ms`;
       child.kill('SIGTERM');
     }, runMs + 15_000);
-    child.on('exit', (_code, signal) => {
+    // 'close' comes after the child's stdout has been read to its end: every "ack" it wrote before
+    // the kill is counted ('exit' can come first, and a loaded machine then misses acknowledgements).
+    child.on('close', (_code, signal) => {
       clearTimeout(watchdog);
-      // Let readline deliver the lines already in the pipe before judging the round.
-      setImmediate(() => {
-        if (signal !== 'SIGKILL' || round.startedFrom < 0) reject(new Error(`child ended on its own (signal ${signal}): ${stderr}`));
-        else resolve(round);
-      });
+      if (signal !== 'SIGKILL' || round.startedFrom < 0) reject(new Error(`child ended on its own (signal ${signal}): ${stderr}`));
+      else resolve(round);
     });
   });
 }
