@@ -15,35 +15,17 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { summarize, writeResult } from './common.js';
+import { schedulingNode, schedulingPod } from './lib/scheduling-workload.js';
 
 const NODES = Number(process.env.NODES ?? 5_000);
 const PODS = Number(process.env.PODS ?? 10_000);
 const TIMEOUT_S = Number(process.env.TIMEOUT_S ?? 300);
 const SCENARIOS = (process.env.SCENARIOS ?? 'basic,anti-affinity,topology-spread').split(',');
-const ZONES = 10;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-function nodeObject(i: number): Json {
-  const name = `node-${i}`;
-  const capacity = { cpu: '4', memory: '32Gi', pods: '110' };
-  return { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': `zone-${i % ZONES}` } }, status: { capacity, allocatable: capacity } };
-}
 
-function podObject(scenario: string, i: number): Json {
-  const labels: Record<string, string> = {};
-  const spec: Json = { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '100Mi' } } }] };
-  if (scenario === 'anti-affinity') {
-    labels.group = `g-${i % Math.ceil(PODS / 1000)}`;
-    spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { group: labels.group } }, topologyKey: 'kubernetes.io/hostname' }] } };
-  }
-  if (scenario === 'topology-spread') {
-    labels.app = 'spread';
-    spec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }];
-  }
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${i}`, namespace: 'bench', labels }, spec };
-}
 
 /** One scenario against the build in `build` (a worktree holding dist/), in this process. */
 async function runOne(build: string, scenario: string): Promise<Json> {
@@ -54,7 +36,7 @@ async function runOne(build: string, scenario: string): Promise<Json> {
   const registry = new Registry(allKinds, new Store());
   const client = new InProcessClient({ registry, user: LOOPBACK_USER, fieldManager: 'bench', patchSchema: buildKindSchemas(allKinds).patchSchema });
   await client.create(types.NAMESPACES, undefined, { metadata: { name: 'bench' } });
-  for (let i = 0; i < NODES; i++) await client.create(types.NODES, undefined, nodeObject(i));
+  for (let i = 0; i < NODES; i++) await client.create(types.NODES, undefined, schedulingNode(i));
   const informers = new InformerFactory(client);
   const scheduler = new Scheduler({ client: client.as(SCHEDULER_USER, 'kube-scheduler'), informers });
   const cycles: number[] = [];
@@ -76,7 +58,7 @@ async function runOne(build: string, scenario: string): Promise<Json> {
   const cpuStart = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < PODS; i++) {
-    await client.create(types.PODS, 'bench', podObject(scenario, i));
+    await client.create(types.PODS, 'bench', schedulingPod(scenario, i, PODS, 'bench'));
     // Let the scheduler and informers run between creates, as they would between HTTP requests.
     if (i % 64 === 63) await new Promise((r) => setImmediate(r));
   }

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { adminClient, summarize, writeResult, type AdminClient, cpuSeconds, rssMiB } from './common.js';
+import { schedulingNode, schedulingPod } from './lib/scheduling-workload.js';
 
 const NODES = Number(process.env.NODES ?? 5_000);
 const PODS = Number(process.env.PODS ?? 10_000);
@@ -28,7 +29,6 @@ const TIMEOUT_S = Number(process.env.TIMEOUT_S ?? 600);
 const SCENARIOS = (process.env.SCENARIOS ?? 'baseline,basic,anti-affinity,topology-spread').split(',');
 const BASE = process.env.BASE;
 const NAMESPACE = 'bench';
-const ZONES = 10;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -40,30 +40,7 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
   }));
 }
 
-function nodeObject(i: number): Json {
-  const name = `node-${i}`;
-  const capacity = { cpu: '4', memory: '32Gi', pods: '110' };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': `zone-${i % ZONES}` } },
-    status: { capacity, allocatable: capacity, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
-  };
-}
 
-function podObject(scenario: string, i: number): Json {
-  const labels: Record<string, string> = {};
-  const spec: Json = { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '100Mi' } } }] };
-  if (scenario === 'anti-affinity') {
-    labels.group = `g-${i % Math.ceil(PODS / 1000)}`;
-    spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { group: labels.group } }, topologyKey: 'kubernetes.io/hostname' }] } };
-  }
-  if (scenario === 'topology-spread') {
-    labels.app = 'spread';
-    spec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }];
-  }
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${i}`, namespace: NAMESPACE, labels }, spec };
-}
 
 async function startServer(dir: string, extra: string[], build: string): Promise<ChildProcess> {
   const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -99,7 +76,7 @@ async function runScenario(scenario: string, build: string): Promise<Json> {
     await create(writers[0], '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
     const nodesStarted = performance.now();
     let w = 0;
-    await pool(Array.from({ length: NODES }, (_, i) => i), IN_FLIGHT, (i) => create(writers[w++ % writers.length], '/api/v1/nodes', nodeObject(i)));
+    await pool(Array.from({ length: NODES }, (_, i) => i), IN_FLIGHT, (i) => create(writers[w++ % writers.length], '/api/v1/nodes', schedulingNode(i)));
     const nodesSeconds = (performance.now() - nodesStarted) / 1000;
 
     const created = new Map<string, number>();
@@ -133,7 +110,7 @@ async function runScenario(scenario: string, build: string): Promise<Json> {
     const cpuBefore = await cpuSeconds(server.pid!);
     const started = performance.now();
     await pool(Array.from({ length: PODS }, (_, i) => i), IN_FLIGHT, async (i) => {
-      const pod = podObject(scenario, i);
+      const pod = schedulingPod(scenario, i, PODS, NAMESPACE);
       await create(writers[w++ % writers.length], `/api/v1/namespaces/${NAMESPACE}/pods`, pod);
       created.set(pod.metadata.name, performance.now());
     });
