@@ -6,12 +6,12 @@
  * Secrets and tokens are never logged above Metadata whatever it says, so their content never
  * reaches the log.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { UserInfo } from '../auth/authenticate.js';
 import type { RequestInfo } from '../server/request-info.js';
 import type { Exchange, Headers, ResponseStream } from '../server/exchange.js';
 import { bodyFormat, decodeBody } from '../api/negotiation.js';
+import { RotatingFile, type RotationOptions } from './rotating-file.js';
 import { AuditPolicy, type AuditDecision, type Level, type Stage } from './policy.js';
 
 /** What carries credentials or secret data: logged at Metadata at most. */
@@ -23,15 +23,10 @@ export interface AuditSink {
   close(): Promise<void>;
 }
 
-/** A file opened for append ("-" is standard output, as upstream). */
-export function fileSink(path: string): AuditSink {
+/** A file opened for append and rotated as upstream's ("-" is standard output, as upstream). */
+export function fileSink(path: string, rotation: RotationOptions = { maxSizeMiB: 0, maxBackups: 0, maxAgeDays: 0 }): AuditSink {
   if (path === '-') return { write: (line) => void process.stdout.write(line), close: async () => {} };
-  const stream: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 });
-  stream.on('error', () => {});
-  return {
-    write: (line) => void stream.write(line),
-    close: () => new Promise<void>((resolve) => stream.end(resolve)),
-  };
+  return new RotatingFile(path, rotation);
 }
 
 export class Auditor {

@@ -74,6 +74,7 @@ import { METRICS_GROUP, ResourceMetrics } from '../nodes/metrics-api.js';
 import { startScheduler } from '../scheduler/index.js';
 import type { ResolvedConfiguration as SchedulerConfiguration } from '../scheduler/config.js';
 import { Auditor, fileSink } from '../audit/auditor.js';
+import type { RotationOptions } from '../audit/rotating-file.js';
 import { AuditPolicy } from '../audit/policy.js';
 import { PriorityAndFairness, type FlowControlObserver } from '../flowcontrol/priority-and-fairness.js';
 import { flowControlMetrics } from './flowcontrol-metrics.js';
@@ -153,6 +154,8 @@ export interface ControlPlaneOptions {
   auditLogPath?: string;
   /** --audit-policy-file: an audit.k8s.io/v1 Policy. */
   auditPolicyFile?: string;
+  /** --audit-log-maxsize, --audit-log-maxbackup, --audit-log-maxage: the log file's rotation. */
+  auditRotation?: RotationOptions;
   /** --tls-cert-file and --tls-private-key-file: serve this pair (reloaded on change) instead of a fresh in-process one. */
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
@@ -348,7 +351,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (options.oidc) tokenAuthenticators.push(options.oidc);
   const authenticator = new RequestAuthenticator({ tokens: tokenAuthenticators, anonymous: options.anonymousAuth ?? true });
   const { flowControl, priorityAndFairness } = flowControlFor(options, informers, flowControlMetrics(metrics.registry));
-  const auditor = options.auditLogPath && options.auditPolicyFile ? new Auditor(AuditPolicy.parse(await readFile(options.auditPolicyFile, 'utf8')), fileSink(options.auditLogPath)) : undefined;
+  const auditor = options.auditLogPath && options.auditPolicyFile ? new Auditor(AuditPolicy.parse(await readFile(options.auditPolicyFile, 'utf8')), fileSink(options.auditLogPath, options.auditRotation)) : undefined;
   if (options.auditLogPath && !options.auditPolicyFile) log.warn('--audit-log-path without --audit-policy-file: nothing is audited (as upstream, the policy decides what is logged)');
 
   let ready = false;

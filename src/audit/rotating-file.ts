@@ -1,0 +1,114 @@
+/**
+ * The audit log file with upstream's rotation (kube-apiserver writes it through lumberjack):
+ * when a line would take the file past `maxSizeMiB` (0: lumberjack's 100), the file is renamed to
+ * `<name>-<UTC time as 2006-01-02T15-04-05.000><ext>` and a new one is started; then backups beyond
+ * `maxBackups` (0: keep all) and older than `maxAgeDays` (0: no limit) are removed, oldest first.
+ * A rename keeps the old file's descriptor, so lines still being written land in the backup and
+ * the order of lines across files is the order they were written.
+ */
+import { createWriteStream, openSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { readdir, unlink } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+
+const MIB = 1024 * 1024;
+const LUMBERJACK_DEFAULT_MIB = 100;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface RotationOptions {
+  /** --audit-log-maxsize: megabytes before rotation; 0 means 100, as lumberjack's default. */
+  maxSizeMiB: number;
+  /** --audit-log-maxbackup: rotated files kept; 0 keeps all. */
+  maxBackups: number;
+  /** --audit-log-maxage: days a rotated file is kept (by the time in its name); 0 keeps all. */
+  maxAgeDays: number;
+}
+
+export class RotatingFile {
+  private stream: WriteStream;
+  private size: number;
+  private readonly maxBytes: number;
+  private lastBackupTime = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly options: RotationOptions,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.maxBytes = (options.maxSizeMiB > 0 ? options.maxSizeMiB : LUMBERJACK_DEFAULT_MIB) * MIB;
+    this.size = sizeOf(path);
+    this.stream = open(path);
+  }
+
+  write(line: string): void {
+    const bytes = Buffer.byteLength(line);
+    if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
+    this.size += bytes;
+    this.stream.write(line);
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => this.stream.end(resolve));
+  }
+
+  private rotate(): void {
+    // Two rotations in one millisecond would share a name: the later one moves on by a millisecond.
+    const time = Math.max(this.now(), this.lastBackupTime + 1);
+    this.lastBackupTime = time;
+    try {
+      renameSync(this.path, backupName(this.path, time));
+    } catch {
+      return; // Not renamed (e.g. removed by hand): keep appending where we are.
+    }
+    this.stream.end();
+    this.stream = open(this.path);
+    this.size = 0;
+    void this.removeOldBackups().catch(() => {});
+  }
+
+  private async removeOldBackups(): Promise<void> {
+    const { maxBackups, maxAgeDays } = this.options;
+    if (maxBackups <= 0 && maxAgeDays <= 0) return;
+    const dir = dirname(this.path);
+    const backups = (await readdir(dir))
+      .map((file) => ({ file, time: backupTime(this.path, file) }))
+      .filter((b): b is { file: string; time: number } => b.time !== undefined)
+      .sort((a, b) => b.time - a.time); // newest first
+    const cutoff = maxAgeDays > 0 ? this.now() - maxAgeDays * DAY_MS : -Infinity;
+    const doomed = backups.filter((b, i) => (maxBackups > 0 && i >= maxBackups) || b.time < cutoff);
+    await Promise.all(doomed.map((b) => unlink(join(dir, b.file)).catch(() => {})));
+  }
+}
+
+/** audit.log at 2026-12-02T17:40:00.123Z → audit-2026-12-02T17-40-00.123.log */
+export function backupName(path: string, time: number): string {
+  const ext = extname(path);
+  const stamp = new Date(time).toISOString().replace(/:/g, '-').replace(/Z$/, '');
+  return join(dirname(path), `${basename(path, ext)}-${stamp}${ext}`);
+}
+
+/** The time in a backup's name, if `file` is a backup of `path`. */
+function backupTime(path: string, file: string): number | undefined {
+  const ext = extname(path);
+  const prefix = `${basename(path, ext)}-`;
+  if (!file.startsWith(prefix) || !file.endsWith(ext)) return undefined;
+  const stamp = file.slice(prefix.length, file.length - ext.length);
+  const match = /^(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d\.\d{3})$/.exec(stamp);
+  if (!match) return undefined;
+  const time = Date.parse(`${match[1]}T${match[2]}:${match[3]}:${match[4]}Z`);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Opened at once (not when the stream gets round to it), so a rotation right after finds the file. */
+function open(path: string): WriteStream {
+  const stream = createWriteStream('', { fd: openSync(path, 'a', 0o600) });
+  stream.on('error', () => {});
+  return stream;
+}
