@@ -44,8 +44,17 @@ export const pvBinderController: ControllerDefinition = {
     const queue = context.newQueue('volumes');
     const client = context.client;
 
+    // Claims without a volume, kept from claim events so that a volume or class event queues only
+    // those (not a walk over every claim of the cluster).
+    const waitingClaims = new Set<string>();
+    const trackClaim = (claim: Obj) => {
+      const key = keyOf(claim);
+      if (claim.spec?.volumeName) waitingClaims.delete(key);
+      else waitingClaims.add(key);
+      queue.add(key);
+    };
     const queueUnboundClaims = () => {
-      for (const claim of claims.lister.list(undefined)) if (!claim.spec?.volumeName) queue.add(keyOf(claim));
+      for (const key of waitingClaims) queue.add(key);
     };
     const onVolume = (volume: Obj) => {
       queue.add(VOLUME_PREFIX + volume.metadata.name);
@@ -56,9 +65,12 @@ export const pvBinderController: ControllerDefinition = {
     };
     const handlers = [
       claims.addEventHandler({
-        onAdd: (c) => queue.add(keyOf(c)),
-        onUpdate: (_o, c) => queue.add(keyOf(c)),
-        onDelete: (c) => c.spec?.volumeName && queue.add(VOLUME_PREFIX + c.spec.volumeName),
+        onAdd: trackClaim,
+        onUpdate: (_o, c) => trackClaim(c),
+        onDelete: (c) => {
+          waitingClaims.delete(keyOf(c));
+          if (c.spec?.volumeName) queue.add(VOLUME_PREFIX + c.spec.volumeName);
+        },
       }),
       volumes.addEventHandler({ onAdd: onVolume, onUpdate: (_o, v) => onVolume(v), onDelete: () => queueUnboundClaims() }),
       classes.addEventHandler({ onAdd: () => queueUnboundClaims(), onUpdate: () => queueUnboundClaims() }),
