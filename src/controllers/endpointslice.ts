@@ -235,7 +235,7 @@ export class EndpointSliceSync {
       }
       while (remaining.length > 0) toCreate.push({ ports: group.ports, endpoints: remaining.splice(0, max) });
     }
-    const events = this.deps.hints ? this.deps.hints.apply(this.hintTarget(service, addressType, toUpdate, unchanged, toCreate), hintsEnabled(service.metadata.annotations)) : [];
+    const events = this.deps.hints ? this.deps.hints.apply(this.hintTarget(service, addressType, toUpdate, unchanged, toCreate), hintsEnabled(service.metadata.annotations), service.spec?.trafficDistribution) : [];
     const writes: Array<() => Promise<void>> = [];
     for (const [slice, endpoints] of toUpdate) writes.push(() => this.update(slice, { ...slice, metadata: { ...slice.metadata, labels, ownerReferences: owner }, endpoints }));
     for (const wanted of toCreate) {

@@ -11,6 +11,7 @@
  */
 import { parse as parseQuantity } from '../admission/quantity.js';
 import type { Obj } from '../client/api-client.js';
+import { applyTrafficDistribution } from './traffic-distribution.js';
 
 export const TOPOLOGY_MODE_ANNOTATION = 'service.kubernetes.io/topology-mode';
 export const TOPOLOGY_AWARE_HINTS_ANNOTATION = 'service.kubernetes.io/topology-aware-hints';
@@ -94,15 +95,15 @@ function allocationsFor(ratios: Map<string, number> | undefined, endpoints: numb
   return { allocations };
 }
 
-const isReady = (endpoint: Fields) => endpoint?.conditions?.ready === true;
+export const isReady = (endpoint: Fields) => endpoint?.conditions?.ready === true;
 
-function withoutHints(endpoint: Fields): Fields {
+export function withoutHints(endpoint: Fields): Fields {
   if (endpoint.hints === undefined) return endpoint;
   const { hints: _hints, ...rest } = endpoint;
   return rest;
 }
 
-function hinted(endpoint: Fields, zone: string): Fields {
+export function hinted(endpoint: Fields, zone: string): Fields {
   return { ...endpoint, hints: { forZones: [{ name: zone }] } };
 }
 
@@ -177,13 +178,16 @@ export class TopologyHints {
     this.stale = true;
   }
 
-  /** Adds or removes hints on `target` as the Service's annotations say; returns the events to record. */
-  apply(target: HintTarget, enabled: boolean): HintEvent[] {
+  /**
+   * Adds or removes hints on `target` as the Service's annotations say, or, when they do not ask
+   * for topology aware hints, as its `spec.trafficDistribution` says; returns the events to record.
+   */
+  apply(target: HintTarget, enabled: boolean, trafficDistribution?: unknown): HintEvent[] {
     const withType = (message: string) => `${message}, addressType: ${target.addressType}`;
     if (!enabled) {
       const events: HintEvent[] = this.populated.has(target.serviceKey) ? [{ type: 'Warning', reason: 'TopologyAwareHintsDisabled', message: withType(HINT_MESSAGES.disabled) }] : [];
       this.populated.delete(target.serviceKey);
-      removeHints(target);
+      applyTrafficDistribution(target, trafficDistribution);
       return events;
     }
     const disable = (message: string): HintEvent[] => {
@@ -260,7 +264,7 @@ export class TopologyHints {
 }
 
 /** Upstream's RemoveHintsFromSlices: none on what is written, and unchanged slices with hints rewritten without. */
-function removeHints(target: HintTarget): void {
+export function removeHints(target: HintTarget): void {
   for (const list of target.written) for (let i = 0; i < list.length; i++) list[i] = withoutHints(list[i]);
   target.unchanged.forEach((endpoints, index) => {
     if (!endpoints.some((e) => e.hints !== undefined)) return;
@@ -269,4 +273,3 @@ function removeHints(target: HintTarget): void {
   });
 }
 
-export { withoutHints };

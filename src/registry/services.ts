@@ -12,6 +12,8 @@ const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 const SESSION_AFFINITIES = ['ClientIP', 'None'];
 const TRAFFIC_POLICIES = ['Cluster', 'Local'];
+/** At 1.32 (PreferSameZone and PreferSameNode arrive behind 1.33's PreferSameTrafficDistribution gate). */
+const TRAFFIC_DISTRIBUTIONS = ['PreferClose'];
 const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10800;
 const IANA_SERVICE_NAME = /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
 
@@ -96,6 +98,7 @@ function validateSpec(spec: Fields): FieldError[] {
     } else errs.push(...validateOneOf(spec.externalTrafficPolicy, 'spec.externalTrafficPolicy', TRAFFIC_POLICIES));
   }
   errs.push(...validateOneOf(spec.internalTrafficPolicy, 'spec.internalTrafficPolicy', TRAFFIC_POLICIES));
+  errs.push(...validateOneOf(spec.trafficDistribution, 'spec.trafficDistribution', TRAFFIC_DISTRIBUTIONS));
   for (const [i, ip] of ((Array.isArray(spec.externalIPs) ? spec.externalIPs : []) as unknown[]).entries()) {
     if (!isIp(ip)) errs.push(fieldErrors.invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
   }

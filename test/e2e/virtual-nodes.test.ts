@@ -317,3 +317,26 @@ test('topology-mode Auto: EndpointSlice hints give each of the 3 zones its CPU s
   }, 30_000);
   await eventually(async () => assert.ok((await events()).includes('TopologyAwareHintsDisabled: Insufficient number of endpoints (2 endpoints, 3 zones), addressType: IPv4')));
 });
+
+test('trafficDistribution PreferClose: every ready endpoint is hinted for its own zone; unset, the hints go; another value is refused', async () => {
+  await server.ok(['create', 'deployment', 'close', '--image=nginx', '--replicas=4', '--port=80']);
+  await server.ok(['expose', 'deployment', 'close', '--port=80']);
+  await server.ok(['patch', 'service', 'close', '--type=merge', '-p', '{"spec":{"trafficDistribution":"PreferClose"}}']);
+  const endpoints = async () => JSON.parse(await server.ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=close', '-o', 'json'])).items.flatMap((s: { endpoints?: unknown[] }) => s.endpoints ?? []);
+  await eventually(async () => {
+    const list = await endpoints();
+    assert.equal(list.filter((e: { conditions: { ready: boolean } }) => e.conditions.ready).length, 4);
+    for (const e of list) assert.deepEqual(e.hints, { forZones: [{ name: e.zone }] }, JSON.stringify(e));
+  }, 30_000);
+
+  await server.ok(['patch', 'service', 'close', '--type=json', '-p', '[{"op":"remove","path":"/spec/trafficDistribution"}]']);
+  await eventually(async () => {
+    const list = await endpoints();
+    assert.equal(list.length, 4);
+    assert.ok(list.every((e: { hints?: unknown }) => e.hints === undefined), JSON.stringify(list));
+  }, 30_000);
+
+  const refused = await server.kubectl(['patch', 'service', 'close', '--type=merge', '-p', '{"spec":{"trafficDistribution":"PreferFar"}}']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /spec\.trafficDistribution: Unsupported value: "PreferFar": supported values: "PreferClose"/);
+});
