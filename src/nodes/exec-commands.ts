@@ -43,7 +43,13 @@ export interface ExecIo {
   stdin?: AsyncIterable<Buffer>;
   /** Resolves when the client goes away (ends a sleep early). */
   aborted: Promise<void>;
+  /** With a TTY: the terminal's size as the client last sent it (undefined before it did). */
+  terminal?: () => { width: number; height: number } | undefined;
 }
+
+/** What a terminal without a size message reports (a fresh pty is 0x0; tput falls back to terminfo's 80x24). */
+const DEFAULT_COLUMNS = 80;
+const DEFAULT_LINES = 24;
 
 const MAX_SLEEP_SECONDS = 3600;
 const SHELLS = new Set(['sh', 'bash', 'ash', '/bin/sh', '/bin/bash', '/bin/ash', '/usr/bin/bash']);
@@ -222,6 +228,10 @@ export class BuiltinShell {
         return this.ls(args);
       case 'tar':
         return tarCommand(args, this.environment, this.io);
+      case 'stty':
+        return this.stty(args);
+      case 'tput':
+        return this.tput(args);
       case 'test':
         return this.test(args);
       case '[':
@@ -234,6 +244,34 @@ export class BuiltinShell {
         if (SHELLS.has(name)) return this.shell(args);
         throw new ExecNotFound(name);
     }
+  }
+
+  /** `stty size` (rows and columns of the session's terminal); without a TTY, busybox's complaint. */
+  private stty(args: string[]): number {
+    if (!this.io.terminal) {
+      this.io.stderr("stty: standard input: Not a tty\n");
+      return 1;
+    }
+    if (args.length === 1 && args[0] === 'size') {
+      const size = this.io.terminal();
+      this.io.stdout(`${size?.height ?? 0} ${size?.width ?? 0}\n`);
+      return 0;
+    }
+    if (args.length === 0) return 0;
+    this.io.stderr(`stty: invalid argument '${args[0]}'\n`);
+    return 1;
+  }
+
+  /** `tput cols` and `tput lines`: the terminal's size, else terminfo's 80x24. */
+  private tput(args: string[]): number {
+    const size = this.io.terminal?.();
+    if (args[0] === 'cols') this.io.stdout(`${size?.width || DEFAULT_COLUMNS}\n`);
+    else if (args[0] === 'lines') this.io.stdout(`${size?.height || DEFAULT_LINES}\n`);
+    else {
+      this.io.stderr(`tput: unknown terminfo capability '${args[0] ?? ''}'\n`);
+      return 4;
+    }
+    return 0;
   }
 
   private async cat(paths: string[]): Promise<number> {

@@ -17,6 +17,7 @@ const STDIN = 0;
 const STDOUT = 1;
 const STDERR = 2;
 const ERROR = 3;
+const RESIZE = 4;
 const CLOSE = 255;
 
 /** An async iterable of chunks pushed by the client's stdin. */
@@ -45,8 +46,51 @@ export class Pipe implements AsyncIterable<Buffer> {
   }
 }
 
+/** A terminal's size as the client's resize messages give it (remotecommand's TerminalSize). */
+export interface TerminalSize {
+  width: number;
+  height: number;
+}
+
+/** The latest size the client sent on its resize channel (none before the first message). */
+export class TerminalSizeHolder {
+  current: TerminalSize | undefined;
+  private pending = '';
+  private firstArrived?: () => void;
+  private readonly first = new Promise<void>((resolve) => (this.firstArrived = resolve));
+
+  /** Resolves once the first size came in, or after `timeoutMs` (a client may send none). */
+  sized(timeoutMs: number): Promise<void> {
+    if (this.current) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([this.first, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).finally(() => clearTimeout(timer));
+  }
+
+  /** Takes one resize payload: JSON objects (`{"Width":…,"Height":…}`), as many as the bytes hold. */
+  accept(chunk: Buffer): void {
+    this.pending += chunk.toString('utf8');
+    let end: number;
+    while ((end = this.pending.indexOf('}')) >= 0) {
+      const text = this.pending.slice(0, end + 1);
+      this.pending = this.pending.slice(end + 1);
+      try {
+        const size = JSON.parse(text.slice(text.indexOf('{')));
+        if (Number.isInteger(size?.Width) && Number.isInteger(size?.Height) && size.Width >= 0 && size.Height >= 0) {
+          this.current = { width: size.Width, height: size.Height };
+          this.firstArrived?.();
+        }
+      } catch {
+        // A malformed message changes nothing, as upstream's handler logs and goes on.
+      }
+    }
+    if (this.pending.length > 4096) this.pending = '';
+  }
+}
+
 export interface ExecStreams {
   stdin: Pipe;
+  /** The terminal's size, when the session has a TTY and the client sent one. */
+  terminal: TerminalSizeHolder;
   /** Resolves when the client goes away. */
   aborted: Promise<void>;
   stdout(data: string | Buffer): void;
@@ -72,12 +116,14 @@ export function streamOptions(query: URLSearchParams): StreamOptions {
 
 export function webSocketStreams(ws: WebSocket, wantsStdin: boolean): ExecStreams {
   const stdin = new Pipe();
+  const terminal = new TerminalSizeHolder();
   let abort!: () => void;
   const aborted = new Promise<void>((resolve) => (abort = resolve));
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     const frame = isBinary ? data : Buffer.from(data);
     if (frame.length === 0) return;
     if (frame[0] === STDIN && wantsStdin) stdin.push(frame.subarray(1));
+    else if (frame[0] === RESIZE) terminal.accept(frame.subarray(1));
     else if (frame[0] === CLOSE && frame[1] === STDIN) stdin.end();
   });
   ws.on('close', () => {
@@ -92,6 +138,7 @@ export function webSocketStreams(ws: WebSocket, wantsStdin: boolean): ExecStream
   };
   return {
     stdin,
+    terminal,
     aborted,
     stdout: (data) => send(STDOUT, data),
     stderr: (data) => send(STDERR, data),
@@ -112,6 +159,7 @@ export function spdyStreams(session: SpdySession, protocol: string, options: Str
   const wanted = new Set(['error', ...(options.stdin ? ['stdin'] : []), ...(options.stdout ? ['stdout'] : []), ...(options.stderr ? ['stderr'] : []), ...(options.tty && version >= 3 ? ['resize'] : [])]);
   const streams = new Map<string, SpdyStream>();
   const stdin = new Pipe();
+  const terminal = new TerminalSizeHolder();
   let abort!: () => void;
   const aborted = new Promise<void>((resolve) => (abort = resolve));
   session.once('close', () => {
@@ -140,11 +188,13 @@ export function spdyStreams(session: SpdySession, protocol: string, options: Str
         stream.on('data', (chunk: Buffer) => stdin.push(chunk));
         stream.on('end', () => stdin.end());
       }
+      if (type === 'resize') stream.on('data', (chunk: Buffer) => terminal.accept(chunk));
       if (streams.size < wanted.size) return;
       clearTimeout(timer);
       const write = (type: string, data: string | Buffer) => streams.get(type)?.write(data);
       resolve({
         stdin,
+        terminal,
         aborted,
         stdout: (data) => write('stdout', data),
         stderr: (data) => write('stderr', data),

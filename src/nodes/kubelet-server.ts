@@ -27,6 +27,8 @@ import { nodeUsage, podUsage } from './usage.js';
 
 export const KUBELET_CLIENT_COMMON_NAME = 'kube-apiserver-kubelet-client';
 const EXEC_START_DELAY_MS = 50;
+/** How long a TTY exec waits for the client's first terminal size. */
+const TERMINAL_SIZE_WAIT_MS = 2_000;
 
 /** What the server needs of the agent. */
 export interface KubeletBackend {
@@ -66,6 +68,21 @@ function allowedClient(socket: TLSSocket): boolean {
   const subject = raw.subject;
   return subject.split('\n').some((line) => line === `CN=${KUBELET_CLIENT_COMMON_NAME}` || line === 'O=system:masters');
 }
+
+/** A terminal's output processing (onlcr): each LF leaves as CR LF. */
+function onlcr(data: string | Buffer): Buffer {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  if (!bytes.includes(0x0a)) return bytes;
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, start)) {
+    parts.push(bytes.subarray(start, at), CRLF);
+    start = at + 1;
+  }
+  parts.push(bytes.subarray(start));
+  return Buffer.concat(parts);
+}
+const CRLF = Buffer.from('\r\n');
 
 function exitStatus(code: number, command: string[]): Record<string, unknown> {
   if (code === 0) return { metadata: {}, status: 'Success' };
@@ -267,10 +284,15 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     const { tty, stdin: wantsStdin } = streamOptions(query);
     const projection = await projectContainer(pod, container, backend.clientFor(pod.spec.nodeName));
     await runtimeStart();
+    // A terminal gets its size before the process starts (kubectl sends it as soon as it is connected).
+    if (tty) await streams.terminal.sized(TERMINAL_SIZE_WAIT_MS);
     const { files, writable } = overlays.open({ namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid ?? '' }, projection.files);
     const shell = new BuiltinShell(
       { hostname: projection.env.HOSTNAME, env: projection.env, files, writable },
-      { stdout: (data) => streams.stdout(data), stderr: (data) => (tty ? streams.stdout(data) : streams.stderr(data)), stdin: wantsStdin ? streams.stdin : undefined, aborted: streams.aborted },
+      tty
+        ? // One terminal: stderr joins stdout and the line discipline writes each newline as CR LF (onlcr).
+          { stdout: (data) => streams.stdout(onlcr(data)), stderr: (data) => streams.stdout(onlcr(data)), stdin: wantsStdin ? streams.stdin : undefined, aborted: streams.aborted, terminal: () => streams.terminal.current }
+        : { stdout: (data) => streams.stdout(data), stderr: (data) => streams.stderr(data), stdin: wantsStdin ? streams.stdin : undefined, aborted: streams.aborted },
     );
     let code: number;
     if (command.length === 0) {

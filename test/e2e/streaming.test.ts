@@ -119,6 +119,37 @@ test('exec over SPDY (kubectl 1.27 and 1.29): output, exit codes and stdin', asy
   }
 });
 
+/** Runs kubectl inside a pseudo-terminal of `columns` x `rows` (util-linux `script`), as a user at a terminal would; resolves with what the terminal showed. */
+function kubectlInTerminal(binary: string, args: string[], columns: number, rows: number): Promise<string> {
+  const quoted = [binary, ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', `stty cols ${columns} rows ${rows}; ${quoted}`, '/dev/null'], { env: { ...process.env, KUBECONFIG: server.kubeconfig, HOME: server.dataDir }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kubectl in a terminal did not finish: ${output}`));
+    }, 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`kubectl in a terminal exited ${code}: ${output}`));
+    });
+  });
+}
+
+test('exec -it: the terminal size reaches the container (stty size, tput) and output lines end in CR LF, over WebSocket (1.32) and SPDY (1.27)', async () => {
+  for (const binary of [KUBECTL, KUBECTL_OLDEST]) {
+    assert.match(await kubectlInTerminal(binary, ['exec', '-it', 'web', '--', 'stty', 'size'], 123, 45), /^45 123\r\n/, binary);
+    assert.match(await kubectlInTerminal(binary, ['exec', '-it', 'web', '--', 'sh', '-c', 'tput cols; tput lines'], 97, 31), /^97\r\n31\r\n/, binary);
+  }
+  // Without a TTY there is no terminal to ask, and newlines stay as they are.
+  const plain = await server.kubectl(['exec', 'web', '--', 'sh', '-c', 'echo a; stty size']);
+  assert.equal(plain.stdout, 'a\n');
+  assert.match(plain.stderr, /stty: standard input: Not a tty/);
+});
+
 test('kubectl cp: projected files out of a pod, local files into it (kubectl 1.32 over WebSocket, 1.27 over SPDY)', async () => {
   await server.ok(['apply', '-f', '-'], {
     input: `
