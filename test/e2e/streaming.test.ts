@@ -2,7 +2,8 @@
  * The kubelet streams with each kubectl generation's protocol, against `serve --virtual-nodes 2`:
  * port-forward as SPDY tunnelled in a WebSocket (kubectl 1.31+, KEP-4006) and as plain SPDY/3.1
  * (1.29), to pods, services and deployments, bytes echoed by the agent; exec over SPDY (1.27,
- * 1.29) with output, exit codes and stdin; `kubectl cp` of projected files out of a pod and of
+ * 1.29) with output, exit codes and stdin; exec -it in a pseudo-terminal (its size, CR LF); attach
+ * -i over WebSocket and SPDY; `kubectl cp` of projected files out of a pod and of
  * local files into its writable overlay (tar in the built-in shell); and the `create` check
  * upstream adds to WebSocket upgrades of pods/exec, attach and portforward.
  */
@@ -148,6 +149,39 @@ test('exec -it: the terminal size reaches the container (stty size, tput) and ou
   const plain = await server.kubectl(['exec', 'web', '--', 'sh', '-c', 'echo a; stty size']);
   assert.equal(plain.stdout, 'a\n');
   assert.match(plain.stderr, /stty: standard input: Not a tty/);
+});
+
+test('kubectl attach -i: the main process keeps writing its log lines and echoes stdin, over WebSocket (1.32) and SPDY (1.27)', async () => {
+  for (const binary of [KUBECTL, KUBECTL_OLDEST]) {
+    const child = spawn(binary, ['attach', '-i', 'web'], { env: { ...process.env, KUBECONFIG: server.kubeconfig, HOME: server.dataDir }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    try {
+      const seen = (what: (out: string) => boolean, label: string) =>
+        new Promise<void>((resolve, reject) => {
+          const started = Date.now();
+          const check = setInterval(() => {
+            if (what(stdout)) {
+              clearInterval(check);
+              resolve();
+            } else if (Date.now() - started > 20_000 || child.exitCode !== null) {
+              clearInterval(check);
+              reject(new Error(`${binary}: no ${label}; stdout ${JSON.stringify(stdout)}, stderr ${stderr}`));
+            }
+          }, 100);
+        });
+      // A line the container writes after attaching is a line of its log.
+      await seen((out) => out.split('\n').length > 2, 'output');
+      const attachedLine = stdout.split('\n')[1];
+      assert.ok((await server.ok(['logs', 'web'])).split('\n').includes(attachedLine), `${binary}: ${attachedLine} is not in the log`);
+      child.stdin!.write('attach-ping\n');
+      await seen((out) => out.includes('attach-ping\n'), 'echo of stdin');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }
 });
 
 test('kubectl cp: projected files out of a pod, local files into it (kubectl 1.32 over WebSocket, 1.27 over SPDY)', async () => {
