@@ -28,6 +28,8 @@ export interface ControllerContext {
   workers: number;
   /** A work queue named after the controller, with workqueue_* metrics. */
   newQueue(name?: string): WorkQueue;
+  /** The server's metrics registry, for a controller's own families (upstream's names). */
+  metrics: MetricsRegistry;
   /** Settings shared by controllers (grace periods, thresholds …). */
   settings: ControllerSettings;
   /** The server's authorizer, for controllers that ask access reviews (csrapproving's SubjectAccessReview). */
@@ -153,6 +155,7 @@ export class ControllerManager {
         events: new EventRecorder(client, { component: definition.eventSource ?? definition.name, host: this.options.host }),
         workers: flag ? (this.options.workers?.[flag.name] ?? flag.default) : 1,
         newQueue: (name = definition.name) => new WorkQueue(name, { metrics: queueMetrics }),
+        metrics,
         authorizer: this.options.authorizer,
         settings: { ...Object.fromEntries((definition.flags ?? []).map((f) => [f.name, f.default])), ...this.options.settings },
       };

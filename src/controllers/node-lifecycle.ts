@@ -19,6 +19,7 @@ import { realClock, type Clock } from './clock.js';
 import type { ControllerDefinition } from './manager.js';
 import { keyOf, startReconciler } from './reconciler.js';
 import { computeZoneState, DEFAULT_EVICTION_SETTINGS, EXCLUDE_DISRUPTION_LABEL, taintingRate, ZoneTaintQueue, type EvictionSettings, type ZoneState } from './node-lifecycle-zones.js';
+import { NodeCollectorMetrics } from './node-lifecycle-metrics.js';
 import { zoneKeyOf } from '../scheduler/snapshot.js';
 import { log } from '../server/log.js';
 import type { Obj } from '../client/api-client.js';
@@ -57,6 +58,7 @@ export interface NodeLifecycleDeps {
   eviction?: EvictionSettings;
   /** Asks for a tainting pass soon (the controller queues TAINTING_KEY); tests call sync(TAINTING_KEY) themselves. */
   wakeTainting?: () => void;
+  metrics?: NodeCollectorMetrics;
 }
 
 export class NodeLifecycle {
@@ -163,6 +165,7 @@ export class NodeLifecycle {
         if (hasTaint(taints, wanted, 'NoExecute')) return true;
         try {
           await this.writeTaints(node, withNoExecute(taints, wanted));
+          this.deps.metrics?.evicted(zoneKeyOf(node.metadata.labels));
           return true;
         } catch (error) {
           log.warn('node lifecycle: could not taint node; will retry', { node: name, error: (error as Error).message });
@@ -202,6 +205,7 @@ export class NodeLifecycle {
       if (ready) size.ready++;
       else size.notReady++;
     }
+    this.deps.metrics?.setZones(sizes);
     const newStates = new Map<string, ZoneState>();
     for (const [zone, size] of sizes) newStates.set(zone, computeZoneState(size.ready, size.notReady, this.eviction.unhealthyZoneThreshold));
     const allAre = newStates.size > 0 && [...newStates.values()].every((state) => state === 'FullDisruption');
@@ -308,6 +312,7 @@ export function newNodeLifecycleController(options: { clock?: Clock } = {}): Con
         gracePeriodMs: setting('node-monitor-grace-period', DEFAULT_GRACE_MS),
         eviction,
         wakeTainting: () => queue.add(TAINTING_KEY),
+        metrics: NodeCollectorMetrics.in(context.metrics),
       });
       const handlers = [
         nodes.addEventHandler({ onAdd: (n) => queue.add(keyOf(n)), onUpdate: (_o, n) => queue.add(keyOf(n)), onDelete: (n) => queue.add(keyOf(n)) }),

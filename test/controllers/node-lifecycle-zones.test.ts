@@ -11,19 +11,21 @@ import { LEASES, NODES } from '../../src/client/resource-types.js';
 import { FakeClock } from '../../src/controllers/clock.js';
 import { NodeLifecycle, NOT_READY_TAINT, TAINTING_KEY, UNREACHABLE_TAINT } from '../../src/controllers/node-lifecycle.js';
 import { computeZoneState, DEFAULT_EVICTION_SETTINGS, taintingRate, type EvictionSettings } from '../../src/controllers/node-lifecycle-zones.js';
+import { NodeCollectorMetrics } from '../../src/controllers/node-lifecycle-metrics.js';
+import { Registry } from 'prom-client';
 import { controllerCluster, eventually } from './fixture.js';
 
 const T0 = Date.parse('2026-12-02T00:00:00Z');
 const OURS = [NOT_READY_TAINT, UNREACHABLE_TAINT];
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
-async function zones(layout: Record<string, number>, eviction: Partial<EvictionSettings> = {}) {
+async function zones(layout: Record<string, number>, eviction: Partial<EvictionSettings> = {}, metrics?: NodeCollectorMetrics) {
   const cluster = await controllerCluster();
   const nodes = cluster.informers.informer(NODES);
   const leases = cluster.informers.informer(LEASES, { namespace: 'kube-node-lease' });
   await cluster.sync();
   const clock = new FakeClock(T0);
-  const lifecycle = new NodeLifecycle({ client: cluster.client, nodes, leases, clock, gracePeriodMs: 40_000, eviction: { ...DEFAULT_EVICTION_SETTINGS, ...eviction } });
+  const lifecycle = new NodeLifecycle({ client: cluster.client, nodes, leases, clock, gracePeriodMs: 40_000, eviction: { ...DEFAULT_EVICTION_SETTINGS, ...eviction }, metrics });
   const names: string[] = [];
   for (const [zone, count] of Object.entries(layout)) {
     for (let i = 0; i < count; i++) {
@@ -126,6 +128,24 @@ describe('node lifecycle: zone states and rate-limited NoExecute tainting', () =
     // Ready again: the NoExecute taint comes off at once.
     await z.up('a-1');
     assert.deepEqual(await z.evicting(), ['a-0', 'b-0']);
+    z.cluster.stop();
+  });
+
+  it('node_collector metrics: zone size, health and not-Ready count per zone key, NoExecute taintings counted as evictions', async () => {
+    const registry = new Registry();
+    const z = await zones({ a: 4, b: 2 }, {}, NodeCollectorMetrics.in(registry));
+    const values = async (name: string) => {
+      const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+      return Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels.zone).replace('r:\u0000:', ''), v.value]));
+    };
+    assert.deepEqual(await values('node_collector_zone_size'), { a: 4, b: 2 });
+    assert.deepEqual(await values('node_collector_zone_health'), { a: 100, b: 100 });
+    await z.down('a-0', 'b-0', 'b-1');
+    assert.deepEqual(await values('node_collector_unhealthy_nodes_in_zone'), { a: 1, b: 2 });
+    assert.deepEqual(await values('node_collector_zone_health'), { a: 75, b: 0 });
+    assert.deepEqual(await values('node_collector_evictions_total'), {});
+    await z.pass();
+    assert.deepEqual(await values('node_collector_evictions_total'), { a: 1, b: 1 }, 'the first node of each zone tainted at once');
     z.cluster.stop();
   });
 
