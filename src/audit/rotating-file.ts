@@ -4,10 +4,14 @@
  * `<name>-<UTC time as 2006-01-02T15-04-05.000><ext>` and a new one is started; then backups beyond
  * `maxBackups` (0: keep all) and older than `maxAgeDays` (0: no limit) are removed, oldest first.
  * A rename keeps the old file's descriptor, so lines still being written land in the backup and
- * the order of lines across files is the order they were written.
+ * the order of lines across files is the order they were written. With `compress`
+ * (--audit-log-compress) a backup is gzipped to `<backup>.gz` once its last line is written, and
+ * the plain one removed; compressed backups count as backups for the limits.
  */
-import { createWriteStream, openSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, renameSync, statSync, type WriteStream } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { basename, dirname, extname, join } from 'node:path';
 
 const MIB = 1024 * 1024;
@@ -21,6 +25,8 @@ export interface RotationOptions {
   maxBackups: number;
   /** --audit-log-maxage: days a rotated file is kept (by the time in its name); 0 keeps all. */
   maxAgeDays: number;
+  /** --audit-log-compress: gzip rotated files. */
+  compress?: boolean;
 }
 
 export class RotatingFile {
@@ -28,6 +34,8 @@ export class RotatingFile {
   private size: number;
   private readonly maxBytes: number;
   private lastBackupTime = 0;
+  /** The backups' compression and clean-up, one after the other (tests and close wait for it). */
+  private housekeeping: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly path: string,
@@ -46,23 +54,38 @@ export class RotatingFile {
     this.stream.write(line);
   }
 
-  close(): Promise<void> {
-    return new Promise<void>((resolve) => this.stream.end(resolve));
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.stream.end(resolve));
+    await this.settled();
+  }
+
+  /** Resolves when the compression and removal of backups started so far are done. */
+  settled(): Promise<void> {
+    return this.housekeeping;
   }
 
   private rotate(): void {
     // Two rotations in one millisecond would share a name: the later one moves on by a millisecond.
     const time = Math.max(this.now(), this.lastBackupTime + 1);
     this.lastBackupTime = time;
+    const backup = backupName(this.path, time);
     try {
-      renameSync(this.path, backupName(this.path, time));
+      renameSync(this.path, backup);
     } catch {
       return; // Not renamed (e.g. removed by hand): keep appending where we are.
     }
-    this.stream.end();
+    const written = new Promise<void>((resolve) => this.stream.end(resolve));
     this.stream = open(this.path);
     this.size = 0;
-    void this.removeOldBackups().catch(() => {});
+    const compress = this.options.compress;
+    this.housekeeping = this.housekeeping
+      .then(async () => {
+        if (!compress) return;
+        await written;
+        await gzipFile(backup);
+      })
+      .then(() => this.removeOldBackups())
+      .catch(() => {});
   }
 
   private async removeOldBackups(): Promise<void> {
@@ -86,10 +109,23 @@ export function backupName(path: string, time: number): string {
   return join(dirname(path), `${basename(path, ext)}-${stamp}${ext}`);
 }
 
-/** The time in a backup's name, if `file` is a backup of `path`. */
-function backupTime(path: string, file: string): number | undefined {
+/** Replaces `path` by `path.gz`; a failure leaves the plain file in place. */
+async function gzipFile(path: string): Promise<void> {
+  const target = `${path}.gz`;
+  try {
+    await pipeline(createReadStream(path), createGzip(), createWriteStream('', { fd: openSync(target, 'w', 0o600) }));
+  } catch (error) {
+    await unlink(target).catch(() => {});
+    throw error;
+  }
+  await unlink(path);
+}
+
+/** The time in a backup's name (plain or gzipped), if `file` is a backup of `path`. */
+function backupTime(path: string, name: string): number | undefined {
   const ext = extname(path);
   const prefix = `${basename(path, ext)}-`;
+  const file = name.endsWith('.gz') ? name.slice(0, -3) : name;
   if (!file.startsWith(prefix) || !file.endsWith(ext)) return undefined;
   const stamp = file.slice(prefix.length, file.length - ext.length);
   const match = /^(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d\.\d{3})$/.exec(stamp);

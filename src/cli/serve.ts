@@ -89,6 +89,7 @@ const FLAGS = {
   'audit-log-maxsize': { type: 'string', default: '0', group: 'audit', value: 'MB', help: 'rotate the audit log file at this size (0: 100, as upstream)' },
   'audit-log-maxbackup': { type: 'string', default: '0', group: 'audit', value: 'N', help: 'rotated audit log files kept (0: all)' },
   'audit-log-maxage': { type: 'string', default: '0', group: 'audit', value: 'DAYS', help: 'days a rotated audit log file is kept (0: no limit)' },
+  'audit-log-compress': { type: 'boolean', default: false, group: 'audit', help: 'gzip rotated audit log files' },
   'encryption-provider-config': { type: 'string', group: 'encryption at rest', value: 'FILE', help: 'an EncryptionConfiguration (aesgcm, aescbc, identity) for Secrets and any listed resource' },
   'log-format': { type: 'string', group: 'logs', value: 'json|text', help: 'default: text on a terminal, json otherwise (or NAUTILUS_LOG)' },
   v: { type: 'string', short: 'v', default: '0', group: 'logs', value: 'N', help: 'klog verbosity 0-10; 3 logs every request with its latency' },
@@ -229,6 +230,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!Object.values(auditRotation).every((value) => Number.isInteger(value) && value >= 0)) {
     return reportUsageError(process.stderr, 'serve', '--audit-log-maxsize, --audit-log-maxbackup and --audit-log-maxage must be non-negative integers');
   }
+  const auditLogCompress = values['audit-log-compress'] === true;
   const maxRequestsInflight = inflight('max-requests-inflight');
   const maxMutatingRequestsInflight = inflight('max-mutating-requests-inflight');
   if (maxRequestsInflight === undefined || maxMutatingRequestsInflight === undefined) {
@@ -321,7 +323,7 @@ export async function run(argv: string[]): Promise<number> {
       enablePriorityAndFairness: priorityAndFairness === 'true',
       auditLogPath: values['audit-log-path'],
       auditPolicyFile: values['audit-policy-file'],
-      auditRotation,
+      auditRotation: { ...auditRotation, compress: auditLogCompress },
       encryption,
       tlsCertFile: values['tls-cert-file'],
       tlsPrivateKeyFile: values['tls-private-key-file'],

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { backupName, RotatingFile } from '../../src/audit/rotating-file.js';
 
@@ -18,7 +19,7 @@ async function linesIn(dir: string, files: string[]): Promise<number[]> {
   return numbers;
 }
 
-describe('audit log rotation (--audit-log-maxsize, --audit-log-maxbackup, --audit-log-maxage)', () => {
+describe('audit log rotation (--audit-log-maxsize, --audit-log-maxbackup, --audit-log-maxage, --audit-log-compress)', () => {
   it('names backups as lumberjack does', () => {
     assert.equal(backupName('/var/log/audit.log', Date.UTC(2026, 11, 2, 17, 40, 0, 123)), '/var/log/audit-2026-12-02T17-40-00.123.log');
   });
@@ -60,5 +61,28 @@ describe('audit log rotation (--audit-log-maxsize, --audit-log-maxbackup, --audi
     const left = await linesIn(dir, [...backups, 'audit.log']);
     assert.equal(left.at(-1), total - 1);
     assert.deepEqual(left, Array.from({ length: left.length }, (_, i) => total - left.length + i));
+  });
+
+  it('with compress, gzips each backup once written (no plain backup left), every line kept in order, limits counting the .gz files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nautilus-audit-rotation-'));
+    const path = join(dir, 'audit.log');
+    let clock = Date.UTC(2026, 0, 1);
+    const file = new RotatingFile(path, { maxSizeMiB: 1, maxBackups: 2, maxAgeDays: 0, compress: true }, () => (clock += 1000));
+    const total = 4 * 1024 + 10;
+    for (let n = 0; n < total; n++) file.write(line(n));
+    await file.close();
+    const files = (await readdir(dir)).sort();
+    const backups = files.filter((f) => f !== 'audit.log');
+    assert.equal(backups.length, 2, files.join(' '));
+    assert.ok(backups.every((f) => /^audit-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}\.log\.gz$/.test(f)), files.join(' '));
+    const numbers: number[] = [];
+    for (const f of backups) {
+      const compressed = await readFile(join(dir, f));
+      assert.ok(compressed.length < MIB / 10, `${f} is compressed`);
+      for (const text of gunzipSync(compressed).toString('utf8').split('\n').filter(Boolean)) numbers.push(JSON.parse(text).n);
+    }
+    numbers.push(...(await linesIn(dir, ['audit.log'])));
+    assert.equal(numbers.at(-1), total - 1);
+    assert.deepEqual(numbers, Array.from({ length: numbers.length }, (_, i) => total - numbers.length + i));
   });
 });
