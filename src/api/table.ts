@@ -1,6 +1,7 @@
 /** Server-side printing: meta.k8s.io/v1 Table responses, as kubectl get asks for them. */
 import type { KindStrategy, Obj, TableColumn } from '../registry/strategy.js';
 import type { StoredObject } from '../storage/store.js';
+import { cellsJson, summaryOf } from '../registry/summary.js';
 
 const NAME_COLUMN = {
   name: 'Name',
@@ -30,18 +31,8 @@ function definitionsJson(strategy: KindStrategy): string {
 }
 
 function rowJson(strategy: KindStrategy, stored: StoredObject, include: IncludeObject): string {
-  const object = stored.object as Obj;
-  const cells: unknown[] = strategy.leadingNameColumn === false ? [] : [strategy.nameCell?.(object) ?? object.metadata.name ?? ''];
-  for (const column of strategy.columns) {
-    let value: unknown;
-    try {
-      value = column.cell(object);
-    } catch {
-      value = '<unknown>';
-    }
-    cells.push(value ?? '<none>');
-  }
-  let row = `{"cells":${JSON.stringify(cells)}`;
+  // The cells come from the version's summary, made once (ages printed now): no parsed object.
+  let row = `{"cells":${cellsJson(summaryOf(stored, strategy))}`;
   if (include === 'Object') row += `,"object":${stored.json.toString('utf8')}`;
   else if (include === 'Metadata') row += `,"object":${cachedPartialObjectMetadata(stored)}`;
   return row + '}';

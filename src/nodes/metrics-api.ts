@@ -66,8 +66,8 @@ export class ResourceMetrics {
   }
 
   listNodes(query: MetricsQuery, nowMs = Date.now()): Obj {
-    const { filter } = buildSelection(this.registry.of('', 'nodes').strategy, query);
-    const items = this.virtualNodes().filter((node) => !filter || filter(node)).map((node) => this.nodeItem(node, nowMs));
+    const { matches } = buildSelection(this.registry.of('', 'nodes').strategy, query);
+    const items = this.virtualNodes().filter((node) => !matches || matches(node)).map((node) => this.nodeItem(node, nowMs));
     return { kind: 'NodeMetricsList', apiVersion: API_VERSION, metadata: {}, items } as unknown as Obj;
   }
 

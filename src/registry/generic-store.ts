@@ -140,7 +140,7 @@ export class GenericStore {
   }
 
   /** Watches this kind; see Store.watch. */
-  watch(namespace: string | undefined, options: { fromRevision: number; filter?: (object: KubeObject) => boolean }, onEvent: (event: StoreEvent, type: EventType) => void): Watcher {
+  watch(namespace: string | undefined, options: { fromRevision: number; filter?: (stored: StoredObject) => boolean }, onEvent: (event: StoreEvent, type: EventType) => void): Watcher {
     // A RevisionCompactedError passes through: watches report it in-stream, not as a status code.
     const prefix = this.strategy.namespaced && namespace ? `${namespace}/` : undefined;
     const conversion = this.conversion;

@@ -3,7 +3,7 @@ import { fieldErrors, type FieldError } from '../api/status.js';
 import { isPlainObject, jsonEqual } from '../api/object.js';
 import { matchesLabels, selectorFromSpec } from '../api/selectors.js';
 import type { KindStrategy, Obj } from './strategy.js';
-import { ageColumn, formatLabelSelector, humanDuration, templateColumns } from './common/printing.js';
+import { age, ageColumn, formatLabelSelector, humanDuration, templateColumns } from './common/printing.js';
 import { defaultPodTemplate } from './common/pod-spec.js';
 import { immutable, validateNonNegativeInteger, validateOneOf } from './common/validation.js';
 import { validateSelectorAndTemplate } from './common/workload.js';
@@ -121,8 +121,9 @@ function jobCompletions(job: Obj): string {
 function jobDuration(job: Obj): string {
   const start = job.status?.startTime;
   if (!start) return '';
-  const end = job.status?.completionTime ? Date.parse(job.status.completionTime) : Date.now();
-  return humanDuration(end - Date.parse(start));
+  // Running: the time since it started, which changes (an age, printed when the Table is).
+  if (!job.status?.completionTime) return age(start);
+  return humanDuration(Date.parse(job.status.completionTime) - Date.parse(start));
 }
 
 export const jobs: KindStrategy = {

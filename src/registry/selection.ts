@@ -7,7 +7,11 @@ import { errors } from '../api/status.js';
 import type { KubeObject } from '../api/object.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type LabelSelector } from '../api/selectors.js';
 import type { IndexQuery } from '../storage/secondary-index.js';
-import type { KindStrategy, Obj } from './strategy.js';
+import type { KindStrategy } from './strategy.js';
+import type { StoredObject } from '../storage/store.js';
+import { fieldValueOf, summaryOf, type ObjectSummary } from './summary.js';
+
+const EMPTY = Buffer.alloc(0);
 
 export interface SelectionRequest {
   labelSelector?: string;
@@ -17,8 +21,10 @@ export interface SelectionRequest {
 }
 
 export interface Selection {
-  /** The whole selector as one predicate (undefined: everything matches). */
-  filter?: (object: KubeObject) => boolean;
+  /** The whole selector as one predicate over stored versions, reading their summaries (undefined: everything matches). */
+  filter?: (stored: StoredObject) => boolean;
+  /** The same predicate over an object. */
+  matches?: (object: KubeObject) => boolean;
   /** An equality requirement a secondary index can answer, to narrow a list's scan. */
   index?: IndexQuery;
 }
@@ -33,14 +39,13 @@ export function buildSelection(strategy: KindStrategy, request: SelectionRequest
   }
   const name = request.name;
   if (labels.length === 0 && fields.length === 0 && !name) return {};
-  const fieldValue = (object: KubeObject) => (field: string) => {
-    if (field === 'metadata.name') return object.metadata.name;
-    if (field === 'metadata.namespace') return object.metadata.namespace ?? '';
-    return strategy.fieldSelectors![field](object as Obj);
+  const matchesSummary = (summary: ObjectSummary) =>
+    (!name || summary.name === name) && (labels.length === 0 || matchesLabels(labels, summary.labels)) && (fields.length === 0 || matchesFields(fields, (field) => fieldValueOf(strategy, summary, field)));
+  return {
+    filter: (stored) => matchesSummary(summaryOf(stored, strategy)),
+    matches: (object) => matchesSummary(summaryOf({ object, json: EMPTY, revision: 0 }, strategy)),
+    index: indexFor(strategy, fields, labels),
   };
-  const filter = (object: KubeObject) =>
-    (!name || object.metadata.name === name) && (labels.length === 0 || matchesLabels(labels, object.metadata.labels)) && (fields.length === 0 || matchesFields(fields, fieldValue(object)));
-  return { filter, index: indexFor(strategy, fields, labels) };
 }
 
 /** The first requirement of the form field=value or label=value, as an index query. */
@@ -48,12 +53,12 @@ function indexFor(strategy: KindStrategy, fields: FieldRequirement[], labels: La
   for (const requirement of fields) {
     const extract = strategy.fieldSelectors?.[requirement.field];
     // As in matchesFields, an absent field selects as the empty string.
-    if (requirement.op === '=' && extract) return { name: `field:${requirement.field}`, extract: (object) => extract(object as Obj) ?? '', value: requirement.value };
+    if (requirement.op === '=' && extract) return { name: `field:${requirement.field}`, extract: (stored) => fieldValueOf(strategy, summaryOf(stored, strategy), requirement.field) ?? '', value: requirement.value };
   }
   for (const requirement of labels) {
     if (requirement.op === 'in' && requirement.values.length === 1) {
       const key = requirement.key;
-      return { name: `label:${key}`, extract: (object) => object.metadata.labels?.[key], value: requirement.values[0] };
+      return { name: `label:${key}`, extract: (stored) => summaryOf(stored, strategy).labels?.[key], value: requirement.values[0] };
     }
   }
   return undefined;

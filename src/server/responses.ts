@@ -1,7 +1,6 @@
 /** Writing responses: objects as their stored bytes, Status errors, and watch streams. */
 import { ApiError, errors } from '../api/status.js';
 import { tableJson, type IncludeObject } from '../api/table.js';
-import type { KubeObject } from '../api/object.js';
 import type { GenericStore } from '../registry/generic-store.js';
 import { apiVersionOf } from '../registry/strategy.js';
 import { RevisionCompactedError, type EventType, type StoredObject, type Watcher } from '../storage/store.js';
@@ -39,7 +38,7 @@ export function respondError(ex: Exchange, error: unknown): void {
 
 export interface WatchRequest {
   namespace: string | undefined;
-  filter?: (object: KubeObject) => boolean;
+  filter?: (stored: StoredObject) => boolean;
   resourceVersion: string;
   sendInitialEvents: boolean;
   allowBookmarks: boolean;

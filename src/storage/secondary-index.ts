@@ -4,9 +4,10 @@
  * query that can use them and kept up to date by every write after, so only what is queried
  * costs memory.
  */
-import type { KubeObject } from '../api/object.js';
+import type { StoredObject } from './store.js';
 
-export type IndexExtractor = (object: KubeObject) => string | undefined;
+/** The value a version is indexed under; it reads what it needs (a selection reads the version's summary). */
+export type IndexExtractor = (stored: StoredObject) => string | undefined;
 
 /** What a list can narrow its scan to: objects whose `extract` gives `value`. */
 export interface IndexQuery {
@@ -21,7 +22,7 @@ export class SecondaryIndex {
 
   constructor(private readonly extract: IndexExtractor) {}
 
-  add(key: string, object: KubeObject): void {
+  add(key: string, object: StoredObject): void {
     const value = this.valueOf(object);
     if (value === undefined) return;
     let keys = this.byValue.get(value);
@@ -32,7 +33,7 @@ export class SecondaryIndex {
     keys.add(key);
   }
 
-  remove(key: string, object: KubeObject): void {
+  remove(key: string, object: StoredObject): void {
     const value = this.valueOf(object);
     if (value === undefined) return;
     const keys = this.byValue.get(value);
@@ -44,7 +45,7 @@ export class SecondaryIndex {
     return this.byValue.get(value) ?? EMPTY;
   }
 
-  private valueOf(object: KubeObject): string | undefined {
+  private valueOf(object: StoredObject): string | undefined {
     try {
       return this.extract(object);
     } catch {

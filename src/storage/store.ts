@@ -62,7 +62,8 @@ export interface ListQuery {
   /** Resume strictly after this key. */
   afterKey?: string;
   limit?: number;
-  filter?: (object: KubeObject) => boolean;
+  /** Which versions to return; it reads what it needs (a selection reads the version's summary, not the object). */
+  filter?: (stored: StoredObject) => boolean;
   /**
    * Narrows the scan to the objects an index maps `value` to. The filter must still hold the
    * full selector: the index only saves reading objects that cannot match.
@@ -83,7 +84,7 @@ export interface WatchOptions {
   prefix?: string;
   /** Deliver events strictly after this revision (0 = now, without history). */
   fromRevision: number;
-  filter?: (object: KubeObject) => boolean;
+  filter?: (stored: StoredObject) => boolean;
 }
 
 export interface Watcher {
@@ -110,7 +111,7 @@ export interface StoreOptions {
 
 interface Subscription {
   prefix: string;
-  filter?: (object: KubeObject) => boolean;
+  filter?: (stored: StoredObject) => boolean;
   lastRevision: number;
   onEvent: (event: StoreEvent, type: EventType) => void;
 }
@@ -149,8 +150,8 @@ class ResourceTable {
     this.bytes += stored.json.length - (previous?.json.length ?? 0);
     this.items.set(key, stored);
     for (const index of this.indexes.values()) {
-      if (previous) index.remove(key, previous.object);
-      index.add(key, stored.object);
+      if (previous) index.remove(key, previous);
+      index.add(key, stored);
     }
   }
 
@@ -161,7 +162,7 @@ class ResourceTable {
     this.bytes -= previous.json.length;
     this.items.delete(key);
     this.keys.delete(key);
-    for (const index of this.indexes.values()) index.remove(key, previous.object);
+    for (const index of this.indexes.values()) index.remove(key, previous);
   }
 
   /** The index `name`, built from the live objects the first time it is asked for. */
@@ -169,7 +170,7 @@ class ResourceTable {
     let index = this.indexes.get(name);
     if (!index) {
       index = new SecondaryIndex(extract);
-      for (const [key, stored] of this.items) index.add(key, stored.object);
+      for (const [key, stored] of this.items) index.add(key, stored);
       this.indexes.set(name, index);
     }
     return index;
@@ -364,7 +365,7 @@ export class Store {
       const key = keys[index];
       if (!key.startsWith(prefix)) break;
       const stored = stateAt?.has(key) ? stateAt.get(key) : table.items.get(key);
-      if (!stored || (query.filter && !query.filter(stored.object))) continue;
+      if (!stored || (query.filter && !query.filter(stored))) continue;
       if (items.length === limit) {
         // Every key before `index` has been examined, so the next page starts after it.
         const result: ListResult = { items, revision, continueAfter: keys[index - 1] };
@@ -474,7 +475,7 @@ export class Store {
     } else {
       // The DELETED event carries the object's last state at the deletion revision, as upstream.
       const last: KubeObject = { ...previous!.object, metadata: { ...previous!.object.metadata, resourceVersion: String(revision) } };
-      current = new StoredVersion(Buffer.from(JSON.stringify(last)), revision);
+      current = new StoredVersion(Buffer.from(JSON.stringify(last)), revision, last);
       retire(current);
       type = 'DELETED';
       table.deleteItem(key);
@@ -559,8 +560,8 @@ function deliver(subscription: Subscription, event: StoreEvent): void {
     return;
   }
   // An object that moves into or out of a selector is seen as added or deleted, as upstream.
-  const matchesNow = filter(event.current.object);
-  const matchedBefore = event.previous ? filter(event.previous.object) : false;
+  const matchesNow = filter(event.current);
+  const matchedBefore = event.previous ? filter(event.previous) : false;
   if (event.type === 'ADDED') {
     if (matchesNow) subscription.onEvent(event, 'ADDED');
   } else if (event.type === 'DELETED') {
@@ -571,19 +572,59 @@ function deliver(subscription: Subscription, event: StoreEvent): void {
 }
 
 /**
+ * Parsed objects kept strongly, most recently used last, whoever they belong to: a reader that
+ * comes back to the same few objects (a controller's reconcile, the write after a read, the
+ * watchers of a write) finds them parsed, while the store as a whole keeps bytes. Bounded by the
+ * bytes of the versions they were parsed from.
+ */
+class ParsedObjects {
+  private readonly held = new Map<StoredVersion, KubeObject>();
+  private bytes = 0;
+  /** Parses of a version's bytes (for the benchmarks: how often a collected object is read again). */
+  parses = 0;
+
+  constructor(public byteLimit: number) {}
+
+  hold(version: StoredVersion, object: KubeObject): void {
+    const had = this.held.get(version);
+    if (had !== undefined) this.held.delete(version);
+    else this.bytes += version.json.length;
+    this.held.set(version, object);
+    while (this.bytes > this.byteLimit && this.held.size > 1) {
+      const [oldest] = this.held.keys();
+      this.held.delete(oldest);
+      this.bytes -= oldest.json.length;
+    }
+  }
+
+  clear(): void {
+    this.held.clear();
+    this.bytes = 0;
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+}
+
+/** 8 MiB of JSON: a few thousand pods' parsed objects. */
+export const parsedObjects = new ParsedObjects(8 * 2 ** 20);
+
+/**
  * One version of one object as the store keeps it: its serialized bytes, which every reader
- * shares (GET answers them as they are), and its parsed form. The live version holds its parsed
- * form (parsed on first read when it was recovered from disk); a version that was replaced or
- * deleted keeps only its bytes for the watch history and hands out its parsed form through a
- * weak reference, so history costs its bytes and not a second object graph. Either parsed form
- * reads its managedFields from the bytes (compact-object.ts). Readers see the same object either
- * way: the bytes are that object's JSON.
+ * shares (GET answers them as they are), a summary of what lists, selectors and Tables read
+ * (made by the registry, see `summary`), and its parsed form only behind a weak reference plus
+ * the small `parsedObjects` cache: reading `.object` parses the bytes again when the parsed form
+ * was collected. A retired version (replaced or deleted) keeps the same; it is no longer counted
+ * live. Either parsed form reads its managedFields from the bytes (compact-object.ts). Readers
+ * see the same object however often it is parsed: the bytes are that object's JSON.
  */
 export class StoredVersion implements StoredObject {
-  #object?: KubeObject;
   #weak?: WeakRef<KubeObject>;
   #retired = false;
   #span?: MetadataSpan;
+  #summaryOf?: object;
+  #summary?: unknown;
   stale?: boolean;
 
   constructor(
@@ -592,11 +633,14 @@ export class StoredVersion implements StoredObject {
     object?: KubeObject,
     span?: MetadataSpan,
   ) {
-    if (object) this.#span = span ?? compactManagedFields(object, json);
-    this.#object = object;
+    if (object) {
+      this.#span = span ?? compactManagedFields(object, json);
+      this.#weak = new WeakRef(object);
+      parsedObjects.hold(this, object);
+    }
   }
 
-  /** The version holding `object` (which it keeps, its managedFields turned into a reader of the bytes). */
+  /** The version holding `object` (its managedFields turned into a reader of the bytes). */
   static of(object: KubeObject, revision: number): StoredVersion {
     const { json, span } = serializeCompact(object);
     return new StoredVersion(json, revision, object, span);
@@ -609,29 +653,40 @@ export class StoredVersion implements StoredObject {
   }
 
   get object(): KubeObject {
-    const held = this.#object ?? this.#weak?.deref();
+    const held = this.#weak?.deref();
     if (held) return held;
+    parsedObjects.parses++;
     const parsed = JSON.parse(this.json.toString('utf8')) as KubeObject;
     this.#span ??= compactManagedFields(parsed, this.json);
-    if (this.#retired) this.#weak = new WeakRef(parsed);
-    else this.#object = parsed;
+    this.#weak = new WeakRef(parsed);
+    parsedObjects.hold(this, parsed);
     return parsed;
   }
 
-  /** No longer the live version: keep the bytes, let the parsed form go when nobody uses it. */
+  /**
+   * What `make` says of this version's object, made once per maker and kept (one maker at a
+   * time: the registry's for this kind). A summary must be a function of the object alone.
+   */
+  summary<T>(maker: object, make: (object: KubeObject) => T): T {
+    if (this.#summaryOf === maker) return this.#summary as T;
+    const summary = make(this.object);
+    this.#summaryOf = maker;
+    this.#summary = summary;
+    return summary;
+  }
+
+  get retired(): boolean {
+    return this.#retired;
+  }
+
+  /** No longer the live version (it stays readable from its bytes). */
   retire(): void {
-    if (this.#retired) return;
     this.#retired = true;
-    if (this.#object) this.#weak = new WeakRef(this.#object);
-    this.#object = undefined;
   }
 
   /** Live again (a rewound write restored it). */
   revive(): void {
-    if (!this.#retired) return;
     this.#retired = false;
-    this.#object = this.#weak?.deref();
-    this.#weak = undefined;
   }
 }
 

@@ -13,6 +13,45 @@ import { resourceId, type KindStrategy } from '../../src/registry/strategy.js';
 import { cachedPartialObjectMetadata, partialObjectMetadata, tableJson } from '../../src/api/table.js';
 import { buildSelection } from '../../src/registry/selection.js';
 import { deepCopy, type KubeObject } from '../../src/api/object.js';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../src/api/selectors.js';
+import type { Obj } from '../../src/registry/strategy.js';
+import type { SelectionRequest } from '../../src/registry/selection.js';
+
+/** The clock the Tables' ages are printed against: fixed, so two printings compare. */
+let now = Date.parse('2026-12-02T10:00:00Z');
+const realNow = Date.now;
+Date.now = () => now;
+process.on('exit', () => (Date.now = realNow));
+
+/** A Table row as today's printer makes it: every cell from the parsed object, at this moment. */
+function plainRow(strategy: KindStrategy, stored: StoredObject, include: 'None' | 'Metadata' | 'Object'): string {
+  const object = JSON.parse(stored.json.toString()) as Obj;
+  const cells: unknown[] = strategy.leadingNameColumn === false ? [] : [strategy.nameCell?.(object) ?? object.metadata.name ?? ''];
+  for (const column of strategy.columns) {
+    let value: unknown;
+    try {
+      value = column.cell(object);
+    } catch {
+      value = '<unknown>';
+    }
+    cells.push(value ?? '<none>');
+  }
+  let row = `{"cells":${JSON.stringify(cells)}`;
+  if (include === 'Object') row += `,"object":${stored.json.toString()}`;
+  else if (include === 'Metadata') row += `,"object":${partialObjectMetadata(object as never)}`;
+  return row + '}';
+}
+
+/** The rows of a Table as tableJson printed them. */
+const rowsOf = (table: string) => table.slice(table.indexOf('"rows":[') + 8, -2);
+
+/** A selector answered on the parsed object, as the selection did before summaries. */
+function matchesPlainly(strategy: KindStrategy, request: SelectionRequest, object: KubeObject): boolean {
+  const labels = request.labelSelector ? parseLabelSelector(request.labelSelector) : [];
+  const fields = request.fieldSelector ? parseFieldSelector(request.fieldSelector) : [];
+  const value = (field: string) => (field === 'metadata.name' ? object.metadata.name : field === 'metadata.namespace' ? (object.metadata.namespace ?? '') : strategy.fieldSelectors![field](object as Obj));
+  return matchesLabels(labels, object.metadata.labels) && matchesFields(fields, value);
+}
 
 const managedFields = (manager: string) => [
   { manager, operation: 'Update', apiVersion: 'v1', time: '2026-12-01T08:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:x': {}, 'k:{"name":"managedFields"}': {} } } },
@@ -43,7 +82,20 @@ function sampleWithManagedFieldsLast(strategy: KindStrategy, i: number): KubeObj
       managedFields: managedFields(i % 2 ? 'kubectl' : 'kube-controller-manager'),
     },
     spec: { nodeName: `node-${i % 3}`, replicas: i, managedFields: managedFields('nested'), containers: [{ name: 'c', image: 'i' }] },
-    status: { phase: i % 2 ? 'Running' : 'Pending', replicas: i, podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
+    status: {
+      phase: i % 2 ? 'Running' : 'Pending',
+      replicas: i,
+      podIP: '10.0.0.1',
+      conditions: [{ type: 'Ready', status: 'True' }],
+      // Cells that print a time since (RESTARTS "2 (5m ago)", a running Job's duration, Last Schedule):
+      containerStatuses: [{ name: 'c', ready: true, restartCount: i, lastState: { terminated: { finishedAt: '2026-12-01T09:30:00Z' } } }],
+      startTime: '2026-12-01T08:30:00Z',
+      ...(i === 3 ? { completionTime: '2026-12-01T08:45:00Z' } : {}),
+      lastScheduleTime: i === 2 ? 'not a time' : '2026-12-01T07:00:00Z',
+    },
+    // An Event's first and last seen.
+    firstTimestamp: '2026-11-30T08:00:00Z',
+    ...(i === 1 ? {} : { lastTimestamp: '2026-12-01T08:00:00Z' }),
   };
 }
 
@@ -58,6 +110,25 @@ test('every kind: the compact form is the same object, bytes, Table, partial met
     // Versions of one kind share its storage.
     if (done.has(resource)) continue;
     done.add(resource);
+    const selectors: SelectionRequest[] = [
+      { labelSelector: 'app=a' },
+      { labelSelector: 'app in (b,moved)' },
+      { labelSelector: '!app' },
+      { labelSelector: 'app!=b,app notin (x)' },
+      { fieldSelector: 'metadata.name=object-1' },
+      { fieldSelector: 'metadata.namespace=ns' },
+      { labelSelector: 'app', fieldSelector: 'metadata.name!=object-3' },
+      ...Object.keys(strategy.fieldSelectors ?? {}).flatMap((field) => [{ fieldSelector: `${field}!=node-1` }, { fieldSelector: `${field}=Running` }, { fieldSelector: `${field}=` }]),
+    ];
+    // Each selector watched through its selection (summaries) and through the parsed objects.
+    const selected: string[] = [];
+    const plainSelected: string[] = [];
+    for (const request of selectors) {
+      const { filter } = buildSelection(strategy, request);
+      const tag = JSON.stringify(request);
+      store.watch(resource, { fromRevision: 0, filter }, (event: StoreEvent, type) => selected.push(`${tag} ${type} ${event.revision}`));
+      store.watch(resource, { fromRevision: 0, filter: (s) => matchesPlainly(strategy, request, plain(s).object) }, (event: StoreEvent, type) => plainSelected.push(`${tag} ${type} ${event.revision}`));
+    }
     const events: string[] = [];
     const plainEvents: string[] = [];
     const watchers = [
@@ -87,16 +158,35 @@ test('every kind: the compact form is the same object, bytes, Table, partial met
       assert.equal(partialObjectMetadata(stored.object as never), partialObjectMetadata(reference.object as never), what);
       for (const include of ['None', 'Metadata', 'Object'] as const) {
         assert.equal(tableJson(strategy, [stored], { resourceVersion: '1' }, include), tableJson(strategy, [reference], { resourceVersion: '1' }, include), `${what} Table ${include}`);
+        assert.equal(rowsOf(tableJson(strategy, [stored], { resourceVersion: '1' }, include)), plainRow(strategy, stored, include), `${what} Table ${include} as printed from the object`);
       }
+      // The row is kept from the first printing; its ages are those of the moment it is printed.
+      const at = now;
+      for (const later of [90_000, 3_600_000, 400 * 86_400_000]) {
+        now = at + later;
+        assert.equal(rowsOf(tableJson(strategy, [stored], { resourceVersion: '1' }, 'None')), plainRow(strategy, stored, 'None'), `${what} Table ${later} ms later`);
+      }
+      now = at;
     }
-    const selectors = [{ labelSelector: 'app=a' }, { labelSelector: 'app in (b,moved)' }, { fieldSelector: 'metadata.name=object-1' }, ...Object.keys(strategy.fieldSelectors ?? {}).map((field) => ({ fieldSelector: `${field}!=node-1` }))];
     const live = store.list(resource).items;
     for (const request of selectors) {
-      const { filter } = buildSelection(strategy, request);
-      if (!filter) continue;
-      assert.deepEqual(live.map((s) => filter(s.object)), live.map((s) => filter(plain(s).object)), `${strategy.kind} ${JSON.stringify(request)}`);
+      const { filter, matches } = buildSelection(strategy, request);
+      if (!filter || !matches) continue;
+      const expected = live.map((s) => matchesPlainly(strategy, request, plain(s).object));
+      assert.deepEqual(live.map((s) => filter(s)), expected, `${strategy.kind} ${JSON.stringify(request)}`);
+      assert.deepEqual(live.map((s) => filter(plain(s))), expected, `${strategy.kind} ${JSON.stringify(request)} (plain)`);
+      assert.deepEqual(live.map((s) => matches(s.object)), expected, `${strategy.kind} ${JSON.stringify(request)} (object)`);
     }
     assert.deepEqual(events, plainEvents, strategy.kind);
+    assert.deepEqual(selected, plainSelected, `${strategy.kind}: selected watch events`);
+    assert.ok(selected.length > 0, strategy.kind);
+    // A list narrowed by an index answers as a full scan of the parsed objects does, also after writes move objects.
+    for (const request of selectors) {
+      const { filter, index } = buildSelection(strategy, request);
+      const keys = (items: StoredObject[]) => items.map((s) => s.object.metadata.name);
+      const expected = keys(store.list(resource, { filter: (s) => matchesPlainly(strategy, request, plain(s).object) }).items);
+      assert.deepEqual(keys(store.list(resource, { filter, index }).items), expected, `${strategy.kind} ${JSON.stringify(request)} indexed list`);
+    }
     assert.equal(events.length, 7, strategy.kind);
     for (const w of watchers) w.close();
   }

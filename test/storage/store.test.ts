@@ -52,7 +52,7 @@ test('lists are ordered, scoped by prefix, and paginate consistently at the firs
   assert.deepEqual(latest.items.map((i) => i.object.metadata.name), ['a', 'b', 'bb', 'd', 'e']);
   const all = store.list('core/configmaps', {});
   assert.deepEqual(all.items.map((i) => `${i.object.metadata.namespace}/${i.object.metadata.name}`), ['ns-1/a', 'ns1/a', 'ns1/b', 'ns1/bb', 'ns1/d', 'ns1/e', 'ns2/a']);
-  const filtered = store.list('core/configmaps', { filter: (o) => o.metadata.name === 'a' });
+  const filtered = store.list('core/configmaps', { filter: (s) => s.object.metadata.name === 'a' });
   assert.equal(filtered.items.length, 3);
   assert.throws(() => store.list('core/configmaps', { atRevision: store.revision + 5 }), RevisionTooLargeError);
 });
@@ -75,7 +75,7 @@ test('watch replays history after a revision, then streams live events in order'
 test('a filtered watch sees objects entering and leaving the selector as ADDED and DELETED', async () => {
   const store = new Store();
   const seen: string[] = [];
-  store.watch('core/configmaps', { fromRevision: 0, filter: (o) => valueOf(o) === 'yes' }, (_e, type) => seen.push(type));
+  store.watch('core/configmaps', { fromRevision: 0, filter: (s) => valueOf(s.object) === 'yes' }, (_e, type) => seen.push(type));
   await store.create('core/configmaps', 'ns/a', cm('ns', 'a', 'no'));
   await store.update('core/configmaps', 'ns/a', cm('ns', 'a', 'yes'));
   await store.update('core/configmaps', 'ns/a', cm('ns', 'a', 'yes'));
@@ -138,7 +138,7 @@ test('an index narrows a list to matching keys and follows every later write', a
   await store.create('core/pods', 'a/p1', pod('a', 'p1', 'n1'));
   await store.create('core/pods', 'b/p2', pod('b', 'p2', 'n1'));
   await store.create('core/pods', 'a/p3', pod('a', 'p3', 'n2'));
-  const onNode = (node: string) => ({ name: 'field:spec.nodeName', extract: (o: KubeObject) => (o.spec as { nodeName?: string }).nodeName ?? '', value: node });
+  const onNode = (node: string) => ({ name: 'field:spec.nodeName', extract: (s: { object: KubeObject }) => (s.object.spec as { nodeName?: string }).nodeName ?? '', value: node });
   const names = (result: { items: Array<{ object: KubeObject }> }) => result.items.map((i) => `${i.object.metadata.namespace}/${i.object.metadata.name}`);
   assert.deepEqual(names(store.list('core/pods', { index: onNode('n1') })), ['a/p1', 'b/p2']);
   assert.deepEqual(names(store.list('core/pods', { index: onNode('n1'), prefix: 'b/' })), ['b/p2']);

@@ -20,10 +20,57 @@ export function humanDuration(milliseconds: number): string {
   return `${Math.floor(days / 365)}y`;
 }
 
+/**
+ * While a version's summary is made, the time since a timestamp is left as a placeholder in
+ * the cell (ages change, the rest of a row does not); `renderAges` puts the age in when the
+ * Table is printed. The placeholder carries a per-process random tag, so no stored text can
+ * pass for one.
+ */
+const DEFERRED_TAG = `\u0000age-${Math.random().toString(36).slice(2, 10)}:`;
+let deferringAges = false;
+
+/** Runs `make` with ages left as placeholders. */
+export function withDeferredAges<T>(make: () => T): T {
+  const was = deferringAges;
+  deferringAges = true;
+  try {
+    return make();
+  } finally {
+    deferringAges = was;
+  }
+}
+
+/** The placeholders as JSON.stringify writes them inside a string. */
+const ENCODED_TAG = JSON.stringify(DEFERRED_TAG).slice(1, -1);
+const ENCODED_END = JSON.stringify('\u0000').slice(1, -1);
+/** Whether JSON text (cells made under withDeferredAges) holds an age to print. */
+export function hasDeferredAges(json: string): boolean {
+  return json.includes(ENCODED_TAG);
+}
+
+/** JSON text of cells made under withDeferredAges, with every age as of now. */
+export function renderAges(json: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = json.indexOf(ENCODED_TAG); at >= 0; at = json.indexOf(ENCODED_TAG, from)) {
+    const start = at + ENCODED_TAG.length;
+    const end = json.indexOf(ENCODED_END, start);
+    if (end < 0) break;
+    // The timestamp as JSON text (it holds no NUL, so the first one ends it).
+    const timestamp = JSON.parse(`"${json.slice(start, end)}"`) as string;
+    out += json.slice(from, at) + JSON.stringify(age(timestamp)).slice(1, -1);
+    from = end + ENCODED_END.length;
+  }
+  return out + json.slice(from);
+}
+
 /** "5m" since a timestamp, or "<unknown>" as upstream when it is missing. */
 export function age(timestamp: string | undefined): string {
   if (!timestamp) return '<unknown>';
-  return humanDuration(Date.now() - Date.parse(timestamp));
+  const at = Date.parse(timestamp);
+  // A timestamp that does not parse prints the same whenever it is printed.
+  if (deferringAges && !Number.isNaN(at) && !timestamp.includes('\u0000')) return `${DEFERRED_TAG}${timestamp}\u0000`;
+  return humanDuration(Date.now() - at);
 }
 
 export const ageColumn: TableColumn = {
