@@ -121,6 +121,8 @@ interface TargetResult {
   watch?: { watchers: number; updates: number; expected: number; delivered: number; lagMs: LatencyFigures };
   restartMs?: number;
   memoryAfterRestart?: MemoryFigures;
+  /** Parses of stored versions (nautilus_storage_object_parses, where the target has it): after loading, after the run. */
+  objectParses?: { loaded?: number; afterRun?: number };
 }
 
 async function measureTarget(target: Target, options: Options, source?: string): Promise<TargetResult> {
@@ -132,6 +134,7 @@ async function measureTarget(target: Target, options: Options, source?: string):
     const loaded = await load(pool, options, result, log);
     result.memoryLoaded = await target.memory();
     result.storedByKind = await storedByKind(pool);
+    result.objectParses = { loaded: await objectParses(pool) };
     if (result.memoryLoaded && result.memoryIdle) {
       result.residentBytesPerStoredPod = Math.round((result.memoryLoaded.rss - result.memoryIdle.rss) / options.shape.pods);
     }
@@ -141,6 +144,7 @@ async function measureTarget(target: Target, options: Options, source?: string):
     await measureWrites(pool, options, loaded, result, log);
     result.watch = await watchLag(pool, options, log);
     result.memoryAfterRun = await target.memory();
+    result.objectParses.afterRun = await objectParses(pool);
   } finally {
     pool.close();
   }
@@ -250,6 +254,12 @@ async function storedByKind(pool: ClientPool): Promise<TargetResult['storedByKin
     byKind[match[1]] = { objects: objectsCount, bytes, bytesPerObject: Math.round(bytes / objectsCount) };
   }
   return byKind;
+}
+
+async function objectParses(pool: ClientPool): Promise<number | undefined> {
+  const text = (await pool.request('GET', '/metrics')).body.toString();
+  const match = text.match(/^nautilus_storage_object_parses (\d+)/m);
+  return match ? Number(match[1]) : undefined;
 }
 
 function sample<T>(items: T[], count: number): T[] {
@@ -397,6 +407,7 @@ function summaryTable(names: string[], results: Record<string, TargetResult>): s
   single('resident bytes per pod', (r) => r.residentBytesPerStoredPod);
   single('stored bytes per pod', (r) => r.storedByKind.pods?.bytesPerObject);
   single('stored bytes per node', (r) => r.storedByKind.nodes?.bytesPerObject);
+  single('objects parsed: loading / whole run', (r) => (r.objectParses?.loaded === undefined ? undefined : `${r.objectParses.loaded} / ${r.objectParses.afterRun}`));
   single('restart (ms)', (r) => r.restartMs);
   single('RSS after restart (MiB)', (r) => mib(r.memoryAfterRestart?.rss));
   single('watch events delivered / expected', (r) => (r.watch ? `${r.watch.delivered}/${r.watch.expected}` : undefined));

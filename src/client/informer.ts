@@ -135,6 +135,13 @@ export class SharedInformer {
     return index.byValue.get(value) ?? EMPTY;
   }
 
+  /** The values index `name` holds keys under. */
+  indexedValues(name: string): IterableIterator<string> {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`informer for ${qualifiedResource(this.type)} has no index ${JSON.stringify(name)}`);
+    return index.byValue.keys();
+  }
+
   labelKeys(labelKey: string, value: string): ReadonlySet<string> {
     let index = this.labelIndexes.get(labelKey);
     if (!index) {
@@ -270,6 +277,11 @@ export class Lister {
 
   get(namespace: string | undefined, name: string): Obj | undefined {
     return this.informer.version(objectKey(namespace, name))?.object;
+  }
+
+  /** Whether the cache holds the object (without reading it: stored versions parse on demand). */
+  has(namespace: string | undefined, name: string): boolean {
+    return this.informer.version(objectKey(namespace, name)) !== undefined;
   }
 
   /** Objects in `namespace` (all when undefined) matching `selector` (a parsed or textual label selector). */

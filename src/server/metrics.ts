@@ -9,6 +9,7 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { CounterFamily, exponentialBuckets, GaugeFamily, HistogramFamily } from './metric-families.js';
 import type { RequestInfo } from './request-info.js';
+import { parsedObjects } from '../storage/store.js';
 
 /** Labels of the request families, in the order their values are passed. */
 const REQUEST_LABELS = ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'] as const;
@@ -240,6 +241,14 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         for (const { resource, bytes } of read()) this.set({ resource }, bytes);
+      },
+    });
+    new Gauge({
+      name: 'nautilus_storage_object_parses',
+      help: 'Times a stored version was parsed from its bytes since start (its parsed form is not kept: a read after it was collected parses again).',
+      registers: [this.registry],
+      collect() {
+        this.set(parsedObjects.parses);
       },
     });
   }
