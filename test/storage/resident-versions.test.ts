@@ -4,7 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store, StoredVersion, RevisionCompactedError, type StoreEvent } from '../../src/storage/store.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Store, StoredVersion, RevisionCompactedError, parsedObjects, type StoreEvent } from '../../src/storage/store.js';
+import { allKinds } from '../../src/registry/catalog.js';
+import { buildSelection } from '../../src/registry/selection.js';
+import { tableJson } from '../../src/api/table.js';
 import { WriteUnavailableError } from '../../src/storage/durable-log.js';
 import type { KubeObject } from '../../src/api/object.js';
 
@@ -89,4 +94,34 @@ test('history is bounded by the bytes of the versions it keeps alive, never belo
   const small = new Store({ historyLimit: 5 });
   for (let i = 0; i < 10; i++) await small.create('core/configmaps', `ns/c${i}`, cm(`c${i}`, 'v'));
   assert.equal(small.compactedRevision('core/configmaps'), 5);
+});
+
+test('no parsed object is kept per version: once collected, a read parses the bytes again, and lists, selections and Tables parse nothing', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const store = new Store();
+  const strategy = allKinds.find((k) => k.kind === 'ConfigMap')!;
+  for (let i = 0; i < 50; i++) await store.create('core/configmaps', `ns/c${i}`, cm(`c${i}`, String(i)));
+  const collect = async () => {
+    parsedObjects.clear();
+    // A WeakRef holds its target until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  };
+  // The summaries are made while the objects are at hand; after that nothing needs them.
+  const { filter, index } = buildSelection(strategy, { labelSelector: 'app=x' });
+  assert.equal(store.list('core/configmaps', { filter, index }).items.length, 50);
+  const table = tableJson(strategy, store.list('core/configmaps').items, { resourceVersion: '1' }, 'Metadata');
+  await collect();
+  const before = parsedObjects.parses;
+  assert.equal(store.list('core/configmaps', { filter, index }).items.length, 50);
+  assert.equal(store.list('core/configmaps', { filter: buildSelection(strategy, { labelSelector: 'app!=x' }).filter }).items.length, 0);
+  assert.equal(tableJson(strategy, store.list('core/configmaps').items, { resourceVersion: '1' }, 'Metadata'), table);
+  assert.equal(parsedObjects.parses, before, 'lists, selections and Tables read summaries and bytes only');
+  // The parsed forms were collected: reading one parses its bytes again, to an equal object.
+  const stored = store.get('core/configmaps', 'ns/c7')!;
+  assert.equal(valueOf(stored.object), '7');
+  assert.equal(parsedObjects.parses, before + 1, 'the live version kept no parsed object');
+  assert.equal(stored.object, stored.object);
+  assert.deepEqual(stored.object, JSON.parse(stored.json.toString()));
 });
