@@ -33,19 +33,29 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 
 const MAX_CONFLICT_RETRIES = 5;
 
+function newAgent(options: HttpClientOptions): Agent {
+  return new Agent({ keepAlive: true, ca: options.caPem, cert: options.certPem, key: options.keyPem, rejectUnauthorized: !options.insecureSkipTlsVerify });
+}
+
 export class HttpClient implements ApiClient {
-  private readonly agent: Agent;
+  private agent: Agent;
   private readonly base: URL;
 
-  constructor(private readonly options: HttpClientOptions) {
+  constructor(private options: HttpClientOptions) {
     this.base = new URL(options.server);
-    this.agent = new Agent({
-      keepAlive: true,
-      ca: options.caPem,
-      cert: options.certPem,
-      key: options.keyPem,
-      rejectUnauthorized: !options.insecureSkipTlsVerify,
-    });
+    this.agent = newAgent(options);
+  }
+
+  /**
+   * Authenticates with a new client certificate from now on. As the kubelet does when it rotates
+   * its certificate, every open connection is closed (watches included; informers re-establish
+   * them), so no request goes on under the old identity.
+   */
+  setClientCertificate(certPem: string, keyPem: string): void {
+    const old = this.agent;
+    this.options = { ...this.options, certPem, keyPem };
+    this.agent = newAgent(this.options);
+    old.destroy();
   }
 
   /** Reads a kubeconfig file: its current context's server, CA and credentials. */

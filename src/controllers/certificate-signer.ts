@@ -9,7 +9,7 @@
  *   client auth + digital signature (key encipherment allowed), no names;
  * - kubernetes.io/kubelet-serving: the same subject, server auth + digital signature (key
  *   encipherment allowed), DNS and IP names only, at least one.
- * Lifetime: spec.expirationSeconds capped at --cluster-signing-duration (one year).
+ * Lifetime: spec.expirationSeconds capped at --cluster-signing-duration (default one year).
  */
 import { ApiError } from '../api/status.js';
 import { CERTIFICATE_SIGNING_REQUESTS } from '../client/resource-types.js';
@@ -23,7 +23,7 @@ import { startReconciler } from './reconciler.js';
 /** Settings carrying the cluster CA (PEM) the signer signs with. */
 export const SIGNING_CERT_SETTING = 'cluster-signing-cert';
 export const SIGNING_KEY_SETTING = 'cluster-signing-key';
-const MAX_DURATION_SECONDS = 365 * 24 * 3600;
+const DEFAULT_SIGNING_DURATION_MS = 365 * 24 * 3600 * 1000;
 
 const CLIENT = 'kubernetes.io/kube-apiserver-client';
 const KUBELET_CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet';
@@ -56,9 +56,11 @@ export const certificateSignerController: ControllerDefinition = {
   name: 'certificatesigningrequest-signing-controller',
   aliases: ['csrsigning'],
   serviceAccount: 'certificate-controller',
+  flags: [{ name: 'cluster-signing-duration', kind: 'duration', default: DEFAULT_SIGNING_DURATION_MS, description: 'The longest lifetime of a certificate the built-in signers issue (a shorter spec.expirationSeconds is honoured).' }],
   start(context) {
     const ca: KeyAndCert = { certPem: String(context.settings[SIGNING_CERT_SETTING] ?? ''), keyPem: String(context.settings[SIGNING_KEY_SETTING] ?? '') };
     if (!ca.certPem || !ca.keyPem) throw new Error(`${certificateSignerController.name} needs the ${SIGNING_CERT_SETTING} and ${SIGNING_KEY_SETTING} settings`);
+    const maxDurationMs = Number(context.settings['cluster-signing-duration'] ?? DEFAULT_SIGNING_DURATION_MS);
     const requests = context.informers.informer(CERTIFICATE_SIGNING_REQUESTS);
     const queue = context.newQueue('certificate');
     const enqueue = (csr: Obj) => queue.add(csr.metadata.name!);
@@ -81,8 +83,8 @@ export const certificateSignerController: ControllerDefinition = {
         const now = nowRfc3339();
         status.conditions = [...(status.conditions ?? []), { type: 'Failed', status: 'True', reason: 'SignerValidationFailure', message: problem, lastUpdateTime: now, lastTransitionTime: now }];
       } else {
-        const seconds = Math.min(Number.isInteger(csr.spec.expirationSeconds) ? csr.spec.expirationSeconds : MAX_DURATION_SECONDS, MAX_DURATION_SECONDS);
-        const certificate = await signCertificateRequest(ca, pem, { usages, notAfter: new Date(Date.now() + seconds * 1000) });
+        const requestedMs = Number.isInteger(csr.spec.expirationSeconds) ? csr.spec.expirationSeconds * 1000 : Infinity;
+        const certificate = await signCertificateRequest(ca, pem, { usages, notAfter: new Date(Date.now() + Math.min(requestedMs, maxDurationMs)) });
         status.certificate = Buffer.from(certificate).toString('base64');
       }
       try {

@@ -15,7 +15,11 @@
  *   refuses, as a kubelet waiting for its serving certificate). Without a CA key nor the right to
  *   list nodes, pod CIDR blocks come from a hash of the node name in the upper half of the range
  *   (in-process nodes count from the bottom); two bootstrapped nodes may collide, rarely.
+ * Either way each node renews its client certificate before it expires (certificate-rotation.ts):
+ * a CSR sent as the node, approved as `selfnodeclient` where an admin has bound that role to
+ * `system:nodes` (as kubeadm does), then every connection is reopened with the new certificate.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createCa, issueCertificate, type KeyAndCert } from '../auth/pki.js';
 import { log } from '../server/log.js';
@@ -25,6 +29,7 @@ import { HttpClient, kubeconfigCredentials } from '../client/http.js';
 import { SharedInformer } from '../client/informer.js';
 import { NODES, PODS } from '../client/resource-types.js';
 import { VirtualNodePool } from './agent.js';
+import { ClientCertificateRotation } from './certificate-rotation.js';
 import { kubeletServingCertificate, lazyBackend, nodeProfiles } from './in-process.js';
 import { startKubeletServer, type KubeletServer } from './kubelet-server.js';
 import { blockOfCidr, MAX_POD_CIDR_BLOCKS } from './pod-addresses.js';
@@ -139,6 +144,18 @@ async function fromBootstrapToken(options: RemoteNodesOptions, names: Set<string
   };
 }
 
+/** Renews the node's client certificate through a CSR sent as the node, before it expires. */
+function rotateClientCertificate(nodeName: string, client: HttpClient, current: KeyAndCert, signal: AbortSignal): ClientCertificateRotation {
+  return new ClientCertificateRotation(current, {
+    renew: () => requestNodeCertificate(client, { nodeName, signerName: KUBELET_CLIENT_SIGNER, timeoutMs: 5 * 60_000, signal }),
+    apply(next) {
+      client.setClientCertificate(next.certPem, next.keyPem);
+      log.info('virtual nodes: client certificate rotated', { node: nodeName, notAfter: new X509Certificate(next.certPem).validTo });
+    },
+    onError: (error) => log.warn('virtual nodes: client certificate rotation failed; will retry', { node: nodeName, error: error.message }),
+  });
+}
+
 export async function startRemoteNodes(options: RemoteNodesOptions): Promise<RemoteNodes> {
   const names = new Set(Array.from({ length: options.count }, (_, i) => `${options.namePrefix}${i}`));
   const identities = options.bootstrapKubeconfig ? await fromBootstrapToken(options, names) : await fromCaFiles(options, names);
@@ -146,15 +163,17 @@ export async function startRemoteNodes(options: RemoteNodesOptions): Promise<Rem
   const kubelet = await startKubeletServer({ address: options.address, keyPem: identities.serving.keyPem, certPem: identities.serving.certPem, caPem: identities.caPem, backend: lazyBackend(() => pool) });
   const profiles = nodeProfiles({ count: options.count, namePrefix: options.namePrefix, internalIp: options.address, kubeletPort: kubelet.port }, identities.blocks);
   const clients = new Map<string, HttpClient>();
+  const certificates = new Map<string, KeyAndCert>();
   const informers = new Map<string, SharedInformer>();
   const stopping = new AbortController();
   try {
     for (let i = 0; i < profiles.length; i += 16) {
       const batch = profiles.slice(i, i + 16);
-      const certificates = await Promise.all(batch.map((profile) => identities.clientCertificate(profile.name)));
+      const issued = await Promise.all(batch.map((profile) => identities.clientCertificate(profile.name)));
       batch.forEach((profile, j) => {
-        const client = new HttpClient({ server: identities.server, caPem: identities.caPem, certPem: certificates[j].certPem, keyPem: certificates[j].keyPem, userAgent: `kubelet/v1.32.0 (nautilus virtual node ${profile.name})` });
+        const client = new HttpClient({ server: identities.server, caPem: identities.caPem, certPem: issued[j].certPem, keyPem: issued[j].keyPem, userAgent: `kubelet/v1.32.0 (nautilus virtual node ${profile.name})` });
         clients.set(profile.name, client);
+        certificates.set(profile.name, issued[j]);
         informers.set(profile.name, new SharedInformer(client, PODS, { fieldSelector: `spec.nodeName=${profile.name}` }));
       });
     }
@@ -166,12 +185,14 @@ export async function startRemoteNodes(options: RemoteNodesOptions): Promise<Rem
   pool = new VirtualNodePool({ nodes: profiles, clientFor: (name) => clients.get(name)!, podInformerFor: (name) => informers.get(name)!, workers: options.workers ?? 32 });
   await pool.start();
   identities.later?.(clients.get(profiles[0].name)!, kubelet, stopping.signal);
+  const rotations = profiles.map((profile) => rotateClientCertificate(profile.name, clients.get(profile.name)!, certificates.get(profile.name)!, stopping.signal));
   const started = pool;
   return {
     pool: started,
     kubelet,
     async stop() {
       stopping.abort();
+      for (const rotation of rotations) rotation.stop();
       await started.stop();
       for (const informer of informers.values()) informer.stop();
       for (const client of clients.values()) client.close();

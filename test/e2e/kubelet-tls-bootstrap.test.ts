@@ -9,14 +9,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startServer, eventually, type TestServer } from './harness.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const TOKEN_ID = 'abcdef';
-const TOKEN_SECRET = '0123456789abcdef';
+import { createBootstrapToken, startBootstrappedNodes, stopAgent, TOKEN_ID, TOKEN_SECRET, writeBootstrapKubeconfig } from './tls-bootstrap-fixture.js';
 
 let server: TestServer;
 let agent: ChildProcess | undefined;
@@ -24,11 +20,7 @@ before(async () => {
   server = await startServer(['--ephemeral', '--enable-bootstrap-token-auth']);
 });
 after(async () => {
-  if (agent && agent.exitCode === null) {
-    const exited = new Promise((r) => agent!.once('exit', r));
-    agent.kill('SIGTERM');
-    await exited;
-  }
+  await stopAgent(agent);
   await server?.stop();
 });
 
@@ -38,43 +30,23 @@ interface Csr {
   status?: { certificate?: string; conditions?: Array<{ type: string; reason?: string }> };
 }
 
-async function writeBootstrapKubeconfig(file: string, token: string) {
-  const admin = JSON.parse(await server.ok(['config', 'view', '--raw', '-o', 'json']));
-  const cluster = admin.clusters[0].cluster;
-  const as = (args: string[]) => server.ok([...args, '--kubeconfig', file]);
-  await as(['config', 'set-cluster', 'nautilus', `--server=${cluster.server}`]);
-  await as(['config', 'set', 'clusters.nautilus.certificate-authority-data', cluster['certificate-authority-data']]);
-  await as(['config', 'set-credentials', 'tls-bootstrap-token-user', `--token=${token}`]);
-  await as(['config', 'set-context', 'tls-bootstrap', '--cluster=nautilus', '--user=tls-bootstrap-token-user']);
-  await as(['config', 'use-context', 'tls-bootstrap']);
-}
-
 test('nautilus nodes bootstraps its node certificates through CSRs approved by csrapproving', async () => {
-  await server.ok(['create', 'secret', 'generic', `bootstrap-token-${TOKEN_ID}`, '-n', 'kube-system', '--type', 'bootstrap.kubernetes.io/token',
-    `--from-literal=token-id=${TOKEN_ID}`, `--from-literal=token-secret=${TOKEN_SECRET}`, '--from-literal=usage-bootstrap-authentication=true',
-    '--from-literal=auth-extra-groups=system:bootstrappers:nautilus:default-node-token']);
-  // What kubeadm binds: bootstrappers may send CSRs, their node-client requests are auto-approved.
-  await server.ok(['create', 'clusterrolebinding', 'kubeadm:kubelet-bootstrap', '--clusterrole=system:node-bootstrapper', '--group=system:bootstrappers:nautilus:default-node-token']);
-  await server.ok(['create', 'clusterrolebinding', 'kubeadm:node-autoapprove-bootstrap', '--clusterrole=system:certificates.k8s.io:certificatesigningrequests:nodeclient', '--group=system:bootstrappers:nautilus:default-node-token']);
+  await createBootstrapToken(server);
 
   const bootstrapKubeconfig = join(server.dataDir, 'bootstrap.kubeconfig');
-  await writeBootstrapKubeconfig(bootstrapKubeconfig, `${TOKEN_ID}.${TOKEN_SECRET}`);
+  await writeBootstrapKubeconfig(server, bootstrapKubeconfig, `${TOKEN_ID}.${TOKEN_SECRET}`);
   const whoami = await server.ok(['auth', 'whoami', '--kubeconfig', bootstrapKubeconfig]);
   assert.match(whoami, /Username\s+system:bootstrap:abcdef/);
   assert.match(whoami, /Groups\s+\[system:bootstrappers system:bootstrappers:nautilus:default-node-token system:authenticated\]/);
   const wrong = join(server.dataDir, 'wrong.kubeconfig');
-  await writeBootstrapKubeconfig(wrong, `${TOKEN_ID}.ffffffffffffffff`);
+  await writeBootstrapKubeconfig(server, wrong, `${TOKEN_ID}.ffffffffffffffff`);
   const refused = await server.kubectl(['get', 'csr', '--kubeconfig', wrong]);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /Unauthorized|must be logged in/);
   const bootstrapper = await server.kubectl(['get', 'nodes', '--kubeconfig', bootstrapKubeconfig]);
   assert.match(bootstrapper.stderr, /User "system:bootstrap:abcdef" cannot list resource "nodes"/, 'a bootstrap token is good for CSRs only');
 
-  agent = spawn(process.execPath, [MAIN, 'nodes', '--bootstrap-kubeconfig', bootstrapKubeconfig, '--count', '2', '--name-prefix', 'boot-'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NAUTILUS_LOG_LEVEL: 'error' } });
-  let output = '';
-  agent.stdout!.on('data', (chunk) => (output += chunk));
-  agent.stderr!.on('data', (chunk) => (output += chunk));
-  await eventually(async () => assert.match(output, /2 virtual node\(s\) registered/), 60_000);
+  agent = (await startBootstrappedNodes(bootstrapKubeconfig, 2, 'boot-')).agent;
   await server.ok(['wait', '--for=condition=Ready', 'node/boot-0', 'node/boot-1', '--timeout=30s']);
 
   const csrs = (): Promise<Csr[]> => server.ok(['get', 'csr', '-o', 'json']).then((text) => JSON.parse(text).items);
