@@ -58,10 +58,55 @@ export function partialObjectMetadata(object: Obj): string {
   return `{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":${JSON.stringify(metadata)}}`;
 }
 
+const PARTIAL_METADATA_START = Buffer.from('{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":');
+const CLOSE = Buffer.from('}');
+
+/** cachedPartialObjectMetadata as pieces of bytes (views of the stored bytes where it can), appended to `out`. */
+export function partialObjectMetadataPieces(stored: StoredObject, out: Buffer[]): void {
+  const pieces = (stored as { metadataWithoutManagedFieldsPieces?: () => Buffer[] | undefined }).metadataWithoutManagedFieldsPieces?.();
+  if (pieces === undefined) {
+    out.push(Buffer.from(cachedPartialObjectMetadata(stored)));
+    return;
+  }
+  out.push(PARTIAL_METADATA_START, ...pieces, CLOSE);
+}
+
 export interface TableListMeta {
   resourceVersion: string;
   continue?: string;
   remainingItemCount?: number;
+}
+
+
+/**
+ * tableJson as bytes, assembled from pieces: each row's cells from its summary, its object the
+ * stored bytes themselves or views of them (Metadata), no text decoded or encoded again.
+ */
+export function tableBuffer(strategy: KindStrategy, items: readonly StoredObject[], meta: TableListMeta, include: IncludeObject, withHeaders = true): Buffer {
+  const columns = withHeaders ? definitionsJson(strategy) : '[]';
+  const pieces: Buffer[] = [Buffer.from(`{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":${JSON.stringify(meta)},"columnDefinitions":${columns},"rows":[`)];
+  let cells = '';
+  const flushCells = () => {
+    if (cells) pieces.push(Buffer.from(cells));
+    cells = '';
+  };
+  for (let i = 0; i < items.length; i++) {
+    const stored = items[i];
+    // Runs of text (cells, separators) are encoded together; object bytes go in as they are.
+    cells += `${i > 0 ? ',' : ''}{"cells":${cellsJson(summaryOf(stored, strategy))}`;
+    if (include === 'None') {
+      cells += '}';
+      continue;
+    }
+    cells += ',"object":';
+    flushCells();
+    if (include === 'Object') pieces.push(stored.json);
+    else partialObjectMetadataPieces(stored, pieces);
+    cells = '}';
+  }
+  cells += ']}';
+  flushCells();
+  return Buffer.concat(pieces);
 }
 
 export function tableJson(strategy: KindStrategy, items: readonly StoredObject[], meta: TableListMeta, include: IncludeObject, withHeaders = true): string {

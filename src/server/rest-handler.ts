@@ -7,7 +7,7 @@ import { deepCopy, isPlainObject, nowRfc3339 } from '../api/object.js';
 import { bodyFormat, decodeBody, decodeObject, MAX_BODY_BYTES, negotiate } from '../api/negotiation.js';
 import { buildSelection } from '../registry/selection.js';
 import { decodeContinue, encodeContinue } from '../api/continue-token.js';
-import { cachedPartialObjectMetadata, tableJson, type IncludeObject } from '../api/table.js';
+import { cachedPartialObjectMetadata, partialObjectMetadataPieces, tableBuffer, tableJson, type IncludeObject } from '../api/table.js';
 import { applyPatch } from '../api/patch/apply-patch.js';
 import type { PatchSchema } from '../api/patch/schema.js';
 import type { SchemaCheck } from '../api/openapi/index.js';
@@ -179,14 +179,28 @@ function listObjects(ex: Exchange, generic: GenericStore, namespace: string | un
     if (result.remaining !== undefined) meta.remainingItemCount = result.remaining;
   }
   const shape = negotiate(ex.header('accept'), ['object', 'table', 'partialMetadata']);
-  if (shape === 'table') return respondJson(ex, 200, tableJson(strategy, result.items, meta, includeObject(query)), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+  // Bodies are assembled from the stored bytes (or views of them) and the summaries' cells: no object is parsed, no text decoded again.
+  if (shape === 'table') return respondJson(ex, 200, tableBuffer(strategy, result.items, meta, includeObject(query)), 'application/json;as=Table;v=v1;g=meta.k8s.io');
   if (shape === 'partialMetadata') {
-    const items = result.items.map((item) => cachedPartialObjectMetadata(item)).join(',');
-    return respondJson(ex, 200, `{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":${JSON.stringify(meta)},"items":[${items}]}`, 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io');
+    const pieces: Buffer[] = [Buffer.from(`{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":${JSON.stringify(meta)},"items":[`)];
+    result.items.forEach((item, i) => {
+      if (i > 0) pieces.push(COMMA);
+      partialObjectMetadataPieces(item, pieces);
+    });
+    pieces.push(LIST_END);
+    return respondJson(ex, 200, Buffer.concat(pieces), 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io');
   }
-  const items = result.items.map((item) => item.json.toString('utf8')).join(',');
-  respondJson(ex, 200, `{"kind":"${strategy.kind}List","apiVersion":"${apiVersionOf(strategy)}","metadata":${JSON.stringify(meta)},"items":[${items}]}`);
+  const pieces: Buffer[] = [Buffer.from(`{"kind":"${strategy.kind}List","apiVersion":"${apiVersionOf(strategy)}","metadata":${JSON.stringify(meta)},"items":[`)];
+  result.items.forEach((item, i) => {
+    if (i > 0) pieces.push(COMMA);
+    pieces.push(item.json);
+  });
+  pieces.push(LIST_END);
+  respondJson(ex, 200, Buffer.concat(pieces));
 }
+
+const COMMA = Buffer.from(',');
+const LIST_END = Buffer.from(']}');
 
 function watchObjects(ex: Exchange, generic: GenericStore, namespace: string | undefined, name: string | undefined, query: URLSearchParams, context: RestContext): void {
   const shape = negotiate(ex.header('accept'), ['object', 'table']);

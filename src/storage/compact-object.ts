@@ -124,10 +124,17 @@ export function serializeCompact(object: KubeObject): { json: Buffer; span?: Met
 
 /** The metadata JSON without its managedFields member, cut from the stored bytes. */
 export function metadataWithoutManagedFields(json: Buffer, span: MetadataSpan): string {
-  if (span.managedFieldsStart < 0) return json.toString('utf8', span.metadataStart, span.metadataEnd);
+  return metadataWithoutManagedFieldsPieces(json, span)
+    .map((piece) => piece.toString('utf8'))
+    .join('');
+}
+
+/** The same as views of the stored bytes (one or two), for responses assembled from pieces. */
+export function metadataWithoutManagedFieldsPieces(json: Buffer, span: MetadataSpan): Buffer[] {
+  if (span.managedFieldsStart < 0) return [json.subarray(span.metadataStart, span.metadataEnd)];
   // Drop the member and one comma beside it: the one after it, or, when it is last, the one before.
   const commaAfter = json[span.managedFieldsEnd] === 0x2c;
   const cutFrom = commaAfter ? span.managedFieldsStart : span.managedFieldsStart - (json[span.managedFieldsStart - 1] === 0x2c ? 1 : 0);
   const cutTo = commaAfter ? span.managedFieldsEnd + 1 : span.managedFieldsEnd;
-  return json.toString('utf8', span.metadataStart, cutFrom) + json.toString('utf8', cutTo, span.metadataEnd);
+  return [json.subarray(span.metadataStart, cutFrom), json.subarray(cutTo, span.metadataEnd)];
 }

@@ -10,7 +10,7 @@ import { Store, StoredVersion, type StoredObject, type StoreEvent } from '../../
 import { compactManagedFields, serializeCompact } from '../../src/storage/compact-object.js';
 import { allKinds } from '../../src/registry/catalog.js';
 import { resourceId, type KindStrategy } from '../../src/registry/strategy.js';
-import { cachedPartialObjectMetadata, partialObjectMetadata, tableJson } from '../../src/api/table.js';
+import { cachedPartialObjectMetadata, partialObjectMetadata, partialObjectMetadataPieces, tableBuffer, tableJson } from '../../src/api/table.js';
 import { buildSelection } from '../../src/registry/selection.js';
 import { deepCopy, type KubeObject } from '../../src/api/object.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../src/api/selectors.js';
@@ -151,6 +151,11 @@ test('every kind: the compact form is the same object, bytes, Table, partial met
       const what = `${strategy.kind} rv ${stored.revision}`;
       if (reference.object.metadata.managedFields) assert.equal(typeof Object.getOwnPropertyDescriptor(stored.object.metadata, 'managedFields')?.get, 'function', `${what}: managedFields are read from the bytes`);
       assert.equal(cachedPartialObjectMetadata(stored), partialObjectMetadata(reference.object as never), `${what} partial metadata from the bytes`);
+      for (const version of [stored, reference]) {
+        const pieces: Buffer[] = [];
+        partialObjectMetadataPieces(version, pieces);
+        assert.equal(Buffer.concat(pieces).toString(), partialObjectMetadata(reference.object as never), `${what} partial metadata as pieces of the bytes`);
+      }
       assert.equal(JSON.stringify(stored.object), stored.json.toString(), what);
       assert.ok(isDeepStrictEqual(structuredClone(stored.object), reference.object), what);
       assert.ok(isDeepStrictEqual({ ...stored.object.metadata }, reference.object.metadata), what);
@@ -159,6 +164,7 @@ test('every kind: the compact form is the same object, bytes, Table, partial met
       for (const include of ['None', 'Metadata', 'Object'] as const) {
         assert.equal(tableJson(strategy, [stored], { resourceVersion: '1' }, include), tableJson(strategy, [reference], { resourceVersion: '1' }, include), `${what} Table ${include}`);
         assert.equal(rowsOf(tableJson(strategy, [stored], { resourceVersion: '1' }, include)), plainRow(strategy, stored, include), `${what} Table ${include} as printed from the object`);
+        assert.equal(tableBuffer(strategy, [stored, reference], { resourceVersion: '1', continue: 'x' }, include, include !== 'Object').toString(), tableJson(strategy, [stored, reference], { resourceVersion: '1', continue: 'x' }, include, include !== 'Object'), `${what} Table ${include} assembled from pieces`);
       }
       // The row is kept from the first printing; its ages are those of the moment it is printed.
       const at = now;
