@@ -12,6 +12,7 @@ import { matchesLabels, selectorFromSpec, type LabelSelector } from '../api/sele
 import { nodeTaints, type Taint } from '../api/taints.js';
 import { addResource, cloneResource, emptyResource, nodeAllocatable, podRequests, type Allocatable, type Resource } from './resources.js';
 import type { Node, Pod } from './types.js';
+import { storedVersionOf, type StoredVersion } from '../storage/store.js';
 
 export interface HostPort {
   ip: string;
@@ -101,8 +102,17 @@ export function podInfoOf(pod: Pod): PodInfo {
     preferredAntiAffinity: (affinity.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((t: Fields) => parseWeighted(pod, t)),
     claims: ((pod.spec?.volumes ?? []) as Fields[]).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName as string] : v.ephemeral ? [`${pod.metadata.name}-${v.name}`] : [])),
   };
+  // A pod the store parsed is not kept: its version is (the cache holds every bound pod, and a
+  // parsed pod is kilobytes of heap); reading `pod` gives its parsed form, parsed again if collected.
+  const version = storedVersionOf(pod);
+  if (version) readPodFrom(info, version);
   podInfos.set(pod, info);
   return info;
+}
+
+/** In a function of its own: a closure keeps its whole scope alive, and podInfoOf's holds the pod. */
+function readPodFrom(info: PodInfo, version: StoredVersion): void {
+  Object.defineProperty(info, 'pod', { enumerable: true, get: () => version.object as Pod });
 }
 
 /** Whether `term` (of a pod in `ownerNamespace`) selects `pod`; `namespaceLabels` resolves namespaceSelectors. */

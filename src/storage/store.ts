@@ -12,7 +12,7 @@ import type { KubeObject } from '../api/object.js';
 import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry } from './durable-log.js';
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
 import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
-import { compactManagedFields, metadataWithoutManagedFields, serializeCompact, type MetadataSpan } from './compact-object.js';
+import { compactManagedFields, metadataWithoutManagedFields, metadataWithoutManagedFieldsPieces, serializeCompact, type MetadataSpan } from './compact-object.js';
 import type { ValueTransformer } from './encryption/transformer.js';
 
 /** One version of one object, serialized once and shared by every reader. */
@@ -610,6 +610,17 @@ class ParsedObjects {
 /** 8 MiB of JSON: a few thousand pods' parsed objects. */
 export const parsedObjects = new ParsedObjects(8 * 2 ** 20);
 
+/** Parsed objects → the version they are the parsed form of (while they live). */
+const versionOfParsed = new WeakMap<object, StoredVersion>();
+
+/**
+ * The stored version `object` is the parsed form of, if it is one: a long-lived holder (the
+ * scheduler's cache) keeps that instead of the object, and reads `.object` when it needs it.
+ */
+export function storedVersionOf(object: object): StoredVersion | undefined {
+  return versionOfParsed.get(object);
+}
+
 /**
  * One version of one object as the store keeps it: its serialized bytes, which every reader
  * shares (GET answers them as they are), a summary of what lists, selectors and Tables read
@@ -636,6 +647,7 @@ export class StoredVersion implements StoredObject {
     if (object) {
       this.#span = span ?? compactManagedFields(object, json);
       this.#weak = new WeakRef(object);
+      versionOfParsed.set(object, this);
       parsedObjects.hold(this, object);
     }
   }
@@ -652,6 +664,12 @@ export class StoredVersion implements StoredObject {
     return this.#span && metadataWithoutManagedFields(this.json, this.#span);
   }
 
+  /** The same as views of the bytes, for responses assembled from pieces. */
+  metadataWithoutManagedFieldsPieces(): Buffer[] | undefined {
+    if (!this.#span) void this.object;
+    return this.#span && metadataWithoutManagedFieldsPieces(this.json, this.#span);
+  }
+
   get object(): KubeObject {
     const held = this.#weak?.deref();
     if (held) return held;
@@ -659,6 +677,7 @@ export class StoredVersion implements StoredObject {
     const parsed = JSON.parse(this.json.toString('utf8')) as KubeObject;
     this.#span ??= compactManagedFields(parsed, this.json);
     this.#weak = new WeakRef(parsed);
+    versionOfParsed.set(parsed, this);
     parsedObjects.hold(this, parsed);
     return parsed;
   }

@@ -10,6 +10,7 @@ import { Store, StoredVersion, RevisionCompactedError, parsedObjects, type Store
 import { allKinds } from '../../src/registry/catalog.js';
 import { buildSelection } from '../../src/registry/selection.js';
 import { tableJson } from '../../src/api/table.js';
+import { podInfoOf } from '../../src/scheduler/node-info.js';
 import { WriteUnavailableError } from '../../src/storage/durable-log.js';
 import type { KubeObject } from '../../src/api/object.js';
 
@@ -124,4 +125,21 @@ test('no parsed object is kept per version: once collected, a read parses the by
   assert.equal(parsedObjects.parses, before + 1, 'the live version kept no parsed object');
   assert.equal(stored.object, stored.object);
   assert.deepEqual(stored.object, JSON.parse(stored.json.toString()));
+});
+
+test("the scheduler's cache keeps a stored pod's version, not its parsed form: after a GC, its pod is parsed again, equal", async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u1', labels: { app: 'x' } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '100m' } } }] } };
+  let info = podInfoOf(StoredVersion.of(structuredClone(pod) as KubeObject, 3).object as never);
+  const notStored = podInfoOf(structuredClone(pod) as never);
+  parsedObjects.clear();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  const before = parsedObjects.parses;
+  assert.deepEqual(info.pod, pod);
+  assert.equal(parsedObjects.parses, before + 1, 'the pod was parsed again');
+  assert.equal(info.requests.milliCPU, 100);
+  assert.deepEqual(notStored.pod, pod, 'a pod that is no stored version is kept as it is');
+  info = notStored;
 });
