@@ -136,7 +136,7 @@ export class PriorityAndFairness {
     if (this.dirty) this.rebuild();
     return [...this.levels.values()].map((level) => ({
       name: level.object.metadata.name!,
-      concurrencyLimit: level.queueSet?.options.concurrencyLimit ?? Infinity,
+      concurrencyLimit: level.queueSet?.concurrencyLimit ?? Infinity,
       executing: level.queueSet?.executingCount ?? 0,
       waiting: level.queueSet?.waitingCount ?? 0,
     }));
