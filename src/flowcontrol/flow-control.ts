@@ -8,7 +8,7 @@ import type { RequestInfo } from '../server/request-info.js';
 import type { Admission } from './priority-and-fairness.js';
 
 export interface FlowControl {
-  admit(info: RequestInfo, user: UserInfo, onCancel?: (withdraw: () => void) => void): Promise<Admission> | Admission;
+  admit(info: RequestInfo, user: UserInfo, onCancel?: (withdraw: () => void) => void, query?: URLSearchParams): Promise<Admission> | Admission;
 }
 
 /** Upstream answers a refused request in plain text, with Retry-After: 1. */

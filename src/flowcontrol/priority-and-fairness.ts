@@ -17,6 +17,8 @@ import { MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS, SUGGESTED_FLOW_SCHEM
 import { flowDistinguisher, matchesFlowSchema, type RequestDigest } from './classify.js';
 import { isLongRunning } from './long-running.js';
 import { QueueSet, Rejected, type Release } from './queue-set.js';
+import { ADJUST_PERIOD_MS, allocateSeats, levelBounds, seatTarget, smoothSeatDemand, type LevelBounds } from './borrowing.js';
+import { estimateSeats, type ObjectCounter } from './work-estimator.js';
 
 /** Upstream waits at most a quarter of the default 60 s request timeout for a seat. */
 const DEFAULT_MAX_WAIT_MS = 15_000;
@@ -38,6 +40,21 @@ interface Level {
   /** Absent for Exempt levels. */
   queueSet?: QueueSet;
   signature: string;
+  /** Limited levels: nominal, lendable and borrowing limits. */
+  bounds?: LevelBounds;
+  /** Smoothed seat demand and the target derived from it (borrowing). */
+  smoothedDemand: number;
+  target: number;
+}
+
+/** One Limited level's limits after an adjustment (upstream's *_limit_seats, target and demand gauges). */
+export interface SeatLimits {
+  nominal: number;
+  lower: number;
+  upper: number;
+  current: number;
+  target: number;
+  demand: { average: number; stdDev: number; highWater: number; smoothed: number };
 }
 
 /** What happens to requests, by priority level and flow schema (for upstream's apiserver_flowcontrol_* metrics). */
@@ -46,6 +63,10 @@ export interface FlowControlObserver {
   executing(priorityLevel: string, flowSchema: string, delta: number): void;
   dispatched(priorityLevel: string, flowSchema: string, waitSeconds: number): void;
   rejected(priorityLevel: string, flowSchema: string, reason: Rejected['reason'], waitSeconds: number): void;
+  /** After each borrowing adjustment (and at rebuild): every Limited level's limits, and the fair proportion. */
+  seatLimits?(limits: Map<string, SeatLimits>, fairProp: number): void;
+  /** Seats a dispatched request occupies (its work estimate). */
+  seats?(priorityLevel: string, flowSchema: string, delta: number): void;
 }
 
 export interface PriorityAndFairnessOptions {
@@ -53,6 +74,10 @@ export interface PriorityAndFairnessOptions {
   serverConcurrencyLimit: number;
   maxWaitMs?: number;
   observer?: FlowControlObserver;
+  /** Stored objects of a resource, for the seats of a LIST (work estimate); absent: every request 1 seat. */
+  countObjects?: ObjectCounter;
+  /** How often borrowing recomputes the levels' limits (upstream: 10 s); 0: only when adjustLimits() is called. */
+  adjustPeriodMs?: number;
 }
 
 export class PriorityAndFairness {
@@ -70,9 +95,50 @@ export class PriorityAndFairness {
     this.priorityLevelInformer.addEventHandler(invalidate);
   }
 
+  private adjuster?: NodeJS.Timeout;
+
   async start(): Promise<void> {
     await Promise.all([this.flowSchemaInformer.start(), this.priorityLevelInformer.start()]);
     this.dirty = true;
+    const period = this.options.adjustPeriodMs ?? ADJUST_PERIOD_MS;
+    if (period > 0 && !this.adjuster) {
+      this.adjuster = setInterval(() => this.adjustLimits(), period);
+      this.adjuster.unref();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.adjuster);
+    this.adjuster = undefined;
+  }
+
+  /**
+   * Borrowing: from each Limited level's seat demand since the last call, its smoothed demand and
+   * target, then the server's seats shared among the levels within their lower and upper limits.
+   */
+  adjustLimits(): Map<string, SeatLimits> {
+    if (this.dirty) this.rebuild();
+    const limited = [...this.levels.values()].filter((level) => level.queueSet && level.bounds);
+    const demands = new Map<Level, { average: number; stdDev: number; highWater: number }>();
+    for (const level of limited) {
+      const stats = level.queueSet!.demandStats();
+      demands.set(level, stats);
+      level.smoothedDemand = smoothSeatDemand(level.smoothedDemand, stats);
+      level.target = seatTarget(level.bounds!, level.smoothedDemand);
+    }
+    const allocation = allocateSeats(this.options.serverConcurrencyLimit, limited.map((level) => ({ lower: level.bounds!.lower, upper: level.bounds!.upper, target: level.target })));
+    limited.forEach((level, i) => level.queueSet!.setConcurrencyLimit(allocation.limits[i]));
+    return this.reportLimits(limited, allocation.fairProp, demands);
+  }
+
+  private reportLimits(limited: Level[], fairProp: number, demands?: Map<Level, { average: number; stdDev: number; highWater: number }>): Map<string, SeatLimits> {
+    const report = new Map<string, SeatLimits>();
+    for (const level of limited) {
+      const stats = demands?.get(level) ?? { average: 0, stdDev: 0, highWater: 0 };
+      report.set(level.object.metadata.name!, { nominal: level.bounds!.nominal, lower: level.bounds!.lower, upper: level.bounds!.upper, current: level.queueSet!.concurrencyLimit, target: level.target, demand: { ...stats, smoothed: level.smoothedDemand } });
+    }
+    this.options.observer?.seatLimits?.(report, fairProp);
+    return report;
   }
 
   /** The schema, level and flow of a request (exposed for tests and audit). */
@@ -90,7 +156,7 @@ export class PriorityAndFairness {
   }
 
   /** Holds the request until its level has a seat for it, or refuses it. */
-  async admit(info: RequestInfo, user: UserInfo, onCancel?: (withdraw: () => void) => void): Promise<Admission> {
+  async admit(info: RequestInfo, user: UserInfo, onCancel?: (withdraw: () => void) => void, query?: URLSearchParams): Promise<Admission> {
     if (isLongRunning(info)) return { admitted: true, release: () => {}, headers: {} };
     const classification = this.classify({ user, info });
     const headers: Record<string, string> = {};
@@ -103,22 +169,25 @@ export class PriorityAndFairness {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     // Executing from dispatch until the handler releases (once).
+    const width = queueSet ? Math.min(estimateSeats(info, query, this.options.countObjects), queueSet.concurrencyLimit) : 1;
     const executing = (release: Release): Release => {
       if (!observer) return release;
       observer.dispatched(level, schema, seconds());
       observer.executing(level, schema, 1);
+      observer.seats?.(level, schema, width);
       let released = false;
       return () => {
         if (released) return;
         released = true;
         observer.executing(level, schema, -1);
+        observer.seats?.(level, schema, -width);
         release();
       };
     };
     if (!queueSet) return { admitted: true, release: executing(() => {}), headers };
     observer?.waiting(level, schema, 1);
     try {
-      const release = await queueSet.acquire(classification.flowKey, onCancel);
+      const release = await queueSet.acquire(classification.flowKey, onCancel, width);
       observer?.waiting(level, schema, -1);
       return { admitted: true, release: executing(release), headers };
     } catch (error) {
@@ -132,11 +201,12 @@ export class PriorityAndFairness {
   }
 
   /** Seats and waiting requests by priority level (for metrics and tests). */
-  levelStates(): Array<{ name: string; concurrencyLimit: number; executing: number; waiting: number }> {
+  levelStates(): Array<{ name: string; concurrencyLimit: number; nominalLimit: number; executing: number; waiting: number }> {
     if (this.dirty) this.rebuild();
     return [...this.levels.values()].map((level) => ({
       name: level.object.metadata.name!,
       concurrencyLimit: level.queueSet?.concurrencyLimit ?? Infinity,
+      nominalLimit: level.bounds?.nominal ?? Infinity,
       executing: level.queueSet?.executingCount ?? 0,
       waiting: level.queueSet?.waitingCount ?? 0,
     }));
@@ -149,26 +219,31 @@ export class PriorityAndFairness {
     const levelObjects = synced ? this.priorityLevelInformer.lister.list() : [...MANDATORY_PRIORITY_LEVELS, ...SUGGESTED_PRIORITY_LEVELS];
     const schemaObjects = synced ? this.flowSchemaInformer.lister.list() : [...MANDATORY_FLOW_SCHEMAS, ...SUGGESTED_FLOW_SCHEMAS];
     this.schemas = [...schemaObjects].sort((a, b) => (a.spec?.matchingPrecedence ?? 1000) - (b.spec?.matchingPrecedence ?? 1000) || a.metadata.name!.localeCompare(b.metadata.name!));
-    const limited = levelObjects.filter((level) => level.spec?.type === 'Limited');
-    const totalShares = limited.reduce((sum, level) => sum + (level.spec.limited?.nominalConcurrencyShares ?? 30), 0);
+    // Upstream sums the shares of Exempt levels too (0 by default).
+    const totalShares = levelObjects.reduce((sum, level) => sum + (level.spec?.type === 'Limited' ? (level.spec.limited?.nominalConcurrencyShares ?? 30) : (level.spec?.exempt?.nominalConcurrencyShares ?? 0)), 0);
     const next = new Map<string, Level>();
     for (const object of levelObjects) {
       const name = object.metadata.name!;
       if (object.spec?.type !== 'Limited') {
-        next.set(name, { object, signature: 'exempt' });
+        next.set(name, { object, signature: 'exempt', smoothedDemand: 0, target: 0 });
         continue;
       }
-      const shares = object.spec.limited?.nominalConcurrencyShares ?? 30;
-      const concurrencyLimit = Math.max(1, Math.ceil((this.options.serverConcurrencyLimit * shares) / Math.max(1, totalShares)));
-      const response = object.spec.limited?.limitResponse;
+      const spec = object.spec.limited ?? {};
+      const bounds = levelBounds(this.options.serverConcurrencyLimit, spec.nominalConcurrencyShares ?? 30, totalShares, spec.lendablePercent ?? 0, spec.borrowingLimitPercent ?? undefined);
+      const response = spec.limitResponse;
       const queuing = response?.type === 'Queue' ? response.queuing : undefined;
-      const signature = JSON.stringify([concurrencyLimit, queuing ?? null]);
+      const signature = JSON.stringify([bounds, queuing ?? null]);
       const previous = this.levels.get(name);
-      // Unchanged levels keep their queues (and whoever waits in them).
-      const queueSet = previous?.signature === signature && previous.queueSet ? previous.queueSet : new QueueSet({ concurrencyLimit, queuing, maxWaitMs: this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS });
-      next.set(name, { object, queueSet, signature });
+      // Unchanged levels keep their queues (and whoever waits in them) and their borrowed seats.
+      if (previous?.signature === signature && previous.queueSet) {
+        next.set(name, { ...previous, object });
+        continue;
+      }
+      const queueSet = new QueueSet({ concurrencyLimit: bounds.nominal, queuing, maxWaitMs: this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS });
+      next.set(name, { object, queueSet, signature, bounds, smoothedDemand: 0, target: bounds.nominal });
     }
     this.levels = next;
+    this.reportLimits([...next.values()].filter((level) => level.queueSet && level.bounds), 1);
   }
 
   private fallbackCatchAll?: Level;
@@ -176,6 +251,8 @@ export class PriorityAndFairness {
     return (this.fallbackCatchAll ??= {
       object: MANDATORY_PRIORITY_LEVELS[1],
       signature: 'fallback',
+      smoothedDemand: 0,
+      target: 0,
       queueSet: new QueueSet({ concurrencyLimit: Math.max(1, Math.ceil(this.options.serverConcurrencyLimit / 50)), maxWaitMs: 0 }),
     });
   }

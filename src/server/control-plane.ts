@@ -79,6 +79,7 @@ import { AuditPolicy } from '../audit/policy.js';
 import { PriorityAndFairness, type FlowControlObserver } from '../flowcontrol/priority-and-fairness.js';
 import { flowControlMetrics } from './flowcontrol-metrics.js';
 import { MaxInflightLimit } from '../flowcontrol/max-inflight.js';
+import type { ObjectCounter } from '../flowcontrol/work-estimator.js';
 import { ensureFlowControlConfiguration } from '../flowcontrol/ensure-configuration.js';
 import { startDanglingConditions } from '../flowcontrol/dangling-condition.js';
 import type { FlowControl } from '../flowcontrol/flow-control.js';
@@ -350,7 +351,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   tokenAuthenticators.push(serviceAccountTokens);
   if (options.oidc) tokenAuthenticators.push(options.oidc);
   const authenticator = new RequestAuthenticator({ tokens: tokenAuthenticators, anonymous: options.anonymousAuth ?? true });
-  const { flowControl, priorityAndFairness } = flowControlFor(options, informers, flowControlMetrics(metrics.registry));
+  const { flowControl, priorityAndFairness } = flowControlFor(options, informers, flowControlMetrics(metrics.registry), (group, resource) => store.count(`${group || 'core'}/${resource}`));
   const auditor = options.auditLogPath && options.auditPolicyFile ? new Auditor(AuditPolicy.parse(await readFile(options.auditPolicyFile, 'utf8')), fileSink(options.auditLogPath, options.auditRotation)) : undefined;
   if (options.auditLogPath && !options.auditPolicyFile) log.warn('--audit-log-path without --audit-policy-file: nothing is audited (as upstream, the policy decides what is logged)');
 
@@ -516,6 +517,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       routing?.close();
       rest.kubelet?.close();
       await server.close();
+      priorityAndFairness?.stop();
       await auditor?.close();
       await snapshots?.stop();
       await durableLog?.close();
@@ -526,11 +528,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 }
 
 /** API Priority and Fairness over the shared informers, or (disabled) the plain max-inflight limits. */
-function flowControlFor(options: ControlPlaneOptions, informers: InformerFactory, observer: FlowControlObserver): { flowControl: FlowControl; priorityAndFairness?: PriorityAndFairness } {
+function flowControlFor(options: ControlPlaneOptions, informers: InformerFactory, observer: FlowControlObserver, countObjects: ObjectCounter): { flowControl: FlowControl; priorityAndFairness?: PriorityAndFairness } {
   const maxRequestsInflight = options.maxRequestsInflight ?? 400;
   const maxMutatingRequestsInflight = options.maxMutatingRequestsInflight ?? 200;
   if (options.enablePriorityAndFairness === false) return { flowControl: new MaxInflightLimit({ maxRequestsInflight, maxMutatingRequestsInflight }) };
-  const priorityAndFairness = new PriorityAndFairness(informers, { serverConcurrencyLimit: Math.max(1, maxRequestsInflight + maxMutatingRequestsInflight), observer });
+  const priorityAndFairness = new PriorityAndFairness(informers, { serverConcurrencyLimit: Math.max(1, maxRequestsInflight + maxMutatingRequestsInflight), observer, countObjects });
   return { flowControl: priorityAndFairness, priorityAndFairness };
 }
 

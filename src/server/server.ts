@@ -199,7 +199,7 @@ async function handle(ex: Exchange, options: ApiServerOptions): Promise<void> {
     audited?.setUser(user);
     if (options.flowControl) {
       const admitted = ex;
-      const admission = await options.flowControl.admit(info, user, (withdraw) => admitted.onClose(withdraw));
+      const admission = await options.flowControl.admit(info, user, (withdraw) => admitted.onClose(withdraw), url.searchParams);
       if (Object.keys(admission.headers).length) ex.responseHeaders = { ...ex.responseHeaders, ...admission.headers };
       if (!admission.admitted) return respondTooManyRequests(ex);
       release = admission.release;
