@@ -10,6 +10,7 @@ import { deepCopy, jsonEqual, nowRfc3339, withoutMember, type KubeObject } from 
 import { StorageFullError, WriteUnavailableError } from '../storage/durable-log.js';
 import { RevisionCompactedError, RevisionTooLargeError, StoreConflictError, type EventType, type ListQuery, type ListResult, type Store, type StoreEvent, type StoredObject, type Watcher } from '../storage/store.js';
 import { apiVersionOf, resourceId, type KindStrategy, type Obj } from './strategy.js';
+import { summaryOf } from './summary.js';
 import { dns1123LabelErrors, dns1123SubdomainErrors, validateObjectMeta } from './common/validation.js';
 import type { AdmissionAttributes, AdmissionChain, AdmissionOperation } from '../admission/admission.js';
 import type { UserInfo } from '../auth/authenticate.js';
@@ -101,7 +102,7 @@ export class GenericStore {
     this.ref = { group: strategy.group, resource: strategy.plural, kind: strategy.kind };
     if (strategy.storageVersion && strategy.storageVersion !== strategy.version) {
       this.conversion = new VersionConversion(apiVersionOf(strategy), apiVersionOf({ group: strategy.group, version: strategy.storageVersion }), strategy.convert);
-    }
+    } else store.summarizeWith(this.resource, (stored) => void summaryOf(stored, strategy));
   }
 
   /** A stored version as this store serves it. */

@@ -141,11 +141,20 @@ class ResourceTable {
   constructor(readonly name: string) {}
 
   private readonly indexes = new Map<string, SecondaryIndex>();
+  /** Made for each new live version while its object is at hand (the registry's summary). */
+  summarize?: (stored: StoredObject) => void;
 
   setItem(key: string, stored: StoredObject): void {
     const previous = this.items.get(key);
     if (previous) retire(previous);
     revive(stored);
+    if (this.summarize) {
+      try {
+        this.summarize(stored);
+      } catch {
+        // Made again (and failing as it did) when a list or Table first reads it.
+      }
+    }
     if (!previous) this.keys.add(key);
     this.bytes += stored.json.length - (previous?.json.length ?? 0);
     this.items.set(key, stored);
@@ -296,6 +305,15 @@ export class Store {
 
   get(resource: string, key: string): StoredObject | undefined {
     return this.tables.get(resource)?.items.get(key);
+  }
+
+  /**
+   * Has `summarize` run on every version written from now on, while its parsed object is at
+   * hand (so a first list, selection or Table parses nothing). Recovered versions are summarized
+   * when first read.
+   */
+  summarizeWith(resource: string, summarize: (stored: StoredObject) => void): void {
+    this.table(resource).summarize = summarize;
   }
 
   count(resource: string): number {

@@ -11,6 +11,7 @@ import { allKinds } from '../../src/registry/catalog.js';
 import { buildSelection } from '../../src/registry/selection.js';
 import { tableJson } from '../../src/api/table.js';
 import { podInfoOf } from '../../src/scheduler/node-info.js';
+import { GenericStore } from '../../src/registry/generic-store.js';
 import { WriteUnavailableError } from '../../src/storage/durable-log.js';
 import type { KubeObject } from '../../src/api/object.js';
 
@@ -142,4 +143,21 @@ test("the scheduler's cache keeps a stored pod's version, not its parsed form: a
   assert.equal(info.requests.milliCPU, 100);
   assert.deepEqual(notStored.pod, pod, 'a pod that is no stored version is kept as it is');
   info = notStored;
+});
+
+test('a registry store summarizes each version as it is written: the first Table after a GC parses nothing', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const store = new Store();
+  const strategy = allKinds.find((k) => k.kind === 'ConfigMap')!;
+  new GenericStore(strategy, store);
+  for (let i = 0; i < 20; i++) await store.create('core/configmaps', `ns/c${i}`, cm(`c${i}`, String(i)));
+  parsedObjects.clear();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  const before = parsedObjects.parses;
+  const { filter, index } = buildSelection(strategy, { labelSelector: 'app=x' });
+  assert.equal(store.list('core/configmaps', { filter, index }).items.length, 20);
+  assert.match(tableJson(strategy, store.list('core/configmaps').items, { resourceVersion: '1' }, 'None'), /"c19"/);
+  assert.equal(parsedObjects.parses, before, 'summaries were made when the versions were written');
 });
