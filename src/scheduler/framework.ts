@@ -134,16 +134,24 @@ export class Framework {
         if (nodeNames.size === 0) return { status: withPlugin(status.unresolvable(`node(s) didn't satisfy plugin(s) [${plugin.name}] simultaneously`), plugin.name) };
       }
     }
+    state.activeFilters = undefined;
     return { result: nodeNames ? { nodeNames } : undefined };
   }
 
   runFilters(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Result {
-    for (const plugin of this.filterPlugins) {
-      if (state.skipFilter.has(plugin.name)) continue;
-      const result = plugin.filter!(state, pod, nodeInfo);
-      if (result) return withPlugin(result, plugin.name);
+    const filters = state.activeFilters ?? this.activeFilters(state);
+    for (let i = 0; i < filters.length; i++) {
+      const result = filters[i].filter!(state, pod, nodeInfo);
+      if (result) return withPlugin(result, filters[i].name);
     }
     return undefined;
+  }
+
+  /** The Filter plugins this cycle runs (PreFilter's Skips left out), kept on the state. */
+  private activeFilters(state: CycleState): readonly Plugin[] {
+    const filters = state.skipFilter.size === 0 ? this.filterPlugins : this.filterPlugins.filter((plugin) => !state.skipFilter.has(plugin.name));
+    state.activeFilters = filters;
+    return filters;
   }
 
   runPreFilterExtensionAddPod(state: CycleState, pod: Pod, added: PodInfo, nodeInfo: NodeInfo): void {

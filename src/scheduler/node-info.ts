@@ -84,9 +84,18 @@ function hostPortsOf(pod: Pod): HostPort[] {
   return ports;
 }
 
+/** The last pod asked for: plugins ask once per node, mostly for the pod of the cycle. */
+let lastPod: Pod | undefined;
+let lastInfo: PodInfo | undefined;
+
 export function podInfoOf(pod: Pod): PodInfo {
+  if (pod === lastPod) return lastInfo!;
   let info = podInfos.get(pod);
-  if (info) return info;
+  if (info) {
+    lastPod = pod;
+    lastInfo = info;
+    return info;
+  }
   const affinity = pod.spec?.affinity ?? {};
   const nonZero = podRequests(pod, true);
   info = {
@@ -107,6 +116,8 @@ export function podInfoOf(pod: Pod): PodInfo {
   const version = storedVersionOf(pod);
   if (version) readPodFrom(info, version);
   podInfos.set(pod, info);
+  lastPod = pod;
+  lastInfo = info;
   return info;
 }
 
@@ -143,7 +154,31 @@ export function nextGeneration(): number {
   return ++generations;
 }
 
+/**
+ * Slots of NodeInfo.fit: the numbers every Filter and Score reads per node, packed in one small
+ * typed array beside the NodeInfo. Walking 500 nodes per cycle, the separate objects these come
+ * from (allocatable, its resource, requested, boxed doubles, the pods array) cost a cache miss
+ * each; one array costs one. Derived from the fields below on every change, never written
+ * elsewhere.
+ */
+export const FIT_ALLOC_CPU = 0;
+export const FIT_ALLOC_MEMORY = 1;
+export const FIT_ALLOC_EPHEMERAL = 2;
+export const FIT_ALLOC_PODS = 3;
+export const FIT_REQ_CPU = 4;
+export const FIT_REQ_MEMORY = 5;
+export const FIT_REQ_EPHEMERAL = 6;
+export const FIT_PODS = 7;
+export const FIT_NONZERO_CPU = 8;
+export const FIT_NONZERO_MEMORY = 9;
+const FIT_SLOTS = 10;
+
 export class NodeInfo {
+  /** The node's facts every filter reads, taken once per node version (cheaper than walking the object). */
+  unschedulable = false;
+  taints: readonly Taint[] = [];
+  /** See FIT_*: allocatable, requested, pod count, non-zero requests. */
+  fit = new Float64Array(FIT_SLOTS);
   node?: Node;
   pods: PodInfo[] = [];
   podsWithAffinity: PodInfo[] = [];
@@ -158,9 +193,6 @@ export class NodeInfo {
   /** PVC "namespace/name" → how many pods here use it. */
   pvcRefCounts = new Map<string, number>();
   generation = nextGeneration();
-  /** The node's facts every filter reads, taken once per node version (cheaper than walking the object). */
-  unschedulable = false;
-  taints: readonly Taint[] = [];
   labels: Readonly<Record<string, string>> = {};
 
   constructor(readonly name: string) {}
@@ -171,6 +203,11 @@ export class NodeInfo {
     this.taints = nodeTaints(node);
     this.labels = node.metadata?.labels ?? {};
     this.allocatable = nodeAllocatable(node);
+    const fit = this.fit;
+    fit[FIT_ALLOC_CPU] = this.allocatable.resource.milliCPU;
+    fit[FIT_ALLOC_MEMORY] = this.allocatable.resource.memory;
+    fit[FIT_ALLOC_EPHEMERAL] = this.allocatable.resource.ephemeralStorage;
+    fit[FIT_ALLOC_PODS] = this.allocatable.pods;
     this.generation = nextGeneration();
   }
 
@@ -198,6 +235,13 @@ export class NodeInfo {
     addResource(this.requested, info.requests, sign);
     this.nonZeroMilliCPU += sign * info.nonZeroMilliCPU;
     this.nonZeroMemory += sign * info.nonZeroMemory;
+    const fit = this.fit;
+    fit[FIT_REQ_CPU] = this.requested.milliCPU;
+    fit[FIT_REQ_MEMORY] = this.requested.memory;
+    fit[FIT_REQ_EPHEMERAL] = this.requested.ephemeralStorage;
+    fit[FIT_PODS] = this.pods.length;
+    fit[FIT_NONZERO_CPU] = this.nonZeroMilliCPU;
+    fit[FIT_NONZERO_MEMORY] = this.nonZeroMemory;
     for (const port of info.hostPorts) {
       const key = `${port.ip}/${port.protocol}/${port.port}`;
       const count = (this.usedPorts.get(key) ?? 0) + sign;
@@ -228,6 +272,7 @@ export class NodeInfo {
 
   clone(): NodeInfo {
     const copy = new NodeInfo(this.name);
+    copy.fit.set(this.fit);
     copy.node = this.node;
     copy.unschedulable = this.unschedulable;
     copy.taints = this.taints;

@@ -45,6 +45,11 @@ export class CycleState {
   /** Plugins whose PreFilter / PreScore answered Skip. */
   readonly skipFilter = new Set<string>();
   readonly skipScore = new Set<string>();
+  /**
+   * The profile's Filter plugins minus those whose PreFilter answered Skip, worked out once per
+   * cycle by the framework (not a set lookup per plugin per node); undefined until then.
+   */
+  activeFilters?: readonly Plugin[];
 
   read<T>(key: string): T | undefined {
     return this.data.get(key) as T | undefined;
@@ -63,6 +68,7 @@ export class CycleState {
     }
     for (const name of this.skipFilter) copy.skipFilter.add(name);
     for (const name of this.skipScore) copy.skipScore.add(name);
+    copy.activeFilters = this.activeFilters;
     return copy;
   }
 }

@@ -5,7 +5,7 @@
  * LeastAllocated (default), MostAllocated or RequestedToCapacityRatio, over the configured
  * resources (default cpu and memory, weight 1 each) with the non-zero request defaults.
  */
-import { podInfoOf, type NodeInfo, type PodInfo } from '../node-info.js';
+import { FIT_ALLOC_CPU, FIT_ALLOC_EPHEMERAL, FIT_ALLOC_MEMORY, FIT_ALLOC_PODS, FIT_NONZERO_CPU, FIT_NONZERO_MEMORY, FIT_PODS, FIT_REQ_CPU, FIT_REQ_EPHEMERAL, FIT_REQ_MEMORY, podInfoOf, type NodeInfo, type PodInfo } from '../node-info.js';
 import { MAX_NODE_SCORE, status, type Plugin } from '../types.js';
 
 export const NAME = 'NodeResourcesFit';
@@ -54,21 +54,21 @@ export function insufficientResources(info: PodInfo, nodeInfo: NodeInfo, ignored
 /** The common case without allocating: room for one more pod, its cpu, memory and storage, and no extended resources. */
 function fitsPlainly(info: PodInfo, nodeInfo: NodeInfo): boolean {
   const request = info.requests;
-  if (request.scalar.size > 0 || nodeInfo.pods.length + 1 > nodeInfo.allocatable.pods) return false;
-  const allocatable = nodeInfo.allocatable.resource;
-  const used = nodeInfo.requested;
-  return request.milliCPU <= allocatable.milliCPU - used.milliCPU && request.memory <= allocatable.memory - used.memory && request.ephemeralStorage <= allocatable.ephemeralStorage - used.ephemeralStorage;
+  const fit = nodeInfo.fit;
+  if (request.scalar.size > 0 || fit[FIT_PODS] + 1 > fit[FIT_ALLOC_PODS]) return false;
+  return request.milliCPU <= fit[FIT_ALLOC_CPU] - fit[FIT_REQ_CPU] && request.memory <= fit[FIT_ALLOC_MEMORY] - fit[FIT_REQ_MEMORY] && request.ephemeralStorage <= fit[FIT_ALLOC_EPHEMERAL] - fit[FIT_REQ_EPHEMERAL];
 }
 
 /** What the node's pods and `info` together request of one resource, with the non-zero defaults for cpu and memory. */
 export function requestedWith(info: PodInfo, nodeInfo: NodeInfo, resource: string, nonZero: boolean): number {
+  const fit = nodeInfo.fit;
   switch (resource) {
     case 'cpu':
-      return nonZero ? nodeInfo.nonZeroMilliCPU + info.nonZeroMilliCPU : nodeInfo.requested.milliCPU + info.requests.milliCPU;
+      return nonZero ? fit[FIT_NONZERO_CPU] + info.nonZeroMilliCPU : fit[FIT_REQ_CPU] + info.requests.milliCPU;
     case 'memory':
-      return nonZero ? nodeInfo.nonZeroMemory + info.nonZeroMemory : nodeInfo.requested.memory + info.requests.memory;
+      return nonZero ? fit[FIT_NONZERO_MEMORY] + info.nonZeroMemory : fit[FIT_REQ_MEMORY] + info.requests.memory;
     case 'ephemeral-storage':
-      return nodeInfo.requested.ephemeralStorage + info.requests.ephemeralStorage;
+      return fit[FIT_REQ_EPHEMERAL] + info.requests.ephemeralStorage;
     default:
       return (nodeInfo.requested.scalar.get(resource) ?? 0) + (info.requests.scalar.get(resource) ?? 0);
   }
@@ -76,16 +76,15 @@ export function requestedWith(info: PodInfo, nodeInfo: NodeInfo, resource: strin
 
 /** The node's allocatable amount of one resource. */
 export function allocatableOf(nodeInfo: NodeInfo, resource: string): number {
-  const allocatable = nodeInfo.allocatable.resource;
   switch (resource) {
     case 'cpu':
-      return allocatable.milliCPU;
+      return nodeInfo.fit[FIT_ALLOC_CPU];
     case 'memory':
-      return allocatable.memory;
+      return nodeInfo.fit[FIT_ALLOC_MEMORY];
     case 'ephemeral-storage':
-      return allocatable.ephemeralStorage;
+      return nodeInfo.fit[FIT_ALLOC_EPHEMERAL];
     default:
-      return allocatable.scalar.get(resource) ?? 0;
+      return nodeInfo.allocatable.resource.scalar.get(resource) ?? 0;
   }
 }
 
@@ -133,8 +132,8 @@ export function nodeResourcesFit(args: NodeResourcesFitArgs = {}): Plugin {
       state.write(STATE_KEY, podInfoOf(pod));
       return undefined;
     },
-    filter(state, pod, nodeInfo) {
-      const info = state.read<PodInfo>(STATE_KEY) ?? podInfoOf(pod);
+    filter(_state, pod, nodeInfo) {
+      const info = podInfoOf(pod);
       if (fitsPlainly(info, nodeInfo)) return undefined;
       const reasons = insufficientResources(info, nodeInfo, ignored);
       return reasons.length > 0 ? status.unschedulable(...reasons) : undefined;
