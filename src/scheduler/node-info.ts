@@ -172,11 +172,12 @@ export const FIT_PODS = 7;
 export const FIT_NONZERO_CPU = 8;
 export const FIT_NONZERO_MEMORY = 9;
 const FIT_SLOTS = 10;
+const NO_TAINTS: readonly Taint[] = Object.freeze([]);
 
 export class NodeInfo {
   /** The node's facts every filter reads, taken once per node version (cheaper than walking the object). */
   unschedulable = false;
-  taints: readonly Taint[] = [];
+  taints: readonly Taint[] = NO_TAINTS;
   /** See FIT_*: allocatable, requested, pod count, non-zero requests. */
   fit = new Float64Array(FIT_SLOTS);
   node?: Node;
@@ -200,7 +201,9 @@ export class NodeInfo {
   setNode(node: Node): void {
     this.node = node;
     this.unschedulable = node.spec?.unschedulable === true;
-    this.taints = nodeTaints(node);
+    const taints = nodeTaints(node);
+    // Untainted nodes share one empty list: the filters' first look at a node stays in cache.
+    this.taints = taints.length === 0 ? NO_TAINTS : taints;
     this.labels = node.metadata?.labels ?? {};
     this.allocatable = nodeAllocatable(node);
     const fit = this.fit;

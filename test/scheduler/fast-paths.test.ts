@@ -114,3 +114,16 @@ test('Framework: a plugin whose PreFilter answers Skip is left out of Filter for
   // The list is per state: the port pod's state still runs NodePorts, and a clone keeps it.
   assert.equal(framework.runFilters(portState.clone(), ported, busy)?.plugin, 'NodePorts');
 });
+
+test('NodeInfo: untainted nodes share one empty taint list; a tainted node keeps its own, and a re-taint replaces it', () => {
+  const a = nodeInfo(node('a'));
+  const b = nodeInfo(node('b'));
+  assert.equal(a.taints, b.taints);
+  assert.equal(a.taints.length, 0);
+  const taints = [{ key: 'k', value: 'v', effect: 'NoSchedule' }];
+  a.setNode(node('a', { taints }));
+  assert.deepEqual(a.taints, taints);
+  assert.equal(b.taints.length, 0, 'the shared empty list is not written through');
+  a.setNode(node('a'));
+  assert.equal(a.taints, b.taints);
+});
