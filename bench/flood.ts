@@ -3,7 +3,7 @@
  * (default 512) of another user hammer creates from PROCS child processes (default 2), against a
  * server with API Priority and Fairness on and one with it off
  * (--enable-priority-and-fairness=false: plain max-inflight limits), interleaved ROUNDS times in
- * the same run. Flooders honour Retry-After on 429 as client-go does. The quiet user paces one
+ * the same run (and APF on with global-default's borrowingLimitPercent patched to 0). Flooders honour Retry-After on 429 as client-go does. The quiet user paces one
  * request every QUIET_INTERVAL_MS (default 50), alternating a GET of one configmap and a LIST of
  * its namespace's few, from the parent process (which does nothing else).
  * Run: npm run build && node dist/bench/flood.js   (FLOODERS, PROCS, SECONDS, ROUNDS, SERVER_FLAGS)
@@ -35,7 +35,7 @@ interface FloodCounts {
   retryAfter: Record<string, number>;
 }
 
-async function startServer(dir: string, extra: string[]): Promise<{ url: string; child: ChildProcess; ca: Buffer }> {
+async function startServer(dir: string, extra: string[], noBorrowing = false): Promise<{ url: string; child: ChildProcess; ca: Buffer }> {
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--ephemeral', '--data-dir', dir, '--token-auth-file', join(dir, '..', 'tokens.csv'), ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NAUTILUS_LOG_LEVEL: 'error' } });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -52,6 +52,8 @@ async function startServer(dir: string, extra: string[]): Promise<{ url: string;
   await kubectl('create', 'namespace', 'quiet');
   await kubectl('create', 'rolebinding', 'quiet-edit', '--clusterrole=edit', '--user=quiet', '-n', 'quiet');
   for (let i = 0; i < 5; i++) await kubectl('create', 'configmap', `q${i}`, '-n', 'quiet', '--from-literal=k=v');
+  // The flooded level may not borrow beyond its nominal seats (idle levels' seats are not lent to it).
+  if (noBorrowing) await kubectl('patch', 'prioritylevelconfiguration', 'global-default', '--type=merge', '-p', '{"spec":{"limited":{"borrowingLimitPercent":0}}}');
   return { url, child, ca: await readFile(join(dir, 'pki', 'ca.crt')) };
 }
 
@@ -197,9 +199,9 @@ async function main() {
   const loadBefore = loadavg();
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [label, flags] of [['apf-on', []], ['apf-off', ['--enable-priority-and-fairness=false']]] as const) {
+      for (const [label, flags] of [['apf-on', []], ['apf-on-no-borrowing', []], ['apf-off', ['--enable-priority-and-fairness=false']]] as const) {
         const dir = join(root, `${label}-${round}`);
-        const server = await startServer(dir, [...flags, ...SERVER_FLAGS]);
+        const server = await startServer(dir, [...flags, ...SERVER_FLAGS], label === 'apf-on-no-borrowing');
         try {
           const result = await measure(label, server.url, server.ca, join(dir, 'pki', 'ca.crt'), server.child.pid!, join(dir, 'admin.kubeconfig'));
           console.log(JSON.stringify({ round, ...result }));
