@@ -96,9 +96,184 @@ function isEmptyValue(value: unknown, schema: Schema, isMap: boolean): boolean {
   return false;
 }
 
-/** Removes, in place, every optional field of `object` that upstream's encoder would omit. */
+/**
+ * Removes, in place, every optional field of `object` that upstream's encoder would omit.
+ * Runs a walker compiled once per definitions and schema (see `Plan`): every decision that
+ * depends only on the schema (resolved $refs, required, pointer strings, opaque names) is taken
+ * when the plan is built, so a write pays only for looking at its own values. Same answers as
+ * `dropOmittedValuesInterpreted`, which reads the schemas on every call (kept as the reference
+ * the tests compare against).
+ */
 export function dropOmittedValues(definitions: Definitions, definitionName: string, object: unknown): void {
+  if (object === null || typeof object !== 'object') return;
+  run(rootPlan(definitions, definitionName), object);
+}
+
+/** The schema-interpreting walk: the reference for the compiled one. */
+export function dropOmittedValuesInterpreted(definitions: Definitions, definitionName: string, object: unknown): void {
   walk(definitions, { $ref: `#/definitions/${definitionName}` }, object);
+}
+
+/** What the walk does with a value of one (unresolved) schema; child plans are built on first use. */
+interface Plan {
+  readonly definitions: Definitions;
+  readonly schema: Schema;
+  /** Nothing to look into: the schema does not resolve or names an opaque definition. */
+  readonly opaque: boolean;
+  /** The resolved schema's items (for array values). */
+  readonly itemsSchema?: Schema;
+  items?: Plan;
+  /** Per property of the resolved schema; undefined when it has none. */
+  readonly properties?: Map<string, PropertyPlan>;
+  /** The resolved schema's own `properties` object (to reproduce lookups of inherited names). */
+  readonly propertySchemas?: Record<string, Schema>;
+  readonly resolvedName?: string;
+  readonly required?: readonly string[];
+  /** additionalProperties (only when there are no properties). */
+  readonly valuesSchema?: Schema;
+  values?: Plan;
+}
+
+interface PropertyPlan {
+  readonly schema: Schema;
+  /** The property may be omitted when empty (resolves, not required, not opaque). */
+  readonly omittable: boolean;
+  readonly isMap: boolean;
+  readonly stringType: boolean;
+  readonly arrayType: boolean;
+  readonly pointer: boolean;
+  readonly keptList: boolean;
+  plan?: Plan;
+}
+
+const plans = new WeakMap<Definitions, { roots: Map<string, Plan>; bySchema: WeakMap<Schema, Plan> }>();
+
+function cacheOf(definitions: Definitions) {
+  let cache = plans.get(definitions);
+  if (!cache) plans.set(definitions, (cache = { roots: new Map(), bySchema: new WeakMap() }));
+  return cache;
+}
+
+function rootPlan(definitions: Definitions, definitionName: string): Plan {
+  const cache = cacheOf(definitions);
+  let plan = cache.roots.get(definitionName);
+  if (!plan) cache.roots.set(definitionName, (plan = compile(definitions, { $ref: `#/definitions/${definitionName}` })));
+  return plan;
+}
+
+function planOf(definitions: Definitions, schema: Schema): Plan {
+  const cache = cacheOf(definitions);
+  let plan = cache.bySchema.get(schema);
+  if (!plan) cache.bySchema.set(schema, (plan = compile(definitions, schema)));
+  return plan;
+}
+
+function compile(definitions: Definitions, schema: Schema): Plan {
+  const resolved = resolve(definitions, schema);
+  if (!resolved || (resolved.name && OPAQUE.test(resolved.name))) return { definitions, schema, opaque: true };
+  const target = resolved.schema;
+  let properties: Map<string, PropertyPlan> | undefined;
+  if (target.properties) {
+    properties = new Map();
+    const required = target.required ?? [];
+    const pointers = resolved.name ? POINTER_STRINGS[resolved.name] : undefined;
+    const keptLists = resolved.name ? LISTS_WITHOUT_OMITEMPTY[resolved.name] : undefined;
+    for (const key of Object.keys(target.properties)) {
+      const property = target.properties[key]!;
+      const inner = resolve(definitions, property);
+      const omittable = !!inner && !required.includes(key) && !(inner.name && OPAQUE.test(inner.name));
+      properties.set(key, {
+        schema: property,
+        omittable,
+        isMap: !!inner && !inner.schema.properties && typeof inner.schema.additionalProperties === 'object',
+        stringType: inner?.schema.type === 'string',
+        arrayType: inner?.schema.type === 'array',
+        pointer: !!pointers?.includes(key),
+        keptList: !!keptLists?.includes(key),
+      });
+    }
+  }
+  return {
+    definitions,
+    schema,
+    opaque: false,
+    itemsSchema: target.items,
+    properties,
+    propertySchemas: target.properties,
+    resolvedName: resolved.name,
+    required: target.required,
+    valuesSchema: !target.properties && typeof target.additionalProperties === 'object' ? (target.additionalProperties as Schema) : undefined,
+  };
+}
+
+function run(plan: Plan, value: object): void {
+  if (plan.opaque) return;
+  if (Array.isArray(value)) {
+    if (!plan.itemsSchema) return;
+    const items = (plan.items ??= planOf(plan.definitions, plan.itemsSchema));
+    if (items.opaque) return;
+    for (const element of value) if (element !== null && typeof element === 'object') run(items, element);
+    return;
+  }
+  const fields = value as Record<string, unknown>;
+  const properties = plan.properties;
+  if (properties) {
+    for (const key in fields) {
+      if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
+      const child = fields[key];
+      const property = properties.get(key);
+      if (!property) {
+        // A name found only on the prototype of the schema's properties object (`constructor`):
+        // the reference walk looks it up the same way, so take its path for this one key.
+        if (plan.propertySchemas![key]) walkProperty(plan, key, fields);
+        continue;
+      }
+      if (property.omittable) {
+        const kept = (typeof child === 'string' && property.pointer) || (property.keptList && (Array.isArray(child) || (child === null && property.arrayType)));
+        if (!kept && isEmpty(child, property.stringType, property.isMap)) {
+          delete fields[key];
+          continue;
+        }
+      }
+      if (child !== null && typeof child === 'object') run((property.plan ??= planOf(plan.definitions, property.schema)), child);
+    }
+  } else if (plan.valuesSchema) {
+    const values = (plan.values ??= planOf(plan.definitions, plan.valuesSchema));
+    if (values.opaque) return;
+    for (const key in fields) {
+      if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
+      const child = fields[key];
+      if (child !== null && typeof child === 'object') run(values, child);
+    }
+  }
+}
+
+function isEmpty(value: unknown, stringType: boolean, isMap: boolean): boolean {
+  if (value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'string') return value === '' && stringType;
+  if (typeof value === 'object') return isMap && Object.keys(value as object).length === 0;
+  return false;
+}
+
+/** The reference walk's step for one property (used for inherited property names only). */
+function walkProperty(plan: Plan, key: string, fields: Record<string, unknown>): void {
+  const definitions = plan.definitions;
+  const child = fields[key];
+  const property = plan.propertySchemas![key]!;
+  const required = plan.required ?? [];
+  const pointers = plan.resolvedName ? POINTER_STRINGS[plan.resolvedName] : undefined;
+  const keptLists = plan.resolvedName ? LISTS_WITHOUT_OMITEMPTY[plan.resolvedName] : undefined;
+  const inner = resolve(definitions, property);
+  if (inner && !required.includes(key) && !(inner.name && OPAQUE.test(inner.name))) {
+    const isMap = !inner.schema.properties && typeof inner.schema.additionalProperties === 'object';
+    const kept = (typeof child === 'string' && pointers?.includes(key)) || (Array.isArray(child) && keptLists?.includes(key)) || (child === null && inner.schema.type === 'array' && keptLists?.includes(key));
+    if (!kept && isEmptyValue(child, inner.schema, isMap)) {
+      delete fields[key];
+      return;
+    }
+  }
+  walk(definitions, property, child);
 }
 
 function walk(definitions: Definitions, schema: Schema, value: unknown): void {
