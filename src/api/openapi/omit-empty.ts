@@ -225,7 +225,7 @@ function run(plan: Plan, value: object): void {
       if (!property) {
         // A name found only on the prototype of the schema's properties object (`constructor`):
         // the reference walk looks it up the same way, so take its path for this one key.
-        if (plan.propertySchemas![key]) walkProperty(plan, key, fields);
+        if (plan.propertySchemas![key]) walkMember(plan.definitions, plan.propertySchemas![key]!, plan.required ?? [], plan.resolvedName, key, fields);
         continue;
       }
       if (property.omittable) {
@@ -256,14 +256,15 @@ function isEmpty(value: unknown, stringType: boolean, isMap: boolean): boolean {
   return false;
 }
 
-/** The reference walk's step for one property (used for inherited property names only). */
-function walkProperty(plan: Plan, key: string, fields: Record<string, unknown>): void {
-  const definitions = plan.definitions;
+/**
+ * The reference walk's step for one member of an object whose schema gives it `property`: dropped
+ * when it may be omitted and is empty, walked into otherwise. `definitionName` names the object's
+ * definition (for the pointer-string and kept-list tables).
+ */
+function walkMember(definitions: Definitions, property: Schema, required: readonly string[], definitionName: string | undefined, key: string, fields: Record<string, unknown>): void {
   const child = fields[key];
-  const property = plan.propertySchemas![key]!;
-  const required = plan.required ?? [];
-  const pointers = plan.resolvedName ? POINTER_STRINGS[plan.resolvedName] : undefined;
-  const keptLists = plan.resolvedName ? LISTS_WITHOUT_OMITEMPTY[plan.resolvedName] : undefined;
+  const pointers = definitionName ? POINTER_STRINGS[definitionName] : undefined;
+  const keptLists = definitionName ? LISTS_WITHOUT_OMITEMPTY[definitionName] : undefined;
   const inner = resolve(definitions, property);
   if (inner && !required.includes(key) && !(inner.name && OPAQUE.test(inner.name))) {
     const isMap = !inner.schema.properties && typeof inner.schema.additionalProperties === 'object';
@@ -288,21 +289,9 @@ function walk(definitions: Definitions, schema: Schema, value: unknown): void {
   const fields = value as Record<string, unknown>;
   if (target.properties) {
     const required = target.required ?? [];
-    const pointers = resolved.name ? POINTER_STRINGS[resolved.name] : undefined;
-    const keptLists = resolved.name ? LISTS_WITHOUT_OMITEMPTY[resolved.name] : undefined;
-    for (const [key, child] of Object.entries(fields)) {
+    for (const key of Object.keys(fields)) {
       const property = target.properties[key];
-      if (!property) continue;
-      const inner = resolve(definitions, property);
-      if (inner && !required.includes(key) && !(inner.name && OPAQUE.test(inner.name))) {
-        const isMap = !inner.schema.properties && typeof inner.schema.additionalProperties === 'object';
-        const kept = (typeof child === 'string' && pointers?.includes(key)) || (Array.isArray(child) && keptLists?.includes(key)) || (child === null && inner.schema.type === 'array' && keptLists?.includes(key));
-        if (!kept && isEmptyValue(child, inner.schema, isMap)) {
-          delete fields[key];
-          continue;
-        }
-      }
-      walk(definitions, property, child);
+      if (property) walkMember(definitions, property, required, resolved.name, key, fields);
     }
   } else if (typeof target.additionalProperties === 'object') {
     for (const child of Object.values(fields)) walk(definitions, target.additionalProperties, child);
