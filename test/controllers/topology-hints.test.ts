@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Obj } from '../../src/client/api-client.js';
 import { ENDPOINT_SLICES, EVENTS, NODES, PODS, SERVICES } from '../../src/client/resource-types.js';
 import { endpointSliceController, SERVICE_NAME_LABEL } from '../../src/controllers/endpointslice.js';
-import { cpuRatiosByZone, hintsEnabled, TopologyHints, type HintTarget } from '../../src/controllers/topology-hints.js';
+import { cpuRatiosByZone, hintsEnabled, TopologyHints } from '../../src/controllers/topology-hints.js';
+import { hintTarget as target } from './hint-target.js';
 import { eventually, runControllers, type RunningCluster } from './fixture.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -23,22 +24,6 @@ const node = (name: string, zone: string | undefined, cpu: string | undefined, r
 
 const endpoint = (zone: string | undefined, ready = true): Fields => ({ addresses: ['10.0.0.1'], conditions: { ready }, ...(zone ? { zone } : {}) });
 
-function target(written: Fields[][], unchanged: Fields[][] = []): HintTarget & { rewritten: number[] } {
-  const rewritten: number[] = [];
-  return {
-    serviceKey: 'default/web',
-    addressType: 'IPv4',
-    written,
-    unchanged,
-    rewritten,
-    rewrite(index) {
-      rewritten.push(index);
-      const list: Fields[] = [];
-      written.push(list);
-      return list;
-    },
-  };
-}
 
 const hintZones = (lists: Fields[][]) => lists.flat().map((e) => e.hints?.forZones?.map((z: Fields) => z.name).join(',') ?? '-');
 const count = (zones: string[]) => zones.reduce<Record<string, number>>((acc, z) => ({ ...acc, [z]: (acc[z] ?? 0) + 1 }), {});

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HintTarget } from '../../src/controllers/topology-hints.js';
+import { hintTarget as target } from './hint-target.js';
 import { applyTrafficDistribution } from '../../src/controllers/traffic-distribution.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,22 +18,6 @@ const endpoint = (zone: string | undefined, ready = true, hintZone?: string): Fi
   ...(hintZone ? { hints: { forZones: [{ name: hintZone }] } } : {}),
 });
 
-function target(written: Fields[][], unchanged: Fields[][] = []): HintTarget & { rewritten: number[] } {
-  const rewritten: number[] = [];
-  return {
-    serviceKey: 'default/web',
-    addressType: 'IPv4',
-    written,
-    unchanged,
-    rewritten,
-    rewrite(index) {
-      rewritten.push(index);
-      const list: Fields[] = [];
-      written.push(list);
-      return list;
-    },
-  };
-}
 
 describe('trafficDistribution', () => {
   it('PreferClose hints every ready endpoint with a zone for that zone only', () => {
