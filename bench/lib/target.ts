@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile, rm, stat } from 'node:fs/promises';
+import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
@@ -25,9 +26,18 @@ export interface Target {
   /** The server process, when this benchmark started it. */
   pid?: number;
   memory(): Promise<MemoryFigures | undefined>;
-  /** Stops and starts the server on the same data directory; milliseconds until it serves. */
-  restart?(): Promise<number>;
+  /**
+   * Stops and starts the server on the same data directory (and port): milliseconds until the
+   * API answers a list again, and until the process says it is serving (every in-process
+   * component — controllers, scheduler — started and synced).
+   */
+  restart?(): Promise<RestartFigures>;
   stop(): Promise<void>;
+}
+
+export interface RestartFigures {
+  apiMs: number;
+  componentsMs: number;
 }
 
 export interface ServerSpec {
@@ -54,7 +64,7 @@ export async function startServer(spec: ServerSpec): Promise<Target> {
   let child: ChildProcess | undefined;
   let url = '';
 
-  const launch = async (): Promise<number> => {
+  const launch = async (port = 0): Promise<number> => {
     const started = performance.now();
     const args = [
       '--expose-gc',
@@ -66,7 +76,7 @@ export async function startServer(spec: ServerSpec): Promise<Target> {
       '--address',
       '127.0.0.1',
       '--port',
-      '0',
+      String(port),
       '--data-dir',
       spec.dataDir,
       '--token-auth-file',
@@ -125,8 +135,22 @@ export async function startServer(spec: ServerSpec): Promise<Target> {
       return { rss: await rssOf(child.pid) };
     },
     async restart() {
+      const port = Number(new URL(url).port);
       await stop();
-      return launch();
+      const started = performance.now();
+      let answered: number | undefined;
+      let launched = false;
+      const polling = (async () => {
+        while (answered === undefined) {
+          if ((await statusOf(`https://127.0.0.1:${port}/api/v1/namespaces/default/pods?limit=1`, token)) === 200) answered = performance.now() - started;
+          else if (launched) break;
+          else await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const componentsMs = await launch(port);
+      launched = true;
+      await polling;
+      return { apiMs: answered ?? componentsMs, componentsMs };
     },
     stop,
   };
@@ -154,4 +178,17 @@ export async function attachKubeconfig(name: string, kubeconfigPath: string, tok
 async function rssOf(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) * 1024;
+}
+
+/** The status code of a GET (0 when the connection fails): whether the API answers yet. */
+function statusOf(url: string, token: string): Promise<number> {
+  return new Promise((resolveStatus) => {
+    const req = request(url, { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 5_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolveStatus(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolveStatus(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
 }

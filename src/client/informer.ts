@@ -40,6 +40,12 @@ interface NamedIndex {
 }
 
 const LIST_PAGE_SIZE = 500;
+/**
+ * Objects a full list feeds into the cache (and its handlers) before it lets the event loop turn:
+ * the in-process list of 150,000 pods is one array, and feeding it in one go would stop the API
+ * (and everything else in the process) for the seconds every handler takes over it.
+ */
+const FEED_BATCH = 500;
 const MAX_RETRY_DELAY_MS = 30_000;
 
 export class SharedInformer {
@@ -99,11 +105,12 @@ export class SharedInformer {
 
   /**
    * Registers handlers. Added after the first list, they are first given every cached object as
-   * an add (client-go's behaviour), so a late consumer misses nothing.
+   * an add (client-go's behaviour), so a late consumer misses nothing; added while the first list
+   * is being fed, they get what is cached so far the same way, and the rest as it comes.
    */
   addEventHandler(handlers: ResourceEventHandlers): { remove(): void } {
     this.handlers.add(handlers);
-    if (this.synced && handlers.onAdd) for (const version of this.items.values()) guard(() => handlers.onAdd!(version.object, true));
+    if (handlers.onAdd) for (const version of this.items.values()) guard(() => handlers.onAdd!(version.object, true));
     return { remove: () => this.handlers.delete(handlers) };
   }
 
@@ -161,7 +168,8 @@ export class SharedInformer {
   private async listAndWatch(): Promise<void> {
     const { versions, resourceVersion } = await this.listAll();
     if (this.stopped) return;
-    this.replace(versions);
+    await this.replace(versions);
+    if (this.stopped) return;
     this.resourceVersion = resourceVersion;
     this.startWatch();
     this.retryDelayMs = 100;
@@ -221,11 +229,20 @@ export class SharedInformer {
     return delay;
   }
 
-  /** A full list: what is new is added, what changed updated, what is gone deleted. */
-  private replace(versions: ObjectVersion[]): void {
+  /**
+   * A full list: what is new is added, what changed updated, what is gone deleted. Fed in
+   * batches with a turn of the event loop between them; the watch starts from the list's
+   * revision afterwards, so nothing that changes meanwhile is missed.
+   */
+  private async replace(versions: ObjectVersion[]): Promise<void> {
     const initial = !this.synced;
     const seen = new Set<string>();
-    for (const version of versions) {
+    for (let i = 0; i < versions.length; i++) {
+      if (i > 0 && i % FEED_BATCH === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.stopped) return;
+      }
+      const version = versions[i];
       seen.add(keyOf(version.object));
       this.upsert(version, initial);
     }

@@ -54,6 +54,36 @@ describe('SharedInformer over the in-process client', () => {
     informers.stop();
   });
 
+  it('feeds a large first list in batches: the event loop turns meanwhile, and a handler added mid-feed misses nothing and sees nothing twice', async () => {
+    const { client } = await inMemoryCluster(['a']);
+    const count = 2_300;
+    for (let i = 0; i < count; i++) await client.create(PODS, 'a', pod('a', `p${i}`));
+    const informers = new InformerFactory(client);
+    const pods = informers.informer(PODS);
+    const early: string[] = [];
+    pods.addEventHandler({ onAdd: (p) => early.push(p.metadata.name!) });
+    let turns = 0;
+    const late: string[] = [];
+    let cachedWhenAdded = -1;
+    const ticker = setInterval(() => {
+      turns++;
+      // A consumer starting while the list is being fed (as controllers start one after another).
+      if (cachedWhenAdded < 0 && pods.lister.list('a').length > 0) {
+        cachedWhenAdded = pods.lister.list('a').length;
+        pods.addEventHandler({ onAdd: (p) => late.push(p.metadata.name!) });
+      }
+    }, 0);
+    informers.start();
+    await informers.waitForSync();
+    clearInterval(ticker);
+    assert.ok(turns > 0, 'timers ran while the list was fed');
+    assert.ok(cachedWhenAdded > 0 && cachedWhenAdded < count, `the late handler came mid-feed (${cachedWhenAdded} of ${count} cached)`);
+    assert.equal(early.length, count);
+    assert.equal(new Set(late).size, count);
+    assert.equal(late.length, count);
+    informers.stop();
+  });
+
   it('is shared: one informer per resource, and a late handler is first given what is cached', async () => {
     const { client } = await inMemoryCluster(['a']);
     const informers = new InformerFactory(client);
