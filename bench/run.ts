@@ -16,6 +16,7 @@ const scenarios = readdirSync(here)
   .sort();
 /** Scenarios written as modules with a run(argv) export. */
 const MODULES: Record<string, () => Promise<{ run(argv: string[]): Promise<void> }>> = {
+  'field-manager': () => import('./field-manager.js'),
   load: () => import('./load.js'),
 };
 

@@ -26,8 +26,8 @@ import { SIGNING_CERT_SETTING, SIGNING_KEY_SETTING } from '../controllers/certif
 import { JWKS_PATH, REVIEW_API_KINDS, TOKEN_SUBRESOURCE } from './auth-resources.js';
 import { Registry } from '../registry/registry.js';
 import { apiVersionOf, type KindStrategy } from '../registry/strategy.js';
-import { recordUpdate } from '../api/apply/index.js';
-import { nowRfc3339 } from '../api/object.js';
+import { recordUpdateJson } from '../api/apply/index.js';
+import { defineLazyJsonMember, nowRfc3339 } from '../api/object.js';
 import { Store } from '../storage/store.js';
 import { createSealedLog } from '../storage/wal/index.js';
 import { signCheckpointKey } from '../tee/checkpoint-key.js';
@@ -282,8 +282,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
     typedRoundTrip: (strategy, object) => surface?.dropOmitted(strategy, object),
     recordManagedFields: ({ object, old, strategy, manager, subresource }) => {
-      const entries = recordUpdate({ live: old, updated: object, manager, subresource, apiVersion: apiVersionOf(strategy), schema: patchSchema(strategy), now: nowRfc3339() });
-      if (entries.length > 0) object.metadata.managedFields = entries;
+      const managedFields = recordUpdateJson({ live: old, updated: object, manager, subresource, apiVersion: apiVersionOf(strategy), schema: patchSchema(strategy), now: nowRfc3339() });
+      // As text: the store keeps exactly these bytes, and nobody parses them unless they read them.
+      if (managedFields !== undefined) defineLazyJsonMember(object.metadata, 'managedFields', managedFields);
       else delete object.metadata.managedFields;
     },
   });

@@ -22,7 +22,9 @@ export interface Comparison {
  */
 export function compareObjects(before: unknown, after: unknown, schema: ApplySchema | undefined, ignored?: FieldSet): Comparison {
   const result = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  compareNode(before, after, schema, [], result, ignored);
+  // The root itself is no path: only what lies below it can be added, removed or modified.
+  const kind = sharedKind(before, after, schema);
+  if (kind !== 'leaf' && (before !== undefined || after !== undefined)) compareChildren(kind, before, after, schema, result, ignored);
   return result;
 }
 
@@ -35,21 +37,50 @@ export function excludeFields(comparison: Comparison, ignored: FieldSet): Compar
   };
 }
 
-/** `path` is a stack: each level pushes its element and pops it again (insert copies what it keeps). */
-function compareNode(before: unknown, after: unknown, schema: ApplySchema | undefined, path: PathElement[], out: Comparison, ignored: FieldSet | undefined): void {
+/**
+ * The three sets' nodes below one element, made only when something is recorded below it, so
+ * the sets are built where the walk is instead of inserting each path from the root.
+ */
+class NodesBelow implements Comparison {
+  private addedNode?: FieldSet;
+  private modifiedNode?: FieldSet;
+  private removedNode?: FieldSet;
+
+  constructor(
+    private readonly above: Comparison,
+    private readonly element: PathElement,
+  ) {}
+
+  get added(): FieldSet {
+    return (this.addedNode ??= this.above.added.childForInsert(this.element));
+  }
+
+  get modified(): FieldSet {
+    return (this.modifiedNode ??= this.above.modified.childForInsert(this.element));
+  }
+
+  get removed(): FieldSet {
+    return (this.removedNode ??= this.above.removed.childForInsert(this.element));
+  }
+}
+
+/** Compares the value at `element` below the nodes `out`; its own path is `element` in them. */
+function compareMember(element: PathElement, before: unknown, after: unknown, schema: ApplySchema | undefined, out: Comparison, ignored: FieldSet | undefined): void {
   if (before === undefined && after === undefined) return;
-  if (before === undefined) out.added.insert(path);
-  if (after === undefined) out.removed.insert(path);
+  if (before === undefined) out.added.insertMember(element);
+  if (after === undefined) out.removed.insertMember(element);
   const kind = sharedKind(before, after, schema);
   if (kind === 'leaf') {
-    if (before !== undefined && after !== undefined && !jsonEqual(before, after)) out.modified.insert(path);
+    if (before !== undefined && after !== undefined && !jsonEqual(before, after)) out.modified.insertMember(element);
     return;
   }
+  compareChildren(kind, before, after, schema, new NodesBelow(out, element), ignored);
+}
+
+function compareChildren(kind: 'map' | 'list', before: unknown, after: unknown, schema: ApplySchema | undefined, out: Comparison, ignored: FieldSet | undefined): void {
   const child = (element: PathElement, childBefore: unknown, childAfter: unknown, childSchema: ApplySchema | undefined) => {
     if (ignored?.hasMember(element)) return;
-    path.push(element);
-    compareNode(childBefore, childAfter, childSchema, path, out, ignored?.child(element));
-    path.pop();
+    compareMember(element, childBefore, childAfter, childSchema, out, ignored?.child(element));
   };
   if (kind === 'map') {
     const left = (before ?? {}) as Record<string, unknown>;

@@ -4,22 +4,24 @@
  * server-side apply (PATCH application/apply-patch+yaml). Both are pure: the caller stores.
  */
 
-import { isPlainObject, withoutMember, type JsonMap, type KubeObject } from '../object.js';
+import { isPlainObject, lazyJsonText, withoutMember, type JsonMap, type KubeObject } from '../object.js';
 import { errors } from '../status.js';
 import { listConflicts, applyConflictMessage, type ApplyConflict } from './conflicts.js';
 import { FieldSet } from './field-set.js';
 import { fieldsOwnedByLastApplied, KUBECTL_SERVER_SIDE_MANAGER, lastAppliedOf, withLastAppliedUpdated } from './last-applied.js';
 import {
   capUpdateManagers,
-  decodeManagedFields,
   emptyManagedState,
   encodeManagedFields,
-  isManagedFieldsReset,
+  encodeManagedFieldsJson,
   ManagedFieldsError,
   managerId,
+  readManagedFields,
+  readManagedFieldsJson,
   stripServerMaintainedFields,
   withoutServerMaintainedFields,
   type ManagedFieldsEntry,
+  type ManagedFieldsReading,
   type ManagedState,
 } from './managed-fields.js';
 import { fieldElement } from './path-element.js';
@@ -58,30 +60,45 @@ export interface UpdateParams extends WriteScope {
  * (that is how kubectl migrates client-side apply ownership), except through a subresource.
  */
 export function recordUpdate(params: UpdateParams): ManagedFieldsEntry[] {
+  const state = ownershipAfterUpdate(params);
+  return state ? encodeManagedFields(state) : [];
+}
+
+/**
+ * recordUpdate's managedFields as their JSON text, exactly JSON.stringify(recordUpdate(params)),
+ * or undefined for "store none": what the server stores, without building the entries.
+ */
+export function recordUpdateJson(params: UpdateParams): string | undefined {
+  const state = ownershipAfterUpdate(params);
+  return state ? encodeManagedFieldsJson(state) : undefined;
+}
+
+function ownershipAfterUpdate(params: UpdateParams): ManagedState | undefined {
   const state = managedStateForUpdate(params);
   // Upstream starts tracking an object at creation or at its first apply, never at an update.
-  if (params.live !== undefined && state.managers.size === 0) return [];
+  if (params.live !== undefined && state.managers.size === 0) return undefined;
   const id = managerId({ manager: params.manager, operation: 'Update', apiVersion: params.apiVersion, subresource: params.subresource });
   const recorded = recordChanges(bodyOf(params.live), bodyOf(params.updated), state.managers, id, ownershipContext(params));
   const times = new Map(state.times);
   const managers = stripServerMaintainedFields(recorded.managers);
   if (!withoutServerMaintainedFields(recorded.gained).isEmpty() && managers.has(id)) times.set(id, params.now);
-  return encodeManagedFields(capUpdateManagers({ managers, times }));
+  const capped = capUpdateManagers({ managers, times });
+  return capped.managers.size > 0 ? capped : undefined;
 }
 
 function managedStateForUpdate(params: UpdateParams): ManagedState {
-  const fromLive = () => decodeOrEmpty(managedFieldsOf(params.live));
+  const fromLive = () => stateOrEmpty(params.live);
   if (params.subresource) return fromLive();
-  const sent = managedFieldsOf(params.updated);
-  if (isManagedFieldsReset(sent)) return emptyManagedState();
+  let sent: ManagedFieldsReading;
   try {
-    const state = decodeManagedFields(sent);
-    return state.managers.size > 0 ? state : fromLive();
+    sent = readManagedFieldsOf(params.updated);
   } catch (error) {
     // Like upstream: a client that mangles managedFields must not lose the live ownership.
     if (error instanceof ManagedFieldsError) return fromLive();
     throw error;
   }
+  if (sent.reset) return emptyManagedState();
+  return sent.state.managers.size > 0 ? sent.state : fromLive();
 }
 
 export interface ApplyParams extends WriteScope {
@@ -168,7 +185,7 @@ function checkAppliedConfig(params: ApplyParams): JsonMap {
  * gets its existing fields attributed to "before-first-apply", so the applier cannot prune them.
  */
 function managedStateForApply(params: ApplyParams, liveBody: JsonMap, context: OwnershipContext): ManagedState {
-  const state = decodeOrEmpty(managedFieldsOf(params.live));
+  const state = stateOrEmpty(params.live);
   if (params.live === undefined || state.managers.size > 0) return state;
   const id = managerId({ manager: 'before-first-apply', operation: 'Update', apiVersion: params.apiVersion });
   const recorded = recordChanges({}, liveBody, state.managers, id, context);
@@ -185,17 +202,20 @@ function forgiveConflicts(conflicts: ReadonlyMap<string, FieldSet>, forgiven: Fi
   return remaining;
 }
 
-function decodeOrEmpty(entries: unknown): ManagedState {
+function stateOrEmpty(object: KubeObject | undefined): ManagedState {
   try {
-    return decodeManagedFields(entries);
+    return readManagedFieldsOf(object).state;
   } catch (error) {
     if (error instanceof ManagedFieldsError) return emptyManagedState();
     throw error;
   }
 }
 
-function managedFieldsOf(object: KubeObject | undefined): unknown {
-  return isPlainObject(object?.metadata) ? object.metadata.managedFields : undefined;
+/** The object's managedFields read; from their text when they are still the stored bytes. */
+function readManagedFieldsOf(object: KubeObject | undefined): ManagedFieldsReading {
+  if (!isPlainObject(object?.metadata)) return readManagedFields(undefined);
+  const text = lazyJsonText(object.metadata, 'managedFields');
+  return text !== undefined ? readManagedFieldsJson(text) : readManagedFields(object.metadata.managedFields);
 }
 
 /** The object as ownership sees it: managedFields are bookkeeping, not content. */

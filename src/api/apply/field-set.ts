@@ -12,9 +12,14 @@ import { comparePathElements, parsePathElement, PathElementError, type PathEleme
 
 export class FieldsV1Error extends Error {}
 
+/** See FieldSet.membersJson. */
+const TEXT_ASSEMBLY_DEPTH = 3;
+
 export class FieldSet {
   private readonly members = new Set<PathElement>();
   private readonly children = new Map<PathElement, FieldSet>();
+  /** The members of this node's FieldsV1 object as JSON text, once encoded (see toFieldsV1Json). */
+  private encodedMembers: string | undefined;
 
   static of(...paths: (readonly PathElement[])[]): FieldSet {
     const set = new FieldSet();
@@ -25,8 +30,25 @@ export class FieldSet {
   insert(path: readonly PathElement[]): void {
     if (path.length === 0) return;
     let node: FieldSet = this;
-    for (const element of path.slice(0, -1)) node = node.childOrCreate(element);
+    // A set under construction forgets any text it was encoded to, along the changed path.
+    node.encodedMembers = undefined;
+    for (let i = 0; i < path.length - 1; i++) {
+      node = node.childOrCreate(path[i] as PathElement);
+      node.encodedMembers = undefined;
+    }
     node.members.add(path[path.length - 1] as PathElement);
+  }
+
+  /** insert([element]): for builders that walk down the trie themselves (compare.ts). */
+  insertMember(element: PathElement): void {
+    this.encodedMembers = undefined;
+    this.members.add(element);
+  }
+
+  /** The node below `element`, made if missing: insert([element, ...rest]) goes on from there. */
+  childForInsert(element: PathElement): FieldSet {
+    this.encodedMembers = undefined;
+    return this.childOrCreate(element);
   }
 
   has(path: readonly PathElement[]): boolean {
@@ -34,6 +56,18 @@ export class FieldSet {
     let node: FieldSet | undefined = this;
     for (const element of path.slice(0, -1)) node = node?.children.get(element);
     return node?.members.has(path[path.length - 1] as PathElement) ?? false;
+  }
+
+  /**
+   * Whether every element, member or node, passes `test`; and no node is empty (a value's nodes
+   * never are), so that its FieldsV1 text decodes to exactly this set.
+   */
+  everyElement(test: (element: PathElement) => boolean): boolean {
+    for (const member of this.members) if (!test(member)) return false;
+    for (const [element, child] of this.children) {
+      if (child.isEmpty() || !test(element) || !child.everyElement(test)) return false;
+    }
+    return true;
   }
 
   hasMember(element: PathElement): boolean {
@@ -126,6 +160,48 @@ export class FieldSet {
     return this.encode(false);
   }
 
+  /**
+   * JSON.stringify(this.toFieldsV1()), byte for byte, without building the object. Each node
+   * keeps its text: sets are values once built, and a write re-encodes every manager's set,
+   * most of them unchanged (decoded from the stored text, or shared subtrees of it).
+   */
+  toFieldsV1Json(): string {
+    return `{${this.membersJson(0)}}`;
+  }
+
+  /**
+   * The top levels (the entry's metadata, spec, status, and what lies right below them) are
+   * assembled from their children's text, kept per node, so a new set sharing most of its nodes
+   * with one encoded before (ownership moved, server fields stripped) writes only what is new.
+   * Deeper, a node nothing below which was encoded before is written by V8's serializer from
+   * its object form, which is faster than assembling text in small pieces.
+   */
+  private membersJson(depth: number): string {
+    if (this.encodedMembers !== undefined) return this.encodedMembers;
+    let text: string;
+    if (depth >= TEXT_ASSEMBLY_DEPTH && ![...this.children.values()].some((child) => child.encodedMembers !== undefined)) {
+      text = JSON.stringify(this.encode(false)).slice(1, -1);
+    } else {
+      const elements = [...this.members];
+      for (const element of this.children.keys()) if (!this.members.has(element)) elements.push(element);
+      const parts: string[] = [];
+      for (const element of sorted(elements)) {
+        const child = this.children.get(element);
+        parts.push(`${JSON.stringify(element)}:${child === undefined ? '{}' : child.memberJsonWithSelf(this.members.has(element), depth + 1)}`);
+      }
+      text = parts.join(',');
+    }
+    this.encodedMembers = text;
+    return text;
+  }
+
+  /** A child's FieldsV1 object: `"."` first when the element above it is itself a member. */
+  private memberJsonWithSelf(selfIsMember: boolean, depth: number): string {
+    const members = this.membersJson(depth);
+    if (!selfIsMember) return `{${members}}`;
+    return members === '' ? '{".":{}}' : `{".":{},${members}}`;
+  }
+
   static fromFieldsV1(json: unknown): FieldSet {
     if (!isPlainObject(json)) throw new FieldsV1Error('fieldsV1 must be a JSON object');
     try {
@@ -179,5 +255,7 @@ export class FieldSet {
 }
 
 function sorted(elements: Iterable<PathElement>): PathElement[] {
-  return [...elements].sort(comparePathElements);
+  const list = [...elements];
+  // Field names only (most nodes): there comparePathElements is the default order, code units.
+  return list.every((element) => element.startsWith('f:')) ? list.sort() : list.sort(comparePathElements);
 }

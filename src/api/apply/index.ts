@@ -1,6 +1,6 @@
 /** Server-side apply and managedFields: the surface the REST layer uses. */
 
-export { applyConfiguration, fieldManagerName, recordUpdate, withManagedFields } from './field-manager.js';
+export { applyConfiguration, fieldManagerName, recordUpdate, recordUpdateJson, withManagedFields } from './field-manager.js';
 export type { ApplyParams, ApplyResult, UpdateParams, WriteScope } from './field-manager.js';
 export { applyConflictError, applyConflictMessage, describeManager } from './conflicts.js';
 export type { ApplyConflict } from './conflicts.js';

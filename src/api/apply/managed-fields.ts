@@ -6,7 +6,8 @@
 
 import { isPlainObject } from '../object.js';
 import { FieldSet, FieldsV1Error } from './field-set.js';
-import { fieldElement } from './path-element.js';
+import { MemoTable } from './memo-table.js';
+import { fieldElement, parsePathElement, PathElementError, type PathElement } from './path-element.js';
 import type { ManagerFields, Managers } from './updater.js';
 
 export type ManagedFieldsOperation = 'Apply' | 'Update';
@@ -57,6 +58,15 @@ export function emptyManagedState(): ManagedState {
 
 /** Reads managedFields, rejecting what upstream's decoder rejects. */
 export function decodeManagedFields(entries: unknown): ManagedState {
+  return decodeEntries(entries, false);
+}
+
+/**
+ * `parsedFromJson`: `entries` is what JSON.parse made, so each fieldsV1 is exactly described by
+ * its JSON text, which keys the decoded sets (any other value, e.g. one holding an undefined or
+ * a Date, is decoded without the table).
+ */
+function decodeEntries(entries: unknown, parsedFromJson: boolean): ManagedState {
   const state = emptyManagedState();
   if (entries === undefined || entries === null) return state;
   if (!Array.isArray(entries)) throw new ManagedFieldsError('managedFields must be a list');
@@ -71,7 +81,7 @@ export function decodeManagedFields(entries: unknown): ManagedState {
     if (subresource !== undefined && typeof subresource !== 'string') throw new ManagedFieldsError(`subresource must be a string in managed fields entry ${index}`);
     let set: FieldSet;
     try {
-      set = fieldsV1 === undefined ? new FieldSet() : FieldSet.fromFieldsV1(fieldsV1);
+      set = fieldsV1 === undefined ? new FieldSet() : parsedFromJson ? fieldSetOfJson(fieldsV1) : FieldSet.fromFieldsV1(fieldsV1);
     } catch (error) {
       if (error instanceof FieldsV1Error) throw new ManagedFieldsError(`error decoding managed fields entry ${index}: ${error.message}`);
       throw error;
@@ -84,6 +94,49 @@ export function decodeManagedFields(entries: unknown): ManagedState {
   return state;
 }
 
+/** Decoded fieldsV1 by their JSON text: the entries of pods of one template differ in times only. */
+const decodedFieldSets = new MemoTable<string, FieldSet>(512);
+
+function fieldSetOfJson(fieldsV1: unknown): FieldSet {
+  const text = JSON.stringify(fieldsV1);
+  let set = decodedFieldSets.get(text);
+  if (set === undefined) {
+    set = FieldSet.fromFieldsV1(fieldsV1);
+    decodedFieldSets.set(text, set);
+  }
+  return set;
+}
+
+/** What a write reads from metadata.managedFields: a reset request, or the ownership they hold. */
+export interface ManagedFieldsReading {
+  /** upstream's "reset" request (isManagedFieldsReset); `state` is then empty. */
+  readonly reset: boolean;
+  readonly state: ManagedState;
+}
+
+/** Reads managedFields as a write sees them; throws ManagedFieldsError as decodeManagedFields. */
+export function readManagedFields(entries: unknown): ManagedFieldsReading {
+  return readEntries(entries, false);
+}
+
+function readEntries(entries: unknown, parsedFromJson: boolean): ManagedFieldsReading {
+  return isManagedFieldsReset(entries) ? { reset: true, state: emptyManagedState() } : { reset: false, state: decodeEntries(entries, parsedFromJson) };
+}
+
+/** Readings by the managedFields' JSON text (stored objects keep it: see compact-object.ts). */
+const readings = new MemoTable<string, ManagedFieldsReading>(256);
+
+/** readManagedFields(JSON.parse(text)), without parsing a text read before. */
+export function readManagedFieldsJson(text: string): ManagedFieldsReading {
+  let reading = readings.get(text);
+  if (reading === undefined) {
+    reading = readEntries(JSON.parse(text) as unknown, true);
+    readings.set(text, reading);
+  }
+  // The maps are the caller's to build on; the field sets and entries are values.
+  return { reset: reading.reset, state: { managers: new Map(reading.state.managers), times: new Map(reading.state.times) } };
+}
+
 /** upstream's "reset" request: an explicit empty list, or a list holding one empty entry. */
 export function isManagedFieldsReset(entries: unknown): boolean {
   if (!Array.isArray(entries)) return false;
@@ -93,29 +146,96 @@ export function isManagedFieldsReset(entries: unknown): boolean {
 
 /** Entries sorted as upstream: Apply before Update, then oldest first, then by name. */
 export function encodeManagedFields(state: ManagedState): ManagedFieldsEntry[] {
-  const entries: ManagedFieldsEntry[] = [];
+  return sortedEntries(state).map(({ head, fields, subresource }) => ({ ...head, fieldsV1: fields.set.toFieldsV1(), ...(subresource ? { subresource } : {}) }));
+}
+
+/**
+ * JSON.stringify(encodeManagedFields(state)), byte for byte, written as text: the sets' FieldsV1
+ * text is built once per set (FieldSet.toFieldsV1Json) and no entry object is made to be
+ * serialized again. Stored as a lazy member, it is parsed only if someone reads it.
+ *
+ * The text is remembered as the reading of itself: the object's next write (a pod's status
+ * after its create) reads exactly these bytes back, and finds this state instead of decoding.
+ */
+export function encodeManagedFieldsJson(state: ManagedState): string {
+  const entries = sortedEntries(state);
+  const texts = entries.map(({ head, fields, subresource }) => {
+    const rest = `"fieldsV1":${fields.set.toFieldsV1Json()}${subresource ? `,"subresource":${JSON.stringify(subresource)}` : ''}}`;
+    return `${JSON.stringify(head).slice(0, -1)},${rest}`;
+  });
+  const text = `[${texts.join(',')}]`;
+  if (entries.every(decodesToItself)) {
+    // What decoding the text builds: managers in the text's order, times only where written.
+    const managers = new Map(entries.map(({ id, fields }): [string, ManagerFields] => [id, fields]));
+    const times = new Map(entries.flatMap(({ id, head }): [string, string][] => (head.time === undefined ? [] : [[id, head.time]])));
+    readings.set(text, { reset: false, state: { managers, times } });
+  }
+  return text;
+}
+
+type EntryHead = Omit<ManagedFieldsEntry, 'fieldsV1' | 'subresource'>;
+
+interface SortedEntry {
+  readonly id: string;
+  /** The entry's members before fieldsV1, in the order they are written. */
+  readonly head: EntryHead;
+  readonly fields: ManagerFields;
+  readonly subresource?: string;
+}
+
+function sortedEntries(state: ManagedState): SortedEntry[] {
+  const entries: SortedEntry[] = [];
   for (const [id, fields] of state.managers) {
     const identity = identityOf(id);
-    const entry: ManagedFieldsEntry = {
+    const head: EntryHead = {
       ...(identity.manager ? { manager: identity.manager } : {}),
       operation: identity.operation,
       apiVersion: fields.apiVersion,
       ...(state.times.has(id) ? { time: state.times.get(id) } : {}),
       fieldsType: 'FieldsV1',
-      fieldsV1: fields.set.toFieldsV1(),
-      ...(identity.subresource ? { subresource: identity.subresource } : {}),
     };
-    entries.push(entry);
+    entries.push({ id, head, fields, subresource: identity.subresource });
   }
   return entries.sort(compareEntries);
 }
 
-function compareEntries(p: ManagedFieldsEntry, q: ManagedFieldsEntry): number {
+/**
+ * Whether decoding this entry's text gives back exactly this id and fields: the decoder accepts
+ * it, names it by the same id, and every element of its set survives parsePathElement as it is.
+ */
+function decodesToItself({ id, head, fields, subresource }: SortedEntry): boolean {
+  if (typeof head.apiVersion !== 'string' || head.apiVersion === '' || (head.time !== undefined && typeof head.time !== 'string')) return false;
+  if (fields.applied !== (head.operation === 'Apply')) return false;
+  if (managerId({ manager: head.manager ?? '', operation: head.operation, apiVersion: head.apiVersion, subresource: subresource ?? '' }) !== id) return false;
+  return fields.set.everyElement(isStoredElementForm);
+}
+
+const checkedElements = new MemoTable<PathElement, boolean>(8192);
+
+/** parsePathElement(element) === element: a decoder reading it back names it the same. */
+function isStoredElementForm(element: PathElement): boolean {
+  if (element.startsWith('f:')) return true;
+  // Indexes past 2^53 sort as equals (Number): their order would depend on how a set was built.
+  if (element.startsWith('i:') && element.length > 17) return false;
+  let same = checkedElements.get(element);
+  if (same === undefined) {
+    try {
+      same = parsePathElement(element) === element;
+    } catch (error) {
+      if (!(error instanceof PathElementError)) throw error;
+      same = false;
+    }
+    checkedElements.set(element, same);
+  }
+  return same;
+}
+
+function compareEntries(p: SortedEntry, q: SortedEntry): number {
   return (
-    compareText(p.operation, q.operation) ||
-    secondsOf(p.time) - secondsOf(q.time) ||
-    compareText(p.manager ?? '', q.manager ?? '') ||
-    compareText(p.apiVersion, q.apiVersion) ||
+    compareText(p.head.operation, q.head.operation) ||
+    secondsOf(p.head.time) - secondsOf(q.head.time) ||
+    compareText(p.head.manager ?? '', q.head.manager ?? '') ||
+    compareText(p.head.apiVersion, q.head.apiVersion) ||
     compareText(p.subresource ?? '', q.subresource ?? '')
   );
 }

@@ -8,13 +8,25 @@
  */
 
 import { isPlainObject, type JsonMap } from '../object.js';
+import { MemoTable } from './memo-table.js';
 
 export type PathElement = string;
 
 export class PathElementError extends Error {}
 
+/**
+ * Field names come from JSON.parse, which interns them (their hash is known): looking one up
+ * is cheaper than building and hashing a new "f:" string for every member of every write.
+ */
+const fieldElements = new MemoTable<string, PathElement>(8192);
+
 export function fieldElement(name: string): PathElement {
-  return `f:${name}`;
+  let element = fieldElements.get(name);
+  if (element === undefined) {
+    element = `f:${name}`;
+    fieldElements.set(name, element);
+  }
+  return element;
 }
 
 export function keyElement(key: JsonMap): PathElement {
@@ -66,8 +78,11 @@ function parseJson(body: string, element: string): unknown {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (isPlainObject(value)) {
-    const keys = Object.keys(value).sort(compareStrings);
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+    const keys = Object.keys(value);
+    if (keys.length > 1) keys.sort(compareStrings);
+    let text = '';
+    for (const key of keys) text += `${text === '' ? '' : ','}${JSON.stringify(key)}:${canonicalJson(value[key])}`;
+    return `{${text}}`;
   }
   return JSON.stringify(value ?? null);
 }

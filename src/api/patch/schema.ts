@@ -114,22 +114,35 @@ class OpenApiPatchSchema implements PatchSchema {
     });
   }
 
+  /** Each property's schema, from the first facet declaring it; built on the first lookup. */
+  private properties?: Map<string, OpenApiSchemaObject>;
+  private itemSchema?: { schema: PatchSchema | undefined };
+  private additionalSchema?: { schema: PatchSchema | undefined };
+
+  // Patches and field ownership ask these for every member of every object they walk.
   property(name: string): PatchSchema | undefined {
-    const node = this.first((facet) =>
-      facet.properties && Object.hasOwn(facet.properties, name) ? facet.properties[name] : undefined,
-    );
+    if (!this.properties) {
+      this.properties = new Map();
+      for (const facet of this.facets) {
+        for (const [key, node] of Object.entries(facet.properties ?? {})) if (!this.properties.has(key)) this.properties.set(key, node);
+      }
+    }
+    const node = this.properties.get(name);
     return node && this.resolver.wrap(node);
   }
 
   items(): PatchSchema | undefined {
-    const node = this.first((facet) => (Array.isArray(facet.items) ? facet.items[0] : facet.items));
-    return node && this.resolver.wrap(node);
+    this.itemSchema ??= { schema: this.wrapFirst((facet) => (Array.isArray(facet.items) ? facet.items[0] : facet.items)) };
+    return this.itemSchema.schema;
   }
 
   additionalProperties(): PatchSchema | undefined {
-    const node = this.first((facet) =>
-      typeof facet.additionalProperties === 'object' ? facet.additionalProperties : undefined,
-    );
+    this.additionalSchema ??= { schema: this.wrapFirst((facet) => (typeof facet.additionalProperties === 'object' ? facet.additionalProperties : undefined)) };
+    return this.additionalSchema.schema;
+  }
+
+  private wrapFirst(pick: (facet: OpenApiSchemaObject) => OpenApiSchemaObject | undefined): PatchSchema | undefined {
+    const node = this.first(pick);
     return node && this.resolver.wrap(node);
   }
 
