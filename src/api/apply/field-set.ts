@@ -8,6 +8,7 @@
 
 import { isPlainObject, type JsonMap } from '../object.js';
 import { setMember } from '../patch/json-values.js';
+import { MemoTable } from './memo-table.js';
 import { comparePathElements, parsePathElement, PathElementError, type PathElement } from './path-element.js';
 
 export class FieldsV1Error extends Error {}
@@ -20,6 +21,8 @@ export class FieldSet {
   private readonly children = new Map<PathElement, FieldSet>();
   /** The members of this node's FieldsV1 object as JSON text, once encoded (see toFieldsV1Json). */
   private encodedMembers: string | undefined;
+  /** decodesToItself(), once asked. */
+  private storedForm: boolean | undefined;
 
   static of(...paths: (readonly PathElement[])[]): FieldSet {
     const set = new FieldSet();
@@ -30,24 +33,24 @@ export class FieldSet {
   insert(path: readonly PathElement[]): void {
     if (path.length === 0) return;
     let node: FieldSet = this;
-    // A set under construction forgets any text it was encoded to, along the changed path.
-    node.encodedMembers = undefined;
+    // A set under construction forgets what was derived from it, along the changed path.
+    node.forgetEncoding();
     for (let i = 0; i < path.length - 1; i++) {
       node = node.childOrCreate(path[i] as PathElement);
-      node.encodedMembers = undefined;
+      node.forgetEncoding();
     }
     node.members.add(path[path.length - 1] as PathElement);
   }
 
   /** insert([element]): for builders that walk down the trie themselves (compare.ts). */
   insertMember(element: PathElement): void {
-    this.encodedMembers = undefined;
+    this.forgetEncoding();
     this.members.add(element);
   }
 
   /** The node below `element`, made if missing: insert([element, ...rest]) goes on from there. */
   childForInsert(element: PathElement): FieldSet {
-    this.encodedMembers = undefined;
+    this.forgetEncoding();
     return this.childOrCreate(element);
   }
 
@@ -59,15 +62,20 @@ export class FieldSet {
   }
 
   /**
-   * Whether every element, member or node, passes `test`; and no node is empty (a value's nodes
-   * never are), so that its FieldsV1 text decodes to exactly this set.
+   * Whether decoding this set's FieldsV1 text (fromFieldsV1) gives exactly this set back: every
+   * element is in the form parsePathElement gives it, and no node is empty (a value's nodes never
+   * are). Kept per node, like the text.
    */
-  everyElement(test: (element: PathElement) => boolean): boolean {
-    for (const member of this.members) if (!test(member)) return false;
+  decodesToItself(): boolean {
+    if (this.storedForm !== undefined) return this.storedForm;
+    let result = true;
+    for (const member of this.members) if (!isStoredElementForm(member)) result = false;
     for (const [element, child] of this.children) {
-      if (child.isEmpty() || !test(element) || !child.everyElement(test)) return false;
+      if (!result) break;
+      if (child.isEmpty() || !isStoredElementForm(element) || !child.decodesToItself()) result = false;
     }
-    return true;
+    this.storedForm = result;
+    return result;
   }
 
   hasMember(element: PathElement): boolean {
@@ -240,6 +248,12 @@ export class FieldSet {
     return { set, selfIsMember };
   }
 
+  /** A set under construction forgets what was derived from it. */
+  private forgetEncoding(): void {
+    this.encodedMembers = undefined;
+    this.storedForm = undefined;
+  }
+
   private childOrCreate(element: PathElement): FieldSet {
     let child = this.children.get(element);
     if (!child) {
@@ -252,6 +266,26 @@ export class FieldSet {
   private addChild(element: PathElement, child: FieldSet): void {
     if (!child.isEmpty()) this.children.set(element, child);
   }
+}
+
+const checkedElements = new MemoTable<PathElement, boolean>(8192);
+
+/** parsePathElement(element) === element: a decoder reading it back names it the same. */
+function isStoredElementForm(element: PathElement): boolean {
+  if (element.startsWith('f:')) return true;
+  // Indexes past 2^53 sort as equals (Number): their order would depend on how a set was built.
+  if (element.startsWith('i:') && element.length > 17) return false;
+  let same = checkedElements.get(element);
+  if (same === undefined) {
+    try {
+      same = parsePathElement(element) === element;
+    } catch (error) {
+      if (!(error instanceof PathElementError)) throw error;
+      same = false;
+    }
+    checkedElements.set(element, same);
+  }
+  return same;
 }
 
 function sorted(elements: Iterable<PathElement>): PathElement[] {

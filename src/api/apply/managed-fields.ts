@@ -7,7 +7,7 @@
 import { isPlainObject } from '../object.js';
 import { FieldSet, FieldsV1Error } from './field-set.js';
 import { MemoTable } from './memo-table.js';
-import { fieldElement, parsePathElement, PathElementError, type PathElement } from './path-element.js';
+import { fieldElement } from './path-element.js';
 import type { ManagerFields, Managers } from './updater.js';
 
 export type ManagedFieldsOperation = 'Apply' | 'Update';
@@ -181,20 +181,29 @@ interface SortedEntry {
   readonly head: EntryHead;
   readonly fields: ManagerFields;
   readonly subresource?: string;
+  /** The time's whole seconds, what entries sort by. */
+  readonly seconds: number;
 }
+
+/** Manager ids parsed: the same few managers write every object. */
+const identities = new MemoTable<string, Readonly<ManagerIdentity>>(1024);
 
 function sortedEntries(state: ManagedState): SortedEntry[] {
   const entries: SortedEntry[] = [];
   for (const [id, fields] of state.managers) {
-    const identity = identityOf(id);
-    const head: EntryHead = {
-      ...(identity.manager ? { manager: identity.manager } : {}),
-      operation: identity.operation,
-      apiVersion: fields.apiVersion,
-      ...(state.times.has(id) ? { time: state.times.get(id) } : {}),
-      fieldsType: 'FieldsV1',
-    };
-    entries.push({ id, head, fields, subresource: identity.subresource });
+    let identity = identities.get(id);
+    if (identity === undefined) {
+      identity = Object.freeze(identityOf(id));
+      identities.set(id, identity);
+    }
+    // Member by member, in the order the entry is written.
+    const head = {} as EntryHead;
+    if (identity.manager) head.manager = identity.manager;
+    head.operation = identity.operation;
+    head.apiVersion = fields.apiVersion;
+    if (state.times.has(id)) head.time = state.times.get(id);
+    head.fieldsType = 'FieldsV1';
+    entries.push({ id, head, fields, subresource: identity.subresource, seconds: secondsOf(head.time) });
   }
   return entries.sort(compareEntries);
 }
@@ -207,33 +216,14 @@ function decodesToItself({ id, head, fields, subresource }: SortedEntry): boolea
   if (typeof head.apiVersion !== 'string' || head.apiVersion === '' || (head.time !== undefined && typeof head.time !== 'string')) return false;
   if (fields.applied !== (head.operation === 'Apply')) return false;
   if (managerId({ manager: head.manager ?? '', operation: head.operation, apiVersion: head.apiVersion, subresource: subresource ?? '' }) !== id) return false;
-  return fields.set.everyElement(isStoredElementForm);
+  return fields.set.decodesToItself();
 }
 
-const checkedElements = new MemoTable<PathElement, boolean>(8192);
-
-/** parsePathElement(element) === element: a decoder reading it back names it the same. */
-function isStoredElementForm(element: PathElement): boolean {
-  if (element.startsWith('f:')) return true;
-  // Indexes past 2^53 sort as equals (Number): their order would depend on how a set was built.
-  if (element.startsWith('i:') && element.length > 17) return false;
-  let same = checkedElements.get(element);
-  if (same === undefined) {
-    try {
-      same = parsePathElement(element) === element;
-    } catch (error) {
-      if (!(error instanceof PathElementError)) throw error;
-      same = false;
-    }
-    checkedElements.set(element, same);
-  }
-  return same;
-}
 
 function compareEntries(p: SortedEntry, q: SortedEntry): number {
   return (
     compareText(p.head.operation, q.head.operation) ||
-    secondsOf(p.head.time) - secondsOf(q.head.time) ||
+    p.seconds - q.seconds ||
     compareText(p.head.manager ?? '', q.head.manager ?? '') ||
     compareText(p.head.apiVersion, q.head.apiVersion) ||
     compareText(p.subresource ?? '', q.subresource ?? '')
