@@ -4,7 +4,8 @@
  * (removed) or holds a different leaf value (modified).
  */
 
-import { jsonEqual } from '../object.js';
+import { isPlainObject, jsonEqual } from '../object.js';
+import { MemoTable } from './memo-table.js';
 import { FieldSet } from './field-set.js';
 import { indexItems } from './list-items.js';
 import { fieldElement, type PathElement } from './path-element.js';
@@ -24,8 +25,76 @@ export function compareObjects(before: unknown, after: unknown, schema: ApplySch
   const result = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   // The root itself is no path: only what lies below it can be added, removed or modified.
   const kind = sharedKind(before, after, schema);
-  if (kind !== 'leaf' && (before !== undefined || after !== undefined)) compareChildren(kind, before, after, schema, result, ignored);
+  if (kind === 'leaf' || (before === undefined && after === undefined)) return result;
+  const creation = kind === 'map' && isPlainObject(before) && Object.keys(before).length === 0 && isPlainObject(after);
+  if (creation) {
+    const known = knownCreation(after, schema, ignored);
+    if (known) return { ...result, added: known };
+  }
+  compareChildren(kind, before, after, schema, result, ignored);
+  if (creation) rememberCreation(result.added, schema, ignored);
   return result;
+}
+
+/**
+ * What a create adds (a comparison from an empty object) depends on the new object's shape
+ * only: its member names, list item keys and which values are containers. Objects of one
+ * template share it, so the sets the last creates added are tried first. A candidate is taken
+ * only if every path of the new object is in it and it has no others: the same set, already
+ * encoded (FieldSet keeps its text), for a walk that inserts nothing.
+ */
+interface Creation {
+  readonly added: FieldSet;
+  readonly paths: number;
+}
+
+const CREATIONS_TRIED = 2;
+const NO_SCHEMA = {};
+const creations = new MemoTable<object, Map<FieldSet | undefined, Creation[]>>(256);
+
+function knownCreation(after: unknown, schema: ApplySchema | undefined, ignored: FieldSet | undefined): FieldSet | undefined {
+  for (const creation of creations.get(schema ?? NO_SCHEMA)?.get(ignored) ?? []) {
+    if (pathsFoundIn(creation.added, 'map', after, schema, ignored) === creation.paths) return creation.added;
+  }
+  return undefined;
+}
+
+function rememberCreation(added: FieldSet, schema: ApplySchema | undefined, ignored: FieldSet | undefined): void {
+  let byIgnored = creations.get(schema ?? NO_SCHEMA);
+  if (byIgnored === undefined) {
+    byIgnored = new Map();
+    creations.set(schema ?? NO_SCHEMA, byIgnored);
+  }
+  // Reset-field sets are one per endpoint (field-manager.ts): this map stays small.
+  if (!byIgnored.has(ignored) && byIgnored.size >= 16) byIgnored.clear();
+  const recent = [{ added, paths: added.pathCount() }, ...(byIgnored.get(ignored) ?? [])].slice(0, CREATIONS_TRIED);
+  byIgnored.set(ignored, recent);
+}
+
+/**
+ * How many paths below `value` compareChildren would add from nothing, if each of them is in
+ * `node`; -1 at the first that is not. The same walk, in the same order, as compareChildren.
+ */
+function pathsFoundIn(node: FieldSet | undefined, kind: 'map' | 'list', value: unknown, schema: ApplySchema | undefined, ignored: FieldSet | undefined): number {
+  let found = 0;
+  const child = (element: PathElement, childValue: unknown, childSchema: ApplySchema | undefined): boolean => {
+    if (ignored?.hasMember(element) || childValue === undefined) return true;
+    if (!node?.hasMember(element)) return false;
+    found++;
+    const childKind = nodeKind(childValue, childSchema);
+    if (childKind === 'leaf') return true;
+    const below = pathsFoundIn(node.child(element), childKind, childValue, childSchema, ignored?.child(element));
+    found += below;
+    return below >= 0;
+  };
+  if (kind === 'map') {
+    const members = value as Record<string, unknown>;
+    for (const name of Object.keys(members)) if (!child(fieldElement(name), members[name], fieldSchema(schema, name))) return -1;
+    return found;
+  }
+  const itemSchema = schema?.items();
+  for (const [element, item] of indexItems(value as unknown[], listShape(schema), itemSchema)) if (!child(element, item, itemSchema)) return -1;
+  return found;
 }
 
 /** The comparison without `ignored` paths and anything below them. */

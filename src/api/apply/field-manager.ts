@@ -24,6 +24,7 @@ import {
   type ManagedFieldsReading,
   type ManagedState,
 } from './managed-fields.js';
+import { MemoTable } from './memo-table.js';
 import { fieldElement } from './path-element.js';
 import type { ApplySchema } from './schema.js';
 import { applyConfig, recordChanges, type ApplyOutcome, type OwnershipContext } from './updater.js';
@@ -228,13 +229,18 @@ function bodyOf(object: KubeObject | undefined): JsonMap {
 
 const defaultResetFields: Record<string, readonly string[]> = { '': ['status'], status: ['spec'] };
 
+/** One set per list of reset fields: the same set every write, which compare's memo keys on. */
+const resetFieldSets = new MemoTable<string, FieldSet>(64);
+
 function ownershipContext(scope: WriteScope): OwnershipContext {
   const paths = scope.resetFields ?? defaultResetFields[scope.subresource ?? ''] ?? [];
-  return {
-    schema: scope.schema,
-    apiVersion: scope.apiVersion,
-    ignored: FieldSet.of(...paths.map((path) => path.split('.').map(fieldElement))),
-  };
+  const key = JSON.stringify(paths);
+  let ignored = resetFieldSets.get(key);
+  if (ignored === undefined) {
+    ignored = FieldSet.of(...paths.map((path) => path.split('.').map(fieldElement)));
+    resetFieldSets.set(key, ignored);
+  }
+  return { schema: scope.schema, apiVersion: scope.apiVersion, ignored };
 }
 
 /** `object` with metadata.managedFields set to `entries`, or without it when there are none. */

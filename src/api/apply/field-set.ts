@@ -95,6 +95,13 @@ export class FieldSet {
     return [...this.children.keys()];
   }
 
+  /** How many paths: paths().length, without listing them. */
+  pathCount(): number {
+    let count = this.members.size;
+    for (const child of this.children.values()) count += child.pathCount();
+    return count;
+  }
+
   isEmpty(): boolean {
     return this.members.size === 0 && this.children.size === 0;
   }

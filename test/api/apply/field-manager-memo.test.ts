@@ -334,7 +334,8 @@ describe('compareObjects', () => {
       const after = structuredClone(before);
       for (let k = 0; k < 1 + r.int(4); k++) edit(r, after);
       if (r.chance(0.3)) after.status = statusOf(r);
-      for (const [b, a] of [[before, after], [undefined, after], [before, undefined], [{}, {}]] as const) {
+      // From an empty object (a create): the memo of recent creations is tried, then filled.
+      for (const [b, a] of [[before, after], [undefined, after], [before, undefined], [{}, {}], [{}, before], [{}, after], [{}, before]] as const) {
         for (const ign of [undefined, ignored]) {
           const got = compareObjects(b, a, podSchema, ign);
           const want = referenceCompare(b, a, podSchema, ign);
