@@ -143,7 +143,35 @@ function compareMember(element: PathElement, before: unknown, after: unknown, sc
     if (before !== undefined && after !== undefined && !jsonEqual(before, after)) out.modified.insertMember(element);
     return;
   }
+  // Most of an object is as it was: an equal subtree adds, removes and modifies nothing.
+  if (before !== undefined && after !== undefined && unchanged(before, after)) return;
   compareChildren(kind, before, after, schema, new NodesBelow(out, element), ignored);
+}
+
+/**
+ * Deep equality on own members (an undefined member counts as absent), stricter than jsonEqual:
+ * when it holds, compareChildren would find no difference below.
+ */
+function unchanged(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!unchanged(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  let members = 0;
+  for (const name of Object.keys(left)) {
+    const value = left[name];
+    if (value === undefined) continue;
+    if (!Object.hasOwn(right, name) || !unchanged(value, right[name])) return false;
+    members++;
+  }
+  for (const name of Object.keys(right)) if (right[name] !== undefined) members--;
+  return members === 0;
 }
 
 function compareChildren(kind: 'map' | 'list', before: unknown, after: unknown, schema: ApplySchema | undefined, out: Comparison, ignored: FieldSet | undefined): void {

@@ -14,6 +14,12 @@ import type { ApplySchema, ListShape } from './schema.js';
  */
 export function itemElement(item: unknown, shape: ListShape, itemSchema: ApplySchema | undefined): PathElement {
   if (shape.kind !== 'map' || !isPlainObject(item)) return valueElement(item);
+  if (shape.keys.length === 1) {
+    // One key field holding a scalar (a container's name, a condition's type): keyElement's text without the detour.
+    const name = shape.keys[0] as string;
+    const value = keyFieldValue(item, name, itemSchema);
+    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return `k:{${JSON.stringify(name)}:${JSON.stringify(value)}}`;
+  }
   return keyElement(keyOf(item, shape.keys, itemSchema));
 }
 
