@@ -37,6 +37,14 @@ export type IndexFunction = (object: Obj) => readonly string[];
 interface NamedIndex {
   fn: IndexFunction;
   byValue: Map<string, Set<string>>;
+  /** While the index is being filled from the cache: fills the rest at once. */
+  finish?: () => void;
+}
+
+export interface HandlerRegistration {
+  remove(): void;
+  /** Whether the handler was given every object cached when it was added (a late handler's replay is done). */
+  readonly hasSynced: boolean;
 }
 
 const LIST_PAGE_SIZE = 500;
@@ -54,7 +62,7 @@ export class SharedInformer {
   private readonly indexes = new Map<string, NamedIndex>();
   /** label key → value → keys; built the first time a selector asks for that key. */
   private readonly labelIndexes = new Map<string, Map<string, Set<string>>>();
-  private readonly handlers = new Set<ResourceEventHandlers>();
+  private readonly listeners = new Set<Listener>();
   private watch?: Watch;
   private resourceVersion = '';
   private started = false;
@@ -77,8 +85,22 @@ export class SharedInformer {
     return this.synced;
   }
 
-  /** Starts listing and watching (once); resolves when the first list is in the cache. */
+  /**
+   * Starts listing and watching (once); resolves when the first list is in the cache and every
+   * handler registered so far has been given it (a late handler's replay is done), so a consumer
+   * that builds its own state from events (the scheduler's cache, the garbage collector's graph)
+   * has all of it when this resolves, as client-go's WaitForCacheSync on handler registrations.
+   */
   start(): Promise<void> {
+    return this.startListing().then(() => this.listenersCaughtUp());
+  }
+
+  private listenersCaughtUp(): Promise<void> | void {
+    const replaying = [...this.listeners].filter((listener) => !listener.caughtUp);
+    if (replaying.length > 0) return Promise.all(replaying.map((listener) => listener.whenCaughtUp)).then(() => this.listenersCaughtUp());
+  }
+
+  private startListing(): Promise<void> {
     if (!this.started) {
       this.started = true;
       this.syncPromise = new Promise((resolve) => {
@@ -106,20 +128,51 @@ export class SharedInformer {
   /**
    * Registers handlers. Added after the first list, they are first given every cached object as
    * an add (client-go's behaviour), so a late consumer misses nothing; added while the first list
-   * is being fed, they get what is cached so far the same way, and the rest as it comes.
+   * is being fed, they get what is cached so far the same way, and the rest as it comes. The
+   * replay goes FEED_BATCH objects per turn of the event loop (the first batch at once); events
+   * that come meanwhile wait behind it, so the handler sees each cached object once, then every
+   * change in order. `hasSynced` tells when it has caught up.
    */
-  addEventHandler(handlers: ResourceEventHandlers): { remove(): void } {
-    this.handlers.add(handlers);
-    if (handlers.onAdd) for (const version of this.items.values()) guard(() => handlers.onAdd!(version.object, true));
-    return { remove: () => this.handlers.delete(handlers) };
+  addEventHandler(handlers: ResourceEventHandlers): HandlerRegistration {
+    const listener = new Listener(handlers);
+    this.listeners.add(listener);
+    if (handlers.onAdd && this.items.size > 0) listener.replay([...this.items.values()], () => !this.stopped && this.listeners.has(listener));
+    return {
+      remove: () => void this.listeners.delete(listener),
+      get hasSynced() {
+        return listener.caughtUp;
+      },
+    };
   }
 
-  /** Adds a named index (idempotent by name); usable at once, through `lister.byIndex`. */
+  /**
+   * Adds a named index (idempotent by name), filled from the cache FEED_BATCH objects per turn of
+   * the event loop; the first read of the index (`lister.byIndex`, `indexedValues`) finishes
+   * what is left at once, so a reader never sees it partial. Changes meanwhile keep it right:
+   * adding a key's values again is a no-op.
+   */
   addIndexer(name: string, fn: IndexFunction): void {
     if (this.indexes.has(name)) return;
     const index: NamedIndex = { fn, byValue: new Map() };
-    for (const [key, version] of this.items) addToIndex(index, key, version.object);
     this.indexes.set(name, index);
+    if (this.items.size === 0) return;
+    const keys = [...this.items.keys()];
+    let next = 0;
+    /** Indexes up to `limit` more keys; true when every key is in. */
+    const fill = (limit: number): boolean => {
+      for (const end = Math.min(keys.length, next + limit); next < end; next++) {
+        const version = this.items.get(keys[next]);
+        if (version) addToIndex(index, keys[next], version.object);
+      }
+      if (next < keys.length) return false;
+      index.finish = undefined;
+      return true;
+    };
+    index.finish = () => void fill(keys.length);
+    const step = () => {
+      if (index.finish && !this.stopped && !fill(FEED_BATCH)) setImmediate(step);
+    };
+    if (!fill(FEED_BATCH)) setImmediate(step);
   }
 
   // --- reading, for the Lister ---
@@ -137,16 +190,19 @@ export class SharedInformer {
   }
 
   indexKeys(name: string, value: string): ReadonlySet<string> {
-    const index = this.indexes.get(name);
-    if (!index) throw new Error(`informer for ${qualifiedResource(this.type)} has no index ${JSON.stringify(name)}`);
-    return index.byValue.get(value) ?? EMPTY;
+    return this.filledIndex(name).byValue.get(value) ?? EMPTY;
   }
 
   /** The values index `name` holds keys under. */
   indexedValues(name: string): IterableIterator<string> {
+    return this.filledIndex(name).byValue.keys();
+  }
+
+  private filledIndex(name: string): NamedIndex {
     const index = this.indexes.get(name);
     if (!index) throw new Error(`informer for ${qualifiedResource(this.type)} has no index ${JSON.stringify(name)}`);
-    return index.byValue.keys();
+    index.finish?.();
+    return index;
   }
 
   labelKeys(labelKey: string, value: string): ReadonlySet<string> {
@@ -257,8 +313,8 @@ export class SharedInformer {
     if (previous) this.unindex(key, previous.object);
     this.items.set(key, version);
     this.index(key, version.object);
-    if (previous) for (const handlers of this.handlers) handlers.onUpdate && guard(() => handlers.onUpdate!(previous.object, version.object));
-    else for (const handlers of this.handlers) handlers.onAdd && guard(() => handlers.onAdd!(version.object, initialList));
+    if (previous) for (const listener of this.listeners) listener.update(previous.object, version.object);
+    else for (const listener of this.listeners) listener.add(version.object, initialList);
   }
 
   private remove(object: Obj): void {
@@ -267,7 +323,7 @@ export class SharedInformer {
     if (!previous) return;
     this.items.delete(key);
     this.unindex(key, previous.object);
-    for (const handlers of this.handlers) handlers.onDelete && guard(() => handlers.onDelete!(object));
+    for (const listener of this.listeners) listener.delete(object);
   }
 
   private index(key: string, object: Obj): void {
@@ -285,6 +341,81 @@ export class SharedInformer {
       const value = object.metadata.labels?.[labelKey];
       if (value !== undefined) removeFrom(index, value, key);
     }
+  }
+}
+
+/**
+ * One registered set of handlers. While it is being given a replay of the cache, later events
+ * queue behind the replay and are delivered in order after it, FEED_BATCH per turn as well.
+ */
+class Listener {
+  /** The replay still to deliver, then the events that came meanwhile; none once caught up. */
+  private replayed?: ObjectVersion[];
+  private nextReplayed = 0;
+  private backlog: Array<() => void> = [];
+  private nextQueued = 0;
+  private caughtUpNow?: () => void;
+  /** Resolves when the replay is delivered (or dropped); only while `caughtUp` is false. */
+  whenCaughtUp: Promise<void> = Promise.resolve();
+
+  constructor(private readonly handlers: ResourceEventHandlers) {}
+
+  get caughtUp(): boolean {
+    return this.replayed === undefined;
+  }
+
+  add(object: Obj, initialList: boolean): void {
+    const { onAdd } = this.handlers;
+    if (onAdd) this.deliver(() => onAdd.call(this.handlers, object, initialList));
+  }
+
+  update(oldObject: Obj, newObject: Obj): void {
+    const { onUpdate } = this.handlers;
+    if (onUpdate) this.deliver(() => onUpdate.call(this.handlers, oldObject, newObject));
+  }
+
+  delete(object: Obj): void {
+    const { onDelete } = this.handlers;
+    if (onDelete) this.deliver(() => onDelete.call(this.handlers, object));
+  }
+
+  /** Gives `versions` as adds of the initial list, the first batch now; `active` says whether to go on. */
+  replay(versions: ObjectVersion[], active: () => boolean): void {
+    this.replayed = versions;
+    this.whenCaughtUp = new Promise((resolve) => (this.caughtUpNow = resolve));
+    const step = () => {
+      if (!active()) return this.drop();
+      if (!this.deliverBatch()) setImmediate(step);
+    };
+    if (!this.deliverBatch()) setImmediate(step);
+  }
+
+  private deliver(call: () => void): void {
+    if (this.replayed) this.backlog.push(call);
+    else guard(call);
+  }
+
+  /** Delivers up to FEED_BATCH of the replay and the backlog; true when nothing is left. */
+  private deliverBatch(): boolean {
+    const replayed = this.replayed!;
+    let budget = FEED_BATCH;
+    for (; budget > 0 && this.nextReplayed < replayed.length; budget--) {
+      const object = replayed[this.nextReplayed++].object;
+      guard(() => this.handlers.onAdd!(object, true));
+    }
+    for (; budget > 0 && this.nextQueued < this.backlog.length; budget--) guard(this.backlog[this.nextQueued++]);
+    if (this.nextReplayed < replayed.length || this.nextQueued < this.backlog.length) return false;
+    this.drop();
+    return true;
+  }
+
+  private drop(): void {
+    this.replayed = undefined;
+    this.nextReplayed = 0;
+    this.backlog = [];
+    this.nextQueued = 0;
+    this.caughtUpNow?.();
+    this.caughtUpNow = undefined;
   }
 }
 

@@ -96,6 +96,103 @@ describe('SharedInformer over the in-process client', () => {
     informers.stop();
   });
 
+  it('replays its cache to a handler added after the sync in batches, then the changes made meanwhile, each once and in order', async () => {
+    const { client } = await inMemoryCluster(['a']);
+    const count = 1_700;
+    for (let i = 0; i < count; i++) await client.create(PODS, 'a', pod('a', `p${i}`, { gen: '0' }));
+    const informers = new InformerFactory(client);
+    const pods = informers.informer(PODS);
+    await informers.waitForSync();
+
+    const events: string[] = [];
+    const registration = pods.addEventHandler({
+      onAdd: (p, initial) => events.push(`add ${p.metadata.name} ${p.metadata.labels?.gen}${initial ? ' (list)' : ''}`),
+      onUpdate: (old, p) => events.push(`update ${p.metadata.name} ${old.metadata.labels?.gen}→${p.metadata.labels?.gen}`),
+      onDelete: (p) => events.push(`delete ${p.metadata.name}`),
+    });
+    const givenAtOnce = events.length;
+    assert.ok(givenAtOnce > 0 && givenAtOnce < count, `one batch at once, not the whole cache (${givenAtOnce} of ${count})`);
+    assert.equal(registration.hasSynced, false);
+
+    // Changes while the replay runs: to an object already replayed, to one not yet, a new one, a delete.
+    const replayedName = events[0].split(' ')[1];
+    await client.mutate(PODS, 'a', replayedName, (p) => ({ ...p, metadata: { ...p.metadata, labels: { gen: '1' } } }));
+    await client.mutate(PODS, 'a', `p${count - 1}`, (p) => ({ ...p, metadata: { ...p.metadata, labels: { gen: '1' } } }));
+    await client.create(PODS, 'a', pod('a', 'fresh', { gen: '0' }));
+    await client.delete(PODS, 'a', `p${count - 2}`);
+    assert.ok(events.length < count, 'the replay is not over yet');
+    // Waiting for the informer (as the scheduler and the reconcilers do) waits for the replay too.
+    let startResolved: boolean | undefined;
+    void pods.start().then(() => (startResolved = registration.hasSynced));
+    let turns = 0;
+    while (!registration.hasSynced) {
+      turns++;
+      assert.equal(startResolved, undefined, 'start() resolved before the late handler caught up');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(turns >= 2, `the replay took several turns of the event loop (${turns})`);
+    await pods.start();
+    assert.equal(startResolved, true);
+
+    const replay = events.slice(0, count);
+    assert.ok(replay.every((e) => e.startsWith('add ') && e.endsWith(' 0 (list)')), 'the cache as it was, as initial adds');
+    assert.equal(new Set(replay.map((e) => e.split(' ')[1])).size, count, 'every cached pod once');
+    assert.deepEqual(events.slice(count), [`update ${replayedName} 0→1`, `update p${count - 1} 0→1`, 'add fresh 0', `delete p${count - 2}`]);
+
+    // Caught up: changes go straight through.
+    await client.delete(PODS, 'a', 'fresh');
+    assert.equal(events.at(-1), 'delete fresh');
+    informers.stop();
+  });
+
+  it('stops a late handler\'s replay when the handler is removed', async () => {
+    const { client } = await inMemoryCluster(['a']);
+    for (let i = 0; i < 1_200; i++) await client.create(PODS, 'a', pod('a', `p${i}`));
+    const informers = new InformerFactory(client);
+    const pods = informers.informer(PODS);
+    await informers.waitForSync();
+    let adds = 0;
+    const registration = pods.addEventHandler({ onAdd: () => adds++ });
+    const atOnce = adds;
+    registration.remove();
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(adds, atOnce);
+    informers.stop();
+  });
+
+  it('fills an index added after the sync in batches, and a read before it is full finishes it first', async () => {
+    const { client } = await inMemoryCluster(['a']);
+    const count = 1_600;
+    for (let i = 0; i < count; i++) await client.create(PODS, 'a', pod('a', `p${i}`, { tier: String(i % 4) }));
+    const informers = new InformerFactory(client);
+    const pods = informers.informer(PODS);
+    await informers.waitForSync();
+
+    let calls = 0;
+    pods.addIndexer('byTier', (p) => {
+      calls++;
+      return [p.metadata.labels?.tier ?? ''];
+    });
+    assert.ok(calls > 0 && calls < count, `one batch at once (${calls} of ${count})`);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(calls < count, 'still filling after one turn');
+    // A change while it fills: a pod not yet indexed moves to another tier.
+    await client.mutate(PODS, 'a', `p${count - 1}`, (p) => ({ ...p, metadata: { ...p.metadata, labels: { tier: 'moved' } } }));
+    assert.equal(pods.lister.byIndex('byTier', '0').length, count / 4);
+    assert.equal(pods.lister.byIndex('byTier', '3').length, count / 4 - 1);
+    assert.deepEqual(pods.lister.byIndex('byTier', 'moved').map((p) => p.metadata.name), [`p${count - 1}`]);
+    const callsWhenFull = calls;
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(calls, callsWhenFull, 'nothing indexed twice after the read finished it');
+
+    // Filled in the background when nobody reads it.
+    pods.addIndexer('byName', (p) => [p.metadata.name!]);
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(pods.lister.byIndex('byName', 'p0').length, 1);
+    assert.equal(pods.lister.byIndex('byName', `p${count - 1}`).length, 1);
+    informers.stop();
+  });
+
   it('with a field selector, sees objects enter and leave it as adds and deletes', async () => {
     const { client } = await inMemoryCluster(['a']);
     const informers = new InformerFactory(client);
