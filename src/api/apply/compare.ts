@@ -28,7 +28,7 @@ export function compareObjects(before: unknown, after: unknown, schema: ApplySch
   if (kind === 'leaf' || (before === undefined && after === undefined)) return result;
   const creation = kind === 'map' && isPlainObject(before) && Object.keys(before).length === 0 && isPlainObject(after);
   if (creation) {
-    const known = knownCreation(after, schema, ignored);
+    const known = knownCreation('map', after, schema, ignored);
     if (known) return { ...result, added: known };
   }
   compareChildren(kind, before, after, schema, result, ignored);
@@ -38,8 +38,9 @@ export function compareObjects(before: unknown, after: unknown, schema: ApplySch
 
 /**
  * What a create adds (a comparison from an empty object) depends on the new object's shape
- * only: its member names, list item keys and which values are containers. Objects of one
- * template share it, so the sets the last creates added are tried first. A candidate is taken
+ * only: its member names, list item keys and which values are containers; so does what any
+ * value adds below itself where there was none (a pod's first status, a new container). Objects
+ * of one template share it, so the sets the last such values added are tried first. A candidate is taken
  * only if every path of the new object is in it and it has no others: the same set, already
  * encoded (FieldSet keeps its text), for a walk that inserts nothing.
  */
@@ -52,9 +53,9 @@ const CREATIONS_TRIED = 2;
 const NO_SCHEMA = {};
 const creations = new MemoTable<object, Map<FieldSet | undefined, Creation[]>>(256);
 
-function knownCreation(after: unknown, schema: ApplySchema | undefined, ignored: FieldSet | undefined): FieldSet | undefined {
+function knownCreation(kind: 'map' | 'list', after: unknown, schema: ApplySchema | undefined, ignored: FieldSet | undefined): FieldSet | undefined {
   for (const creation of creations.get(schema ?? NO_SCHEMA)?.get(ignored) ?? []) {
-    if (pathsFoundIn(creation.added, 'map', after, schema, ignored) === creation.paths) return creation.added;
+    if (pathsFoundIn(creation.added, kind, after, schema, ignored) === creation.paths) return creation.added;
   }
   return undefined;
 }
@@ -141,6 +142,18 @@ function compareMember(element: PathElement, before: unknown, after: unknown, sc
   const kind = sharedKind(before, after, schema);
   if (kind === 'leaf') {
     if (before !== undefined && after !== undefined && !jsonEqual(before, after)) out.modified.insertMember(element);
+    return;
+  }
+  if (before === undefined) {
+    // A new value: everything below it is added, and nothing else changes there.
+    const known = knownCreation(kind, after, schema, ignored);
+    if (known) {
+      out.added.adoptChild(element, known);
+      return;
+    }
+    compareChildren(kind, before, after, schema, new NodesBelow(out, element), ignored);
+    const added = out.added.child(element);
+    if (added) rememberCreation(added, schema, ignored);
     return;
   }
   // Most of an object is as it was: an equal subtree adds, removes and modifies nothing.

@@ -48,6 +48,16 @@ export class FieldSet {
     this.members.add(element);
   }
 
+  /**
+   * Makes `child` (a finished set, shared from now on) the node below `element`, which has none
+   * yet: for builders that found the very set they would have built (compare.ts).
+   */
+  adoptChild(element: PathElement, child: FieldSet): void {
+    if (this.children.has(element) || child.isEmpty()) throw new Error(`adoptChild: ${element} has a node already, or the set is empty`);
+    this.forgetEncoding();
+    this.children.set(element, child);
+  }
+
   /** The node below `element`, made if missing: insert([element, ...rest]) goes on from there. */
   childForInsert(element: PathElement): FieldSet {
     this.forgetEncoding();
