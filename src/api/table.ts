@@ -100,7 +100,7 @@ export function tableBuffer(strategy: KindStrategy, items: readonly StoredObject
     }
     cells += ',"object":';
     flushCells();
-    if (include === 'Object') pieces.push(stored.json);
+    if (include === 'Object') pieces.push(...stored.jsonPieces());
     else partialObjectMetadataPieces(stored, pieces);
     cells = '}';
   }

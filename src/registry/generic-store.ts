@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError, errors, fieldErrors, type FieldError } from '../api/status.js';
 import { deepCopy, jsonEqual, nowRfc3339, withoutMember, type KubeObject } from '../api/object.js';
 import { StorageFullError, WriteUnavailableError } from '../storage/durable-log.js';
-import { RevisionCompactedError, RevisionTooLargeError, StoreConflictError, type EventType, type ListQuery, type ListResult, type Store, type StoreEvent, type StoredObject, type Watcher } from '../storage/store.js';
+import { RevisionCompactedError, RevisionTooLargeError, StoreConflictError, type EventType, type ListQuery, type ListResult, type Store, type StoreEvent, type StoredObject, type Watcher, unstoredObject } from '../storage/store.js';
 import { apiVersionOf, resourceId, type KindStrategy, type Obj } from './strategy.js';
 import { summaryOf } from './summary.js';
 import { dns1123LabelErrors, dns1123SubdomainErrors, validateObjectMeta } from './common/validation.js';
@@ -476,7 +476,7 @@ class VersionConversion {
     if (!converted) {
       const object = this.convert ? this.convert.fromStorage(deepCopy(stored.object) as Obj) : { ...stored.object };
       object.apiVersion = this.servedApiVersion;
-      converted = { object, json: Buffer.from(JSON.stringify(object)), revision: stored.revision };
+      converted = unstoredObject(object, stored.revision);
       this.cache.set(stored, converted);
     }
     return converted;
@@ -561,7 +561,7 @@ function rfc3339(ms: number): string {
 }
 
 function dryRunResult(object: KubeObject): StoredObject {
-  return { object, json: Buffer.from(JSON.stringify(object)), revision: Number(object.metadata.resourceVersion ?? 0) };
+  return unstoredObject(object, Number(object.metadata.resourceVersion ?? 0));
 }
 
 export function storageError(error: unknown, ref?: { group: string; resource: string }, name?: string): unknown {

@@ -8,7 +8,7 @@ import type { KubeObject } from '../api/object.js';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type LabelSelector } from '../api/selectors.js';
 import type { IndexQuery } from '../storage/secondary-index.js';
 import type { KindStrategy } from './strategy.js';
-import type { StoredObject } from '../storage/store.js';
+import { unstoredObject, type StoredObject } from '../storage/store.js';
 import { fieldValueOf, summaryOf, type ObjectSummary } from './summary.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -43,7 +43,7 @@ export function buildSelection(strategy: KindStrategy, request: SelectionRequest
     (!name || summary.name === name) && (labels.length === 0 || matchesLabels(labels, summary.labels)) && (fields.length === 0 || matchesFields(fields, (field) => fieldValueOf(strategy, summary, field)));
   return {
     filter: (stored) => matchesSummary(summaryOf(stored, strategy)),
-    matches: (object) => matchesSummary(summaryOf({ object, json: EMPTY, revision: 0 }, strategy)),
+    matches: (object) => matchesSummary(summaryOf(unstoredObject(object, 0, EMPTY), strategy)),
     index: indexFor(strategy, fields, labels),
   };
 }

@@ -98,8 +98,7 @@ export function podInfoOf(pod: Pod): PodInfo {
   }
   const affinity = pod.spec?.affinity ?? {};
   const nonZero = podRequests(pod, true);
-  info = {
-    pod,
+  const fields: Omit<PodInfo, 'pod'> = {
     key: `${pod.metadata.namespace}/${pod.metadata.name}`,
     requests: podRequests(pod),
     nonZeroMilliCPU: nonZero.milliCPU,
@@ -114,16 +113,39 @@ export function podInfoOf(pod: Pod): PodInfo {
   // A pod the store parsed is not kept: its version is (the cache holds every bound pod, and a
   // parsed pod is kilobytes of heap); reading `pod` gives its parsed form, parsed again if collected.
   const version = storedVersionOf(pod);
-  if (version) readPodFrom(info, version);
+  info = version ? new StoredPodInfo(version, fields) : { pod, ...fields };
   podInfos.set(pod, info);
   lastPod = pod;
   lastInfo = info;
   return info;
 }
 
-/** In a function of its own: a closure keeps its whole scope alive, and podInfoOf's holds the pod. */
-function readPodFrom(info: PodInfo, version: StoredVersion): void {
-  Object.defineProperty(info, 'pod', { enumerable: true, get: () => version.object as Pod });
+/**
+ * A PodInfo over a stored version. A class with a getter rather than a property redefined on a
+ * plain object: redefining turns the object into a hash table (~800 bytes per cached pod) and the
+ * getter's closure keeps a context alive besides.
+ */
+class StoredPodInfo implements PodInfo {
+  readonly #version: StoredVersion;
+  declare readonly key: string;
+  declare readonly requests: Resource;
+  declare readonly nonZeroMilliCPU: number;
+  declare readonly nonZeroMemory: number;
+  declare readonly hostPorts: readonly HostPort[];
+  declare readonly requiredAffinity: readonly AffinityTerm[];
+  declare readonly requiredAntiAffinity: readonly AffinityTerm[];
+  declare readonly preferredAffinity: readonly WeightedAffinityTerm[];
+  declare readonly preferredAntiAffinity: readonly WeightedAffinityTerm[];
+  declare readonly claims: readonly string[];
+
+  constructor(version: StoredVersion, fields: Omit<PodInfo, 'pod'>) {
+    this.#version = version;
+    Object.assign(this, fields);
+  }
+
+  get pod(): Pod {
+    return this.#version.object as Pod;
+  }
 }
 
 /** Whether `term` (of a pod in `ownerNamespace`) selects `pod`; `namespaceLabels` resolves namespaceSelectors. */

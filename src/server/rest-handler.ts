@@ -193,7 +193,7 @@ function listObjects(ex: Exchange, generic: GenericStore, namespace: string | un
   const pieces: Buffer[] = [Buffer.from(`{"kind":"${strategy.kind}List","apiVersion":"${apiVersionOf(strategy)}","metadata":${JSON.stringify(meta)},"items":[`)];
   result.items.forEach((item, i) => {
     if (i > 0) pieces.push(COMMA);
-    pieces.push(item.json);
+    pieces.push(...item.jsonPieces());
   });
   pieces.push(LIST_END);
   respondJson(ex, 200, Buffer.concat(pieces));

@@ -5,7 +5,7 @@ import { tableJson } from '../api/table.js';
 import { bindPod } from '../registry/pod-binding.js';
 import type { Registry } from '../registry/registry.js';
 import type { KindStrategy, Obj } from '../registry/strategy.js';
-import type { StoredObject } from '../storage/store.js';
+import { unstoredObject, type StoredObject } from '../storage/store.js';
 import type { Exchange } from './exchange.js';
 import type { RequestInfo } from './request-info.js';
 import { respondJson } from './responses.js';
@@ -38,7 +38,7 @@ export async function handleServedOnly(ex: Exchange, info: RequestInfo, query: U
     return respondJson(ex, 201, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
   }
   (ex.warnings ??= []).push(DEPRECATION);
-  const stored = (object: Obj): StoredObject => ({ object, json: Buffer.from(JSON.stringify(object)), revision: 0 });
+  const stored = (object: Obj): StoredObject => unstoredObject(object, 0);
   const table = negotiate(ex.header('accept'), ['object', 'table', 'partialMetadata']) === 'table';
   if (info.verb === 'get') {
     if (!COMPONENTS.includes(info.name!)) throw errors.notFound({ group: '', resource: 'componentstatuses' }, info.name!);

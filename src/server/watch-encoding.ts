@@ -28,7 +28,7 @@ export function encodedOnce(stored: StoredObject, shape: string, encode: () => s
 
 /** `{"type":T,"object":<stored JSON>}\n` without a string copy of the object. */
 export function jsonWatchEvent(type: string, stored: StoredObject): Buffer {
-  return Buffer.concat([Buffer.from(`{"type":"${type}","object":`), stored.json, NEWLINE_END]);
+  return Buffer.concat([Buffer.from(`{"type":"${type}","object":`), ...stored.jsonPieces(), NEWLINE_END]);
 }
 
 const NEWLINE_END = Buffer.from('}\n');

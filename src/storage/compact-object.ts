@@ -13,6 +13,7 @@
  * the value, as for any property.
  */
 import { defineLazyJsonMember, isPlainObject, lazyJsonText, type KubeObject } from '../api/object.js';
+import { jsonByteAt, jsonSlices, jsonText, type ResidentJson } from './shared-field-sets.js';
 
 const KEY = '"managedFields":';
 const KEY_BYTES = Buffer.byteLength(KEY);
@@ -29,10 +30,18 @@ export interface MetadataSpan {
 const METADATA_KEY = '"metadata":';
 
 /**
- * Turns `object.metadata.managedFields` into a reader of `json`, the object's serialized bytes,
- * and says where the metadata lies in those bytes (so partial metadata is a splice of them).
+ * Turns `object.metadata.managedFields` into a reader of `resident`, the object's serialized bytes
+ * as the store keeps them (`json` is the same bytes, whole), and says where the metadata lies in
+ * those bytes (so partial metadata is a splice of them).
  */
-export function compactManagedFields(object: KubeObject, json: Buffer): MetadataSpan | undefined {
+export function compactManagedFields(object: KubeObject, json: Buffer, resident: ResidentJson = json): MetadataSpan | undefined {
+  const span = metadataSpanOf(object, json);
+  if (span) readManagedFields(object, resident, span);
+  return span;
+}
+
+/** Where `object`'s metadata and its managedFields member lie in `json`, its serialized bytes. */
+export function metadataSpanOf(object: KubeObject, json: Buffer): MetadataSpan | undefined {
   const metadata = object.metadata as Record<string, unknown> | undefined;
   if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
   const metadataText = JSON.stringify(metadata);
@@ -46,26 +55,29 @@ export function compactManagedFields(object: KubeObject, json: Buffer): Metadata
   // Inside the metadata, exactly this text after this key is this member (string values are escaped).
   const start = json.indexOf(KEY + text, metadataStart);
   if (start < 0 || start >= span.metadataEnd) return span;
-  const from = start + KEY_BYTES;
-  const to = from + Buffer.byteLength(text);
   span.managedFieldsStart = start;
-  span.managedFieldsEnd = to;
-  readManagedFieldsFrom(metadata, json, from, to);
+  span.managedFieldsEnd = start + KEY_BYTES + Buffer.byteLength(text);
   return span;
 }
 
+/** After serializeCompact: `object`'s managedFields become a reader of the bytes the store keeps. */
+export function readManagedFields(object: KubeObject, resident: ResidentJson, span: MetadataSpan): void {
+  if (span.managedFieldsStart < 0) return;
+  readManagedFieldsFrom(object.metadata as Record<string, unknown>, resident, span.managedFieldsStart + KEY_BYTES, span.managedFieldsEnd);
+}
+
 /**
- * The accessor over json[from, to). In a function of its own: a closure keeps its whole scope
+ * The accessor over resident[from, to). In a function of its own: a closure keeps its whole scope
  * alive, and the callers' scopes hold the serialized text in pieces.
  */
-function readManagedFieldsFrom(metadata: Record<string, unknown>, json: Buffer, from: number, to: number): void {
-  defineLazyJsonMember(metadata, 'managedFields', () => json.toString('utf8', from, to));
+function readManagedFieldsFrom(metadata: Record<string, unknown>, resident: ResidentJson, from: number, to: number): void {
+  defineLazyJsonMember(metadata, 'managedFields', () => jsonText(resident, from, to));
 }
 
 /**
  * JSON.stringify(object), byte for byte, written member by member so that the metadata's place
- * is known without searching the bytes afterwards; then, as compactManagedFields, the object's
- * managedFields become a reader of those bytes. A managedFields member that is already lazy is
+ * is known without searching the bytes afterwards (readManagedFields then turns the object's
+ * managedFields into a reader of the bytes kept). A managedFields member that is already lazy is
  * copied as its text, never parsed. Objects JSON.stringify would treat specially (toJSON) go
  * the plain way.
  */
@@ -73,7 +85,7 @@ export function serializeCompact(object: KubeObject): { json: Buffer; span?: Met
   const metadata = object.metadata as unknown;
   if (!isPlainObject(metadata) || typeof (object as { toJSON?: unknown }).toJSON === 'function' || typeof metadata.toJSON === 'function') {
     const json = Buffer.from(JSON.stringify(object));
-    return { json, span: compactManagedFields(object, json) };
+    return { json, span: metadataSpanOf(object, json) };
   }
   const pieces: string[] = ['{'];
   let bytes = 1;
@@ -117,24 +129,20 @@ export function serializeCompact(object: KubeObject): { json: Buffer; span?: Met
   }
   emit('}');
   const json = Buffer.from(pieces.join(''));
-  const span: MetadataSpan = { metadataStart, metadataEnd, managedFieldsStart, managedFieldsEnd };
-  if (managedFieldsStart >= 0) readManagedFieldsFrom(metadata, json, managedFieldsStart + KEY_BYTES, managedFieldsEnd);
-  return { json, span };
+  return { json, span: { metadataStart, metadataEnd, managedFieldsStart, managedFieldsEnd } };
 }
 
 /** The metadata JSON without its managedFields member, cut from the stored bytes. */
-export function metadataWithoutManagedFields(json: Buffer, span: MetadataSpan): string {
-  return metadataWithoutManagedFieldsPieces(json, span)
-    .map((piece) => piece.toString('utf8'))
-    .join('');
+export function metadataWithoutManagedFields(json: ResidentJson, span: MetadataSpan): string {
+  return Buffer.concat(metadataWithoutManagedFieldsPieces(json, span)).toString('utf8');
 }
 
-/** The same as views of the stored bytes (one or two), for responses assembled from pieces. */
-export function metadataWithoutManagedFieldsPieces(json: Buffer, span: MetadataSpan): Buffer[] {
-  if (span.managedFieldsStart < 0) return [json.subarray(span.metadataStart, span.metadataEnd)];
+/** The same as views of the stored bytes, for responses assembled from pieces. */
+export function metadataWithoutManagedFieldsPieces(json: ResidentJson, span: MetadataSpan): Buffer[] {
+  if (span.managedFieldsStart < 0) return jsonSlices(json, span.metadataStart, span.metadataEnd);
   // Drop the member and one comma beside it: the one after it, or, when it is last, the one before.
-  const commaAfter = json[span.managedFieldsEnd] === 0x2c;
-  const cutFrom = commaAfter ? span.managedFieldsStart : span.managedFieldsStart - (json[span.managedFieldsStart - 1] === 0x2c ? 1 : 0);
+  const commaAfter = jsonByteAt(json, span.managedFieldsEnd) === 0x2c;
+  const cutFrom = commaAfter ? span.managedFieldsStart : span.managedFieldsStart - (jsonByteAt(json, span.managedFieldsStart - 1) === 0x2c ? 1 : 0);
   const cutTo = commaAfter ? span.managedFieldsEnd + 1 : span.managedFieldsEnd;
-  return [json.subarray(span.metadataStart, cutFrom), json.subarray(cutTo, span.metadataEnd)];
+  return [...jsonSlices(json, span.metadataStart, cutFrom), ...jsonSlices(json, cutTo, span.metadataEnd)];
 }

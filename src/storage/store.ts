@@ -12,16 +12,27 @@ import type { KubeObject } from '../api/object.js';
 import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry } from './durable-log.js';
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
 import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
-import { compactManagedFields, metadataWithoutManagedFields, metadataWithoutManagedFieldsPieces, serializeCompact, type MetadataSpan } from './compact-object.js';
+import { compactManagedFields, metadataSpanOf, metadataWithoutManagedFields, metadataWithoutManagedFieldsPieces, readManagedFields, serializeCompact, type MetadataSpan } from './compact-object.js';
+import { jsonSlices, shareFieldSets, SharedJson, wholeJson, type ResidentJson } from './shared-field-sets.js';
 import type { ValueTransformer } from './encryption/transformer.js';
 
 /** One version of one object, serialized once and shared by every reader. */
 export interface StoredObject {
   readonly object: KubeObject;
+  /** The serialized object, whole. */
   readonly json: Buffer;
+  /** The same as views of the bytes kept (cheaper than `json` where pieces are shared). */
+  jsonPieces(): readonly Buffer[];
+  /** Bytes of `json`. */
+  readonly byteLength: number;
   readonly revision: number;
   /** Read from storage under an encryption key that no longer writes (rotation: rewrite it). */
   readonly stale?: boolean;
+}
+
+/** A StoredObject that is not kept (conversions, dry runs, served-only objects): its JSON whole. */
+export function unstoredObject(object: KubeObject, revision: number, json: Buffer = Buffer.from(JSON.stringify(object))): StoredObject {
+  return { object, json, revision, byteLength: json.length, jsonPieces: () => [json] };
 }
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -121,7 +132,7 @@ const MIN_HISTORY_EVENTS = 1_000;
 
 /** What an event keeps alive that no live object shares: the version it replaced or deleted. */
 function retainedBytes(event: StoreEvent): number {
-  return (event.previous?.json.length ?? 0) + (event.type === 'DELETED' ? event.current.json.length : 0);
+  return (event.previous?.byteLength ?? 0) + (event.type === 'DELETED' ? event.current.byteLength : 0);
 }
 
 class ResourceTable {
@@ -156,7 +167,7 @@ class ResourceTable {
       }
     }
     if (!previous) this.keys.add(key);
-    this.bytes += stored.json.length - (previous?.json.length ?? 0);
+    this.bytes += stored.byteLength - (previous?.byteLength ?? 0);
     this.items.set(key, stored);
     for (const index of this.indexes.values()) {
       if (previous) index.remove(key, previous);
@@ -168,7 +179,7 @@ class ResourceTable {
     const previous = this.items.get(key);
     if (!previous) return;
     retire(previous);
-    this.bytes -= previous.json.length;
+    this.bytes -= previous.byteLength;
     this.items.delete(key);
     this.keys.delete(key);
     for (const index of this.indexes.values()) index.remove(key, previous);
@@ -261,7 +272,7 @@ export class Store {
       const table = this.table(entry.resource);
       const stored = this.fromStorage(entry.resource, entry.key, entry.value, entry.revision);
       table.items.set(entry.key, stored);
-      table.bytes += stored.json.length;
+      table.bytes += stored.byteLength;
     }
     for (const table of this.tables.values()) {
       table.keys = SortedKeys.from(table.items.keys());
@@ -438,8 +449,18 @@ export class Store {
       }
     }
     const entries: SnapshotEntry[] = [];
+    // Each value is made when the writer reads it (versions never change): assembling every
+    // object's bytes at once would double the resident bytes for the snapshot's duration.
+    const toStorage = (resource: string, key: string, json: Buffer) => this.toStorage(resource, key, json);
     const add = (table: ResourceTable, key: string, stored: StoredObject) =>
-      entries.push({ resource: table.name, key, revision: stored.revision, value: this.toStorage(table.name, key, stored.json) });
+      entries.push({
+        resource: table.name,
+        key,
+        revision: stored.revision,
+        get value() {
+          return toStorage(table.name, key, stored.json);
+        },
+      });
     for (const table of this.tables.values()) {
       const undone = before.get(table.name);
       for (const [key, stored] of table.items) if (!undone?.has(key)) add(table, key, stored);
@@ -606,12 +627,12 @@ class ParsedObjects {
   hold(version: StoredVersion, object: KubeObject): void {
     const had = this.held.get(version);
     if (had !== undefined) this.held.delete(version);
-    else this.bytes += version.json.length;
+    else this.bytes += version.byteLength;
     this.held.set(version, object);
     while (this.bytes > this.byteLimit && this.held.size > 1) {
       const [oldest] = this.held.keys();
       this.held.delete(oldest);
-      this.bytes -= oldest.json.length;
+      this.bytes -= oldest.byteLength;
     }
   }
 
@@ -651,23 +672,42 @@ export function storedVersionOf(object: object): StoredVersion | undefined {
 export class StoredVersion implements StoredObject {
   #weak?: WeakRef<KubeObject>;
   #retired = false;
+  /** The bytes as kept: whole, or with field sets shared with other versions (shared-field-sets.ts). */
+  readonly #resident: ResidentJson;
   #span?: MetadataSpan;
   #summaryOf?: object;
   #summary?: unknown;
   stale?: boolean;
 
   constructor(
-    readonly json: Buffer,
+    json: Buffer,
     readonly revision: number,
     object?: KubeObject,
     span?: MetadataSpan,
   ) {
+    this.#resident = shareFieldSets(json);
     if (object) {
-      this.#span = span ?? compactManagedFields(object, json);
+      if (span) readManagedFields(object, this.#resident, span);
+      this.#span = span ?? compactManagedFields(object, json, this.#resident);
       this.#weak = new WeakRef(object);
       versionOfParsed.set(object, this);
       parsedObjects.hold(this, object);
     }
+  }
+
+  /** The serialized object, whole (a transient copy when pieces of it are shared: prefer jsonPieces). */
+  get json(): Buffer {
+    return wholeJson(this.#resident);
+  }
+
+  /** The serialized object as views of the bytes kept, in order, for responses assembled from pieces. */
+  jsonPieces(): readonly Buffer[] {
+    return this.#resident instanceof SharedJson ? jsonSlices(this.#resident, 0, this.#resident.length) : [this.#resident];
+  }
+
+  /** Bytes of the serialized object (shared pieces counted in full). */
+  get byteLength(): number {
+    return this.#resident.length;
   }
 
   /** The version holding `object` (its managedFields turned into a reader of the bytes). */
@@ -679,21 +719,23 @@ export class StoredVersion implements StoredObject {
   /** The object's metadata JSON without managedFields (what partial metadata and Tables show), from the bytes. */
   metadataWithoutManagedFields(): string | undefined {
     if (!this.#span) void this.object;
-    return this.#span && metadataWithoutManagedFields(this.json, this.#span);
+    return this.#span && metadataWithoutManagedFields(this.#resident, this.#span);
   }
 
   /** The same as views of the bytes, for responses assembled from pieces. */
   metadataWithoutManagedFieldsPieces(): Buffer[] | undefined {
     if (!this.#span) void this.object;
-    return this.#span && metadataWithoutManagedFieldsPieces(this.json, this.#span);
+    return this.#span && metadataWithoutManagedFieldsPieces(this.#resident, this.#span);
   }
 
   get object(): KubeObject {
     const held = this.#weak?.deref();
     if (held) return held;
     parsedObjects.parses++;
-    const parsed = JSON.parse(this.json.toString('utf8')) as KubeObject;
-    this.#span ??= compactManagedFields(parsed, this.json);
+    const json = this.json;
+    const parsed = JSON.parse(json.toString('utf8')) as KubeObject;
+    this.#span ??= metadataSpanOf(parsed, json);
+    if (this.#span) readManagedFields(parsed, this.#resident, this.#span);
     this.#weak = new WeakRef(parsed);
     versionOfParsed.set(parsed, this);
     parsedObjects.hold(this, parsed);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
-import { Store, StoredVersion, type StoredObject, type StoreEvent } from '../../src/storage/store.js';
+import { Store, StoredVersion, unstoredObject, type StoredObject, type StoreEvent } from '../../src/storage/store.js';
 import { compactManagedFields, serializeCompact } from '../../src/storage/compact-object.js';
 import { allKinds } from '../../src/registry/catalog.js';
 import { resourceId, type KindStrategy } from '../../src/registry/strategy.js';
@@ -53,8 +53,11 @@ function matchesPlainly(strategy: KindStrategy, request: SelectionRequest, objec
   return matchesLabels(labels, object.metadata.labels) && matchesFields(fields, value);
 }
 
+/** A field set large enough to be shared between versions (shared-field-sets.ts), with braces and quotes in its keys. */
+const containerFields = Object.fromEntries(Array.from({ length: 12 }, (_, n) => [`k:{"name":"c-${n}}{\\"}"}`, { '.': {}, 'f:image': {}, 'f:name': {} }]));
 const managedFields = (manager: string) => [
   { manager, operation: 'Update', apiVersion: 'v1', time: '2026-12-01T08:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:x': {}, 'k:{"name":"managedFields"}': {} } } },
+  { manager: `${manager}-template`, operation: 'Update', apiVersion: 'v1', time: '2026-12-01T08:00:01Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:containers': containerFields } } },
 ];
 
 function sampleObject(strategy: KindStrategy, i: number): KubeObject {
@@ -100,7 +103,7 @@ function sampleWithManagedFieldsLast(strategy: KindStrategy, i: number): KubeObj
 }
 
 /** What today's plain form of the same bytes gives. */
-const plain = (stored: StoredObject): StoredObject => ({ json: stored.json, revision: stored.revision, object: JSON.parse(stored.json.toString()) });
+const plain = (stored: StoredObject): StoredObject => unstoredObject(JSON.parse(stored.json.toString()), stored.revision, stored.json);
 
 test('every kind: the compact form is the same object, bytes, Table, partial metadata and selections as its JSON', async () => {
   const store = new Store();
@@ -194,6 +197,7 @@ test('every kind: the compact form is the same object, bytes, Table, partial met
       assert.deepEqual(keys(store.list(resource, { filter, index }).items), expected, `${strategy.kind} ${JSON.stringify(request)} indexed list`);
     }
     assert.equal(events.length, 7, strategy.kind);
+    assert.ok(versions.some((stored) => stored.jsonPieces().length > 1), `${strategy.kind}: some versions share their field sets`);
     for (const w of watchers) w.close();
   }
 });

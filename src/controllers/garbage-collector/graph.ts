@@ -25,8 +25,12 @@ export interface ObjectIdentity {
   namespace?: string;
 }
 
+/** What a node without dependents answers (most nodes: pods own nothing). */
+const NO_DEPENDENTS: ReadonlySet<GraphNode> = new Set();
+
 export class GraphNode {
-  readonly dependents = new Set<GraphNode>();
+  /** Made with the first dependent: an empty Set per pod is ~140 bytes times every pod. */
+  #dependents?: Set<GraphNode>;
   owners: readonly OwnerReference[] = [];
   /** Has a deletionTimestamp. */
   beingDeleted = false;
@@ -38,6 +42,18 @@ export class GraphNode {
     /** Known only from someone's owner reference, not from an informer. */
     public virtual: boolean,
   ) {}
+
+  get dependents(): ReadonlySet<GraphNode> {
+    return this.#dependents ?? NO_DEPENDENTS;
+  }
+
+  addDependent(node: GraphNode): void {
+    (this.#dependents ??= new Set()).add(node);
+  }
+
+  removeDependent(node: GraphNode): void {
+    if (this.#dependents?.delete(node) && this.#dependents.size === 0) this.#dependents = undefined;
+  }
 
   /** Dependents whose reference to this node blocks its deletion (blockOwnerDeletion). */
   blockingDependents(): GraphNode[] {
@@ -148,12 +164,12 @@ export class DependencyGraph {
         // The uid is known, as something else than the reference says: the reference is checked.
         this.sink.attemptToDelete(node);
       }
-      owner.dependents.add(node);
+      owner.addDependent(node);
     }
   }
 
   private removeFromOwners(node: GraphNode, refs: readonly OwnerReference[]): void {
-    for (const ref of refs) this.nodes.get(ref?.uid)?.dependents.delete(node);
+    for (const ref of refs) this.nodes.get(ref?.uid)?.removeDependent(node);
   }
 
   /** Deletions that start waiting on the collector: orphaning, or deleting dependents first. */

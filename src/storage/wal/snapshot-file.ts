@@ -174,9 +174,10 @@ function* entryChunks(entries: readonly SnapshotEntry[]): Generator<Buffer> {
     at = head.writeUInt16BE(key.length, at);
     at += key.copy(head, at);
     writeU64(head, at, entry.revision);
-    head.writeUInt32BE(entry.value.length, at + 8);
-    parts.push(head, Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength));
-    size += head.length + entry.value.length;
+    const value = entry.value; // read once: the store makes it on reading
+    head.writeUInt32BE(value.length, at + 8);
+    parts.push(head, Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    size += head.length + value.length;
     if (size >= CHUNK_BYTES) {
       yield Buffer.concat(parts, size);
       parts = [];

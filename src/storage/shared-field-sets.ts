@@ -1,0 +1,146 @@
+/**
+ * Field sets shared between stored versions: the resident bytes of a version whose managedFields
+ * carry a `fieldsV1` byte-identical to one another version holds point at one shared copy.
+ *
+ * The pods of one ReplicaSet (or Job, DaemonSet …) are written by the same manager from the same
+ * template, so their creating manager's field set — a third of each pod's JSON — is the same
+ * bytes in every pod, and stays so through status updates. Sharing those bytes is a byte-level
+ * deduplication: a version's JSON reads back exactly as it was serialized, whatever is shared.
+ *
+ * A field set is shared from its second occurrence among recent writes (a bounded record of
+ * digests seen once); a shared copy lives as long as some version holds it.
+ */
+import { hash } from 'node:crypto';
+
+const FIELDS_V1 = Buffer.from('"fieldsV1":');
+/** Smaller field sets are not worth a piece of their own (a Buffer is ~100 bytes of heap). */
+const MIN_SHARED_BYTES = 256;
+/** Digests of field sets seen once lately. */
+const SEEN_ONCE_LIMIT = 16_384;
+
+const OPEN = 0x7b;
+const CLOSE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * A version's JSON with shared pieces: `own` holds every byte not shared, in order; `layout`
+ * lists [offset in the whole JSON, shared bytes, …] by offset.
+ */
+export class SharedJson {
+  constructor(
+    readonly own: Buffer,
+    readonly layout: readonly (number | Buffer)[],
+    readonly length: number,
+  ) {}
+}
+
+/** The resident form of one version's JSON: its bytes, or its bytes with shared pieces. */
+export type ResidentJson = Buffer | SharedJson;
+
+const sharedByDigest = new Map<string, WeakRef<Buffer>>();
+const whenCollected = new FinalizationRegistry<string>((digest) => {
+  if (sharedByDigest.get(digest)?.deref() === undefined) sharedByDigest.delete(digest);
+});
+const seenOnce = new Set<string>();
+
+/** `json` with each field set another recent version has byte for byte replaced by the shared copy. */
+export function shareFieldSets(json: Buffer): ResidentJson {
+  const layout: (number | Buffer)[] = [];
+  let sharedBytes = 0;
+  for (let at = json.indexOf(FIELDS_V1); at >= 0; at = json.indexOf(FIELDS_V1, at + 1)) {
+    const start = at + FIELDS_V1.length;
+    if (json[start] !== OPEN) continue;
+    const end = endOfObject(json, start);
+    if (end < 0) break;
+    at = end - 1;
+    if (end - start < MIN_SHARED_BYTES) continue;
+    const piece = sharedCopy(json.subarray(start, end));
+    if (!piece) continue;
+    layout.push(start, piece);
+    sharedBytes += piece.length;
+  }
+  if (layout.length === 0) return json;
+  const own = Buffer.allocUnsafeSlow(json.length - sharedBytes);
+  let from = 0;
+  let written = 0;
+  for (let i = 0; i < layout.length; i += 2) {
+    const start = layout[i] as number;
+    written += json.copy(own, written, from, start);
+    from = start + (layout[i + 1] as Buffer).length;
+  }
+  json.copy(own, written, from);
+  return new SharedJson(own, layout, json.length);
+}
+
+/** The shared copy of `bytes`, made on their second sighting; undefined while they are seen once. */
+function sharedCopy(bytes: Buffer): Buffer | undefined {
+  const digest = hash('sha1', bytes, 'base64');
+  const existing = sharedByDigest.get(digest)?.deref();
+  if (existing) return existing.equals(bytes) ? existing : undefined;
+  if (!seenOnce.delete(digest)) {
+    seenOnce.add(digest);
+    if (seenOnce.size > SEEN_ONCE_LIMIT) seenOnce.delete(seenOnce.values().next().value!);
+    return undefined;
+  }
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  sharedByDigest.set(digest, new WeakRef(copy));
+  whenCollected.register(copy, digest);
+  return copy;
+}
+
+/** The offset just past the JSON object opening at `start`, or -1 when it does not close. */
+function endOfObject(json: Buffer, start: number): number {
+  let depth = 0;
+  for (let i = start; i < json.length; i++) {
+    const byte = json[i];
+    if (byte === QUOTE) {
+      for (i++; i < json.length && json[i] !== QUOTE; i++) if (json[i] === BACKSLASH) i++;
+    } else if (byte === OPEN) depth++;
+    else if (byte === CLOSE && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** The whole JSON (assembled when pieces are shared: a transient copy). */
+export function wholeJson(resident: ResidentJson): Buffer {
+  return resident instanceof SharedJson ? Buffer.concat(jsonSlices(resident, 0, resident.length), resident.length) : resident;
+}
+
+/** Views of the bytes in [from, to), in order. */
+export function jsonSlices(resident: ResidentJson, from: number, to: number): Buffer[] {
+  if (!(resident instanceof SharedJson)) return [resident.subarray(from, to)];
+  const slices: Buffer[] = [];
+  const take = (bytes: Buffer, bytesAt: number) => {
+    const start = Math.max(from, bytesAt);
+    const end = Math.min(to, bytesAt + bytes.length);
+    if (start < end) slices.push(bytes.subarray(start - bytesAt, end - bytesAt));
+  };
+  // Walk the whole JSON: own bytes up to each shared piece, the piece, and so on.
+  let at = 0;
+  let ownAt = 0;
+  const { own, layout } = resident;
+  for (let i = 0; i < layout.length && at < to; i += 2) {
+    const start = layout[i] as number;
+    const piece = layout[i + 1] as Buffer;
+    take(own.subarray(ownAt, ownAt + start - at), at);
+    ownAt += start - at;
+    take(piece, start);
+    at = start + piece.length;
+  }
+  if (at < to) take(own.subarray(ownAt), at);
+  return slices;
+}
+
+/** The byte at `offset`. */
+export function jsonByteAt(resident: ResidentJson, offset: number): number | undefined {
+  if (!(resident instanceof SharedJson)) return resident[offset];
+  return jsonSlices(resident, offset, offset + 1)[0]?.[0];
+}
+
+/** The bytes in [from, to) as text. */
+export function jsonText(resident: ResidentJson, from: number, to: number): string {
+  if (!(resident instanceof SharedJson)) return resident.toString('utf8', from, to);
+  return Buffer.concat(jsonSlices(resident, from, to)).toString('utf8');
+}

@@ -1,0 +1,58 @@
+/**
+ * Field sets shared between stored versions: a byte-level deduplication, so every view of a
+ * version's bytes reads exactly what was serialized.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { jsonByteAt, jsonSlices, jsonText, shareFieldSets, SharedJson, wholeJson } from '../../src/storage/shared-field-sets.js';
+
+/** A pod-like object whose first manager's field set is `template` and second's is per pod. */
+function podJson(name: string, template: string, own: number): Buffer {
+  const containers = Object.fromEntries(Array.from({ length: 10 }, (_, n) => [`k:{"name":"${template}-${n}}{\\"\\\\"}`, { '.': {}, 'f:image': {} }]));
+  const status = Object.fromEntries(Array.from({ length: 10 }, (_, n) => [`k:{"ip":"10.0.${own}.${n}"}`, { '.': {}, 'f:ip': {} }]));
+  return Buffer.from(
+    JSON.stringify({
+      metadata: {
+        name,
+        annotations: { note: '"fieldsV1":{ in a string }' },
+        managedFields: [
+          { manager: 'a', time: `2026-12-01T08:00:0${own % 10}Z`, fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:containers': containers } } },
+          { manager: 'b', time: '2026-12-01T08:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:podIPs': status } } },
+        ],
+      },
+      spec: { emoji: '🚀', small: { fieldsV1: { 'f:x': {} } } },
+    }),
+  );
+}
+
+test('the second version with a field set shares it; every view reads the bytes serialized', () => {
+  const first = podJson('p-0', 'template-x', 0);
+  assert.equal(shareFieldSets(first), first, 'seen once: kept whole');
+  const resident = shareFieldSets(podJson('p-1', 'template-x', 1));
+  assert.ok(resident instanceof SharedJson, 'seen twice: shared');
+  const third = shareFieldSets(podJson('p-2', 'template-x', 2));
+  assert.ok(third instanceof SharedJson);
+  assert.equal(third.layout.length, 2, 'only the field set both have is shared');
+  assert.equal(third.layout[1], resident.layout[1], 'one copy for every version');
+  for (const [json, kept] of [[podJson('p-1', 'template-x', 1), resident], [podJson('p-2', 'template-x', 2), third]] as const) {
+    assert.equal(kept.length, json.length);
+    assert.ok(kept.own.length < json.length - 256, 'the shared bytes are not kept twice');
+    assert.deepEqual(wholeJson(kept), json);
+    for (let from = 0; from < json.length; from += 37) {
+      for (const to of [from, from + 1, from + 61, from + 900, json.length]) {
+        const end = Math.min(to, json.length);
+        assert.deepEqual(Buffer.concat(jsonSlices(kept, from, end)), json.subarray(from, end), `[${from}, ${end})`);
+      }
+      assert.equal(jsonByteAt(kept, from), json[from], `byte ${from}`);
+    }
+    assert.equal(jsonText(kept, 0, json.length), json.toString('utf8'));
+  }
+});
+
+test('a field set shared by no other version, or too small, stays in the version bytes', () => {
+  const json = Buffer.from(JSON.stringify({ metadata: { managedFields: [{ fieldsV1: { 'f:a': {} } }] } }));
+  for (let i = 0; i < 3; i++) assert.equal(shareFieldSets(json), json, 'too small to share');
+  const unclosed = Buffer.from('{"metadata":{"managedFields":[{"fieldsV1":{"f:a":{' + '"f:b":{},'.repeat(40));
+  assert.equal(shareFieldSets(unclosed), unclosed);
+  assert.equal(shareFieldSets(unclosed), unclosed);
+});
