@@ -129,14 +129,16 @@ export class SharedInformer {
    * Registers handlers. Added after the first list, they are first given every cached object as
    * an add (client-go's behaviour), so a late consumer misses nothing; added while the first list
    * is being fed, they get what is cached so far the same way, and the rest as it comes. The
-   * replay goes FEED_BATCH objects per turn of the event loop (the first batch at once); events
-   * that come meanwhile wait behind it, so the handler sees each cached object once, then every
-   * change in order. `hasSynced` tells when it has caught up.
+   * replay goes FEED_BATCH objects per turn of the event loop (the first batch at once); each
+   * object comes once, as it is when its turn comes, and every change to it after (see Listener).
+   * `hasSynced` tells when it has caught up.
    */
   addEventHandler(handlers: ResourceEventHandlers): HandlerRegistration {
     const listener = new Listener(handlers);
     this.listeners.add(listener);
-    if (handlers.onAdd && this.items.size > 0) listener.replay([...this.items.values()], () => !this.stopped && this.listeners.has(listener));
+    if (handlers.onAdd && this.items.size > 0) {
+      listener.replay([...this.items.keys()], (key) => this.items.get(key), () => !this.stopped && this.listeners.has(listener));
+    }
     return {
       remove: () => void this.listeners.delete(listener),
       get hasSynced() {
@@ -313,8 +315,8 @@ export class SharedInformer {
     if (previous) this.unindex(key, previous.object);
     this.items.set(key, version);
     this.index(key, version.object);
-    if (previous) for (const listener of this.listeners) listener.update(previous.object, version.object);
-    else for (const listener of this.listeners) listener.add(version.object, initialList);
+    if (previous) for (const listener of this.listeners) listener.update(key, previous.object, version.object);
+    else for (const listener of this.listeners) listener.add(key, version.object, initialList);
   }
 
   private remove(object: Obj): void {
@@ -323,7 +325,7 @@ export class SharedInformer {
     if (!previous) return;
     this.items.delete(key);
     this.unindex(key, previous.object);
-    for (const listener of this.listeners) listener.delete(object);
+    for (const listener of this.listeners) listener.delete(key, object);
   }
 
   private index(key: string, object: Obj): void {
@@ -345,15 +347,16 @@ export class SharedInformer {
 }
 
 /**
- * One registered set of handlers. While it is being given a replay of the cache, later events
- * queue behind the replay and are delivered in order after it, FEED_BATCH per turn as well.
+ * One registered set of handlers. While it is being given a replay of the cache, an event for an
+ * object it was given already (or one the replay does not hold) goes to it at once; one for an
+ * object still to come is left out, as the replay gives that object as it is by then (a delete
+ * takes it out of the replay). So each object comes once, before any change to it, in order.
  */
 class Listener {
-  /** The replay still to deliver, then the events that came meanwhile; none once caught up. */
-  private replayed?: ObjectVersion[];
+  /** Keys still to replay, in cache order (`remaining` says which of them are still due); none once caught up. */
+  private replayKeys?: string[];
+  private remaining = new Set<string>();
   private nextReplayed = 0;
-  private backlog: Array<() => void> = [];
-  private nextQueued = 0;
   private caughtUpNow?: () => void;
   /** Resolves when the replay is delivered (or dropped); only while `caughtUp` is false. */
   whenCaughtUp: Promise<void> = Promise.resolve();
@@ -361,59 +364,59 @@ class Listener {
   constructor(private readonly handlers: ResourceEventHandlers) {}
 
   get caughtUp(): boolean {
-    return this.replayed === undefined;
+    return this.replayKeys === undefined;
   }
 
-  add(object: Obj, initialList: boolean): void {
-    const { onAdd } = this.handlers;
-    if (onAdd) this.deliver(() => onAdd.call(this.handlers, object, initialList));
+  add(key: string, object: Obj, initialList: boolean): void {
+    if (this.handlers.onAdd && !this.due(key)) guard(() => this.handlers.onAdd!(object, initialList));
   }
 
-  update(oldObject: Obj, newObject: Obj): void {
-    const { onUpdate } = this.handlers;
-    if (onUpdate) this.deliver(() => onUpdate.call(this.handlers, oldObject, newObject));
+  update(key: string, oldObject: Obj, newObject: Obj): void {
+    if (this.handlers.onUpdate && !this.due(key)) guard(() => this.handlers.onUpdate!(oldObject, newObject));
   }
 
-  delete(object: Obj): void {
-    const { onDelete } = this.handlers;
-    if (onDelete) this.deliver(() => onDelete.call(this.handlers, object));
+  delete(key: string, object: Obj): void {
+    // A deleted object still due is no longer in the cache: the replay leaves it out.
+    if (this.remaining.delete(key)) return;
+    if (this.handlers.onDelete) guard(() => this.handlers.onDelete!(object));
   }
 
-  /** Gives `versions` as adds of the initial list, the first batch now; `active` says whether to go on. */
-  replay(versions: ObjectVersion[], active: () => boolean): void {
-    this.replayed = versions;
+  /** Replays the cached `keys` as adds of the initial list, the first batch now; `active` says whether to go on. */
+  replay(keys: string[], cached: (key: string) => ObjectVersion | undefined, active: () => boolean): void {
+    this.replayKeys = keys;
+    this.remaining = new Set(keys);
     this.whenCaughtUp = new Promise((resolve) => (this.caughtUpNow = resolve));
     const step = () => {
       if (!active()) return this.drop();
-      if (!this.deliverBatch()) setImmediate(step);
+      if (!this.deliverBatch(cached)) setImmediate(step);
     };
-    if (!this.deliverBatch()) setImmediate(step);
+    if (!this.deliverBatch(cached)) setImmediate(step);
   }
 
-  private deliver(call: () => void): void {
-    if (this.replayed) this.backlog.push(call);
-    else guard(call);
+  private due(key: string): boolean {
+    return this.replayKeys !== undefined && this.remaining.has(key);
   }
 
-  /** Delivers up to FEED_BATCH of the replay and the backlog; true when nothing is left. */
-  private deliverBatch(): boolean {
-    const replayed = this.replayed!;
-    let budget = FEED_BATCH;
-    for (; budget > 0 && this.nextReplayed < replayed.length; budget--) {
-      const object = replayed[this.nextReplayed++].object;
-      guard(() => this.handlers.onAdd!(object, true));
+  /** Delivers up to FEED_BATCH of the replay; true when it is done. */
+  private deliverBatch(cached: (key: string) => ObjectVersion | undefined): boolean {
+    const keys = this.replayKeys!;
+    for (let budget = FEED_BATCH; budget > 0 && this.nextReplayed < keys.length; ) {
+      const key = keys[this.nextReplayed++];
+      if (!this.remaining.delete(key)) continue;
+      const version = cached(key);
+      if (!version) continue;
+      budget--;
+      guard(() => this.handlers.onAdd!(version.object, true));
     }
-    for (; budget > 0 && this.nextQueued < this.backlog.length; budget--) guard(this.backlog[this.nextQueued++]);
-    if (this.nextReplayed < replayed.length || this.nextQueued < this.backlog.length) return false;
+    if (this.nextReplayed < keys.length) return false;
     this.drop();
     return true;
   }
 
   private drop(): void {
-    this.replayed = undefined;
+    this.replayKeys = undefined;
+    this.remaining = new Set();
     this.nextReplayed = 0;
-    this.backlog = [];
-    this.nextQueued = 0;
     this.caughtUpNow?.();
     this.caughtUpNow = undefined;
   }

@@ -96,7 +96,7 @@ describe('SharedInformer over the in-process client', () => {
     informers.stop();
   });
 
-  it('replays its cache to a handler added after the sync in batches, then the changes made meanwhile, each once and in order', async () => {
+  it('replays its cache to a handler added after the sync in batches; each object comes once, as it is by its turn, before any change to it', async () => {
     const { client } = await inMemoryCluster(['a']);
     const count = 1_700;
     for (let i = 0; i < count; i++) await client.create(PODS, 'a', pod('a', `p${i}`, { gen: '0' }));
@@ -114,11 +114,13 @@ describe('SharedInformer over the in-process client', () => {
     assert.ok(givenAtOnce > 0 && givenAtOnce < count, `one batch at once, not the whole cache (${givenAtOnce} of ${count})`);
     assert.equal(registration.hasSynced, false);
 
-    // Changes while the replay runs: to an object already replayed, to one not yet, a new one, a delete.
-    const replayedName = events[0].split(' ')[1];
-    await client.mutate(PODS, 'a', replayedName, (p) => ({ ...p, metadata: { ...p.metadata, labels: { gen: '1' } } }));
+    // Changes while the replay runs: to an object given already, to one still to come, a new one, a delete of one to come.
+    const given = events[0].split(' ')[1];
+    await client.mutate(PODS, 'a', given, (p) => ({ ...p, metadata: { ...p.metadata, labels: { gen: '1' } } }));
+    assert.equal(events.at(-1), `update ${given} 0→1`, 'a change to an object given already comes at once');
     await client.mutate(PODS, 'a', `p${count - 1}`, (p) => ({ ...p, metadata: { ...p.metadata, labels: { gen: '1' } } }));
     await client.create(PODS, 'a', pod('a', 'fresh', { gen: '0' }));
+    assert.equal(events.at(-1), 'add fresh 0');
     await client.delete(PODS, 'a', `p${count - 2}`);
     assert.ok(events.length < count, 'the replay is not over yet');
     // Waiting for the informer (as the scheduler and the reconcilers do) waits for the replay too.
@@ -134,10 +136,27 @@ describe('SharedInformer over the in-process client', () => {
     await pods.start();
     assert.equal(startResolved, true);
 
-    const replay = events.slice(0, count);
-    assert.ok(replay.every((e) => e.startsWith('add ') && e.endsWith(' 0 (list)')), 'the cache as it was, as initial adds');
-    assert.equal(new Set(replay.map((e) => e.split(' ')[1])).size, count, 'every cached pod once');
-    assert.deepEqual(events.slice(count), [`update ${replayedName} 0→1`, `update p${count - 1} 0→1`, 'add fresh 0', `delete p${count - 2}`]);
+    const added = events.filter((e) => e.startsWith('add ')).map((e) => e.split(' ')[1]);
+    assert.equal(added.length, count, 'every pod cached now, once (one deleted, one new)');
+    assert.equal(new Set(added).size, count);
+    assert.ok(!added.includes(`p${count - 2}`), 'the pod deleted before its turn is left out');
+    assert.ok(!events.includes(`delete p${count - 2}`));
+    assert.ok(events.includes(`add p${count - 1} 1 (list)`), 'the pod changed before its turn comes as it is by then');
+    for (const [i, e] of events.entries()) {
+      if (!e.startsWith('update ')) continue;
+      assert.ok(events.slice(0, i).some((earlier) => earlier.startsWith(`add ${e.split(' ')[1]} `)), `${e} after its add`);
+    }
+    // The events rebuild the cache.
+    const state = new Map<string, string>();
+    for (const e of events) {
+      const [verb, name, gen] = e.split(' ');
+      if (verb === 'delete') state.delete(name);
+      else state.set(name, verb === 'update' ? gen.split('→')[1] : gen);
+    }
+    assert.deepEqual(
+      [...state].sort(),
+      pods.lister.list('a').map((p) => [p.metadata.name!, p.metadata.labels!.gen] as [string, string]).sort(),
+    );
 
     // Caught up: changes go straight through.
     await client.delete(PODS, 'a', 'fresh');
