@@ -142,17 +142,10 @@ export class ControllerManager {
     return definitions.filter((d) => !off.has(d) && (on.has(d) || (star && !d.disabledByDefault)));
   }
 
-  /**
-   * Starts every enabled controller. All are started at once rather than one after another's
-   * caches synced: each registers its handlers and indexers in the same turn, so the informers
-   * replay their caches to all of them together, a batch at a time (one parse of a stored object
-   * serves every controller), instead of once per controller in turn.
-   */
   async start(): Promise<void> {
     const { informers, metrics } = this.options;
     const queueMetrics = WorkQueueMetrics.in(metrics);
-    const enabled = ControllerManager.enabled(this.definitions, this.options.selection);
-    const starting = enabled.map((definition) => {
+    for (const definition of ControllerManager.enabled(this.definitions, this.options.selection)) {
       const user = serviceAccountUser('kube-system', definition.serviceAccount);
       const client = this.options.clientFor(user, FIELD_MANAGER);
       const flag = definition.workersFlag;
@@ -166,13 +159,8 @@ export class ControllerManager {
         authorizer: this.options.authorizer,
         settings: { ...Object.fromEntries((definition.flags ?? []).map((f) => [f.name, f.default])), ...this.options.settings },
       };
-      return (async () => definition.start(context))();
-    });
-    const outcomes = await Promise.allSettled(starting);
-    // Those that started are recorded (in definition order, so stop goes in reverse) even when another failed.
-    outcomes.forEach((outcome, i) => outcome.status === 'fulfilled' && this.running.push({ name: enabled[i].name, controller: outcome.value }));
-    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    if (failed) throw failed.reason;
+      this.running.push({ name: definition.name, controller: await definition.start(context) });
+    }
     informers.start();
     log.info('controllers started', { controllers: this.running.map((r) => r.name) });
   }
