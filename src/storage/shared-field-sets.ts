@@ -2,10 +2,12 @@
  * Field sets shared between stored versions: the resident bytes of a version whose managedFields
  * carry a `fieldsV1` byte-identical to one another version holds point at one shared copy.
  *
- * The pods of one ReplicaSet (or Job, DaemonSet …) are written by the same manager from the same
- * template, so their creating manager's field set — a third of each pod's JSON — is the same
- * bytes in every pod, and stays so through status updates. Sharing those bytes is a byte-level
- * deduplication: a version's JSON reads back exactly as it was serialized, whatever is shared.
+ * A field set stays the same bytes through the writes of other managers (a pod's creating
+ * manager's set through its status updates) and across objects made from one template without
+ * per-object names. (Pods of one ReplicaSet differ in their creating manager's set: it owns each
+ * pod's `kube-api-access-<random>` volume, so only the members below the top repeat there.)
+ * Sharing is a byte-level deduplication: a version's JSON reads back exactly as it was
+ * serialized, whatever is shared.
  *
  * A field set is shared from its second occurrence among recent writes (a bounded record of
  * digests seen once); a shared copy lives as long as some version holds it.
