@@ -176,6 +176,9 @@ export class GenericStore {
     strategy.defaults?.(object);
     const admission = this.admissionAttributes('CREATE', object, undefined, options);
     this.hooks.writePolicy?.(admission);
+    // Ownership is the request's, taken before mutating admission (as upstream's handler does):
+    // what admission adds (a token volume, default tolerations, a priority) belongs to no manager.
+    if (!options.managedFieldsComputed) this.hooks.recordManagedFields?.({ object, old: undefined, strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER });
     await this.hooks.admission?.admit(admission);
     strategy.prepareForCreate?.(object, options.user);
     this.hooks.typedRoundTrip?.(strategy, object);
@@ -183,7 +186,6 @@ export class GenericStore {
       this.validate(object);
       await this.hooks.admission?.validate(admission);
       this.hooks.admitWrite?.(strategy);
-      if (!options.managedFieldsComputed) this.hooks.recordManagedFields?.({ object, old: undefined, strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER });
       if (options.dryRun) {
         if (this.tryGet(meta.namespace, meta.name!)) throw errors.alreadyExists(this.ref, meta.name!);
         strategy.abandon?.(object, undefined);
@@ -235,6 +237,11 @@ export class GenericStore {
     try {
       const admission = this.admissionAttributes('UPDATE', updated, old, options);
       this.hooks.writePolicy?.(admission);
+      // Before mutating admission, as on create.
+      if (!options.managedFieldsComputed) {
+        const subresource = options.subresource === 'binding' ? undefined : options.subresource;
+        this.hooks.recordManagedFields?.({ object: updated, old, strategy: this.strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER, subresource });
+      }
       await this.hooks.admission?.admit(admission);
       this.hooks.typedRoundTrip?.(this.strategy, updated);
       if (mainResource && this.strategy.generation && !jsonEqual(specOf(updated), specOf(old))) {
@@ -243,10 +250,6 @@ export class GenericStore {
       this.validate(updated, old);
       await this.hooks.admission?.validate(admission);
       this.hooks.admitWrite?.(this.strategy);
-      if (!options.managedFieldsComputed) {
-        const subresource = options.subresource === 'binding' ? undefined : options.subresource;
-        this.hooks.recordManagedFields?.({ object: updated, old, strategy: this.strategy, manager: options.fieldManager ?? IN_PROCESS_MANAGER, subresource });
-      }
       // A value under a retired encryption key is rewritten even unchanged (key rotation, as upstream).
       if (isNoOp(updated, old) && !this.store.get(this.resource, this.key(namespace, name))?.stale) return current;
       if (options.dryRun) {

@@ -101,6 +101,12 @@ spec:
     assert.equal(pod.metadata.annotations['kubernetes.io/limit-ranger'], 'LimitRanger plugin set: cpu, memory request for container web; cpu, memory limit for container web');
     assert.match(pod.spec.volumes[0].name, /^kube-api-access-\w{5}$/);
     assert.deepEqual(pod.spec.containers[0].volumeMounts, [{ name: pod.spec.volumes[0].name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }]);
+    // As upstream: ownership is taken before mutating admission, so what admission added belongs to no manager.
+    const shown = JSON.parse(await server.ok(['get', 'pod', 'sized', '-n', 'limits', '-o', 'json', '--show-managed-fields']));
+    const created = shown.metadata.managedFields.find((entry: { manager: string }) => entry.manager === 'kubectl-client-side-apply');
+    assert.deepEqual(Object.keys(created.fieldsV1['f:spec']['f:containers']['k:{"name":"web"}']).sort(), ['.', 'f:image', 'f:imagePullPolicy', 'f:name', 'f:resources', 'f:terminationMessagePath', 'f:terminationMessagePolicy']);
+    assert.deepEqual(created.fieldsV1['f:spec']['f:containers']['k:{"name":"web"}']['f:resources'], {}, "LimitRanger's requests and limits are not the client's");
+    for (const added of ['f:volumes', 'f:tolerations', 'f:priority', 'f:serviceAccountName']) assert.equal(created.fieldsV1['f:spec'][added], undefined, `${added} is admission's`);
     const tooBig = await server.kubectl(['run', 'big', '-n', 'limits', '--image=nginx', '--overrides={"spec":{"containers":[{"name":"big","image":"nginx","resources":{"limits":{"cpu":"2"}}}]}}']);
     assert.notEqual(tooBig.code, 0);
     assert.equal(tooBig.stderr.trim(), 'Error from server (Forbidden): pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2');
