@@ -13,7 +13,7 @@
  * the value, as for any property.
  */
 import { defineLazyJsonMember, isPlainObject, lazyJsonText, type KubeObject } from '../api/object.js';
-import { jsonByteAt, jsonSlices, jsonText, type ResidentJson } from './shared-field-sets.js';
+import { jsonByteAt, jsonSlices, jsonText, type ResidentJson } from './shared-pieces.js';
 
 const KEY = '"managedFields":';
 const KEY_BYTES = Buffer.byteLength(KEY);

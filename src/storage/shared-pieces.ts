@@ -1,27 +1,34 @@
 /**
- * Field sets shared between stored versions: the resident bytes of a version whose managedFields
- * carry a `fieldsV1` byte-identical to one another version holds point at one shared copy.
- *
- * A field set stays the same bytes through the writes of other managers (a pod's creating
- * manager's set through its status updates) and across objects made from one template without
- * per-object names. (Pods of one ReplicaSet differ in their creating manager's set: it owns each
- * pod's `kube-api-access-<random>` volume, so only the members below the top repeat there.)
+ * Pieces shared between stored versions: the resident bytes of a version whose large repeated
+ * members are byte-identical to another version's point at one shared copy. The members shared
+ * are those that repeat across a template's objects and a version's successors:
+ * - managedFields' `fieldsV1` sets (a pod's creating manager's set through its status updates,
+ *   and across the pods of one ReplicaSet: they differ only in what admission added, which no
+ *   manager owns);
+ * - `containers` and `initContainers` lists (every pod of one template).
  * Sharing is a byte-level deduplication: a version's JSON reads back exactly as it was
- * serialized, whatever is shared.
+ * serialized, whatever is shared or wherever the markers happen to be found.
  *
- * A field set is shared from its second occurrence among recent writes (a bounded record of
- * digests seen once); a shared copy lives as long as some version holds it.
+ * A piece is shared from its second occurrence among recent writes (a bounded record of digests
+ * seen once); a shared copy lives as long as some version holds it.
  */
 import { hash } from 'node:crypto';
 
-const FIELDS_V1 = Buffer.from('"fieldsV1":');
-/** Smaller field sets are not worth a piece of their own (a Buffer is ~100 bytes of heap). */
+/** Where a shared member's value starts: the member's name, and the byte its value opens with. */
+const SHARED_MEMBERS: readonly { readonly marker: Buffer; readonly opens: number }[] = [
+  { marker: Buffer.from('"fieldsV1":'), opens: 0x7b },
+  { marker: Buffer.from('"containers":'), opens: 0x5b },
+  { marker: Buffer.from('"initContainers":'), opens: 0x5b },
+];
+/** Smaller pieces are not worth a piece of their own (a Buffer is ~100 bytes of heap). */
 const MIN_SHARED_BYTES = 256;
-/** Digests of field sets seen once lately. */
+/** Digests of pieces seen once lately. */
 const SEEN_ONCE_LIMIT = 16_384;
 
-const OPEN = 0x7b;
-const CLOSE = 0x7d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -46,16 +53,14 @@ const whenCollected = new FinalizationRegistry<string>((digest) => {
 });
 const seenOnce = new Set<string>();
 
-/** `json` with each field set another recent version has byte for byte replaced by the shared copy. */
-export function shareFieldSets(json: Buffer): ResidentJson {
+/** `json` with each shared member another recent version has byte for byte replaced by the shared copy. */
+export function sharePieces(json: Buffer): ResidentJson {
   const layout: (number | Buffer)[] = [];
   let sharedBytes = 0;
-  for (let at = json.indexOf(FIELDS_V1); at >= 0; at = json.indexOf(FIELDS_V1, at + 1)) {
-    const start = at + FIELDS_V1.length;
-    if (json[start] !== OPEN) continue;
-    const end = endOfObject(json, start);
-    if (end < 0) break;
-    at = end - 1;
+  let end = 0;
+  for (const [start, valueEnd] of sharedMemberValues(json)) {
+    if (start < end) continue;
+    end = valueEnd;
     if (end - start < MIN_SHARED_BYTES) continue;
     const piece = sharedCopy(json.subarray(start, end));
     if (!piece) continue;
@@ -75,6 +80,22 @@ export function shareFieldSets(json: Buffer): ResidentJson {
   return new SharedJson(own, layout, json.length);
 }
 
+/** [start, end) of every shared member's value in `json`, by start. */
+function sharedMemberValues(json: Buffer): [number, number][] {
+  const values: [number, number][] = [];
+  for (const { marker, opens } of SHARED_MEMBERS) {
+    for (let at = json.indexOf(marker); at >= 0; at = json.indexOf(marker, at + 1)) {
+      const start = at + marker.length;
+      if (json[start] !== opens) continue;
+      const end = endOfValue(json, start);
+      if (end < 0) break;
+      values.push([start, end]);
+      at = end - 1;
+    }
+  }
+  return values.sort((a, b) => a[0] - b[0]);
+}
+
 /** The shared copy of `bytes`, made on their second sighting; undefined while they are seen once. */
 function sharedCopy(bytes: Buffer): Buffer | undefined {
   const digest = hash('sha1', bytes, 'base64');
@@ -92,15 +113,15 @@ function sharedCopy(bytes: Buffer): Buffer | undefined {
   return copy;
 }
 
-/** The offset just past the JSON object opening at `start`, or -1 when it does not close. */
-function endOfObject(json: Buffer, start: number): number {
+/** The offset just past the JSON object or array opening at `start`, or -1 when it does not close. */
+function endOfValue(json: Buffer, start: number): number {
   let depth = 0;
   for (let i = start; i < json.length; i++) {
     const byte = json[i];
     if (byte === QUOTE) {
       for (i++; i < json.length && json[i] !== QUOTE; i++) if (json[i] === BACKSLASH) i++;
-    } else if (byte === OPEN) depth++;
-    else if (byte === CLOSE && --depth === 0) return i + 1;
+    } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) depth++;
+    else if ((byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) && --depth === 0) return i + 1;
   }
   return -1;
 }

@@ -13,7 +13,7 @@ import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredSt
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
 import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
 import { compactManagedFields, metadataSpanOf, metadataWithoutManagedFields, metadataWithoutManagedFieldsPieces, readManagedFields, serializeCompact, type MetadataSpan } from './compact-object.js';
-import { jsonSlices, shareFieldSets, SharedJson, wholeJson, type ResidentJson } from './shared-field-sets.js';
+import { jsonSlices, sharePieces, SharedJson, wholeJson, type ResidentJson } from './shared-pieces.js';
 import type { ValueTransformer } from './encryption/transformer.js';
 
 /** One version of one object, serialized once and shared by every reader. */
@@ -506,15 +506,20 @@ export class Store {
     const revision = ++this.currentRevision;
     let current: StoredObject;
     let type: EventType;
+    // The bytes as serialized, for the log: the version may keep them with pieces shared.
+    let json: Buffer;
     if (object) {
       object.metadata.resourceVersion = String(revision);
-      current = StoredVersion.of(object, revision);
+      const serialized = serializeCompact(object);
+      json = serialized.json;
+      current = new StoredVersion(json, revision, object, serialized.span);
       type = previous ? 'MODIFIED' : 'ADDED';
       table.setItem(key, current);
     } else {
       // The DELETED event carries the object's last state at the deletion revision, as upstream.
       const last: KubeObject = { ...previous!.object, metadata: { ...previous!.object.metadata, resourceVersion: String(revision) } };
-      current = new StoredVersion(Buffer.from(JSON.stringify(last)), revision, last);
+      json = Buffer.from(JSON.stringify(last));
+      current = new StoredVersion(json, revision, last);
       retire(current);
       type = 'DELETED';
       table.deleteItem(key);
@@ -523,7 +528,7 @@ export class Store {
     table.recordEvent(event, this.historyLimit, this.historyBytes);
     this.pending.push(event);
     if (this.durableLog) {
-      const mutation: Mutation = { revision, type: object ? 'put' : 'delete', resource: table.name, key, value: this.toStorage(table.name, key, current.json) };
+      const mutation: Mutation = { revision, type: object ? 'put' : 'delete', resource: table.name, key, value: this.toStorage(table.name, key, json) };
       try {
         await this.durableLog.append(mutation);
       } catch (error) {
@@ -672,7 +677,7 @@ export function storedVersionOf(object: object): StoredVersion | undefined {
 export class StoredVersion implements StoredObject {
   #weak?: WeakRef<KubeObject>;
   #retired = false;
-  /** The bytes as kept: whole, or with field sets shared with other versions (shared-field-sets.ts). */
+  /** The bytes as kept: whole, or with pieces shared with other versions (shared-pieces.ts). */
   readonly #resident: ResidentJson;
   #span?: MetadataSpan;
   #summaryOf?: object;
@@ -685,7 +690,7 @@ export class StoredVersion implements StoredObject {
     object?: KubeObject,
     span?: MetadataSpan,
   ) {
-    this.#resident = shareFieldSets(json);
+    this.#resident = sharePieces(json);
     if (object) {
       if (span) readManagedFields(object, this.#resident, span);
       this.#span = span ?? compactManagedFields(object, json, this.#resident);

@@ -53,7 +53,7 @@ function matchesPlainly(strategy: KindStrategy, request: SelectionRequest, objec
   return matchesLabels(labels, object.metadata.labels) && matchesFields(fields, value);
 }
 
-/** A field set large enough to be shared between versions (shared-field-sets.ts), with braces and quotes in its keys. */
+/** A field set large enough to be shared between versions (shared-pieces.ts), with braces and quotes in its keys. */
 const containerFields = Object.fromEntries(Array.from({ length: 12 }, (_, n) => [`k:{"name":"c-${n}}{\\"}"}`, { '.': {}, 'f:image': {}, 'f:name': {} }]));
 const managedFields = (manager: string) => [
   { manager, operation: 'Update', apiVersion: 'v1', time: '2026-12-01T08:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:x': {}, 'k:{"name":"managedFields"}': {} } } },

@@ -1,10 +1,10 @@
 /**
- * Field sets shared between stored versions: a byte-level deduplication, so every view of a
- * version's bytes reads exactly what was serialized.
+ * Pieces shared between stored versions (field sets, container lists): a byte-level
+ * deduplication, so every view of a version's bytes reads exactly what was serialized.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonByteAt, jsonSlices, jsonText, shareFieldSets, SharedJson, wholeJson } from '../../src/storage/shared-field-sets.js';
+import { jsonByteAt, jsonSlices, jsonText, sharePieces, SharedJson, wholeJson } from '../../src/storage/shared-pieces.js';
 
 /** A pod-like object whose first manager's field set is `template` and second's is per pod. */
 function podJson(name: string, template: string, own: number): Buffer {
@@ -27,10 +27,10 @@ function podJson(name: string, template: string, own: number): Buffer {
 
 test('the second version with a field set shares it; every view reads the bytes serialized', () => {
   const first = podJson('p-0', 'template-x', 0);
-  assert.equal(shareFieldSets(first), first, 'seen once: kept whole');
-  const resident = shareFieldSets(podJson('p-1', 'template-x', 1));
+  assert.equal(sharePieces(first), first, 'seen once: kept whole');
+  const resident = sharePieces(podJson('p-1', 'template-x', 1));
   assert.ok(resident instanceof SharedJson, 'seen twice: shared');
-  const third = shareFieldSets(podJson('p-2', 'template-x', 2));
+  const third = sharePieces(podJson('p-2', 'template-x', 2));
   assert.ok(third instanceof SharedJson);
   assert.equal(third.layout.length, 2, 'only the field set both have is shared');
   assert.equal(third.layout[1], resident.layout[1], 'one copy for every version');
@@ -51,8 +51,39 @@ test('the second version with a field set shares it; every view reads the bytes 
 
 test('a field set shared by no other version, or too small, stays in the version bytes', () => {
   const json = Buffer.from(JSON.stringify({ metadata: { managedFields: [{ fieldsV1: { 'f:a': {} } }] } }));
-  for (let i = 0; i < 3; i++) assert.equal(shareFieldSets(json), json, 'too small to share');
+  for (let i = 0; i < 3; i++) assert.equal(sharePieces(json), json, 'too small to share');
   const unclosed = Buffer.from('{"metadata":{"managedFields":[{"fieldsV1":{"f:a":{' + '"f:b":{},'.repeat(40));
-  assert.equal(shareFieldSets(unclosed), unclosed);
-  assert.equal(shareFieldSets(unclosed), unclosed);
+  assert.equal(sharePieces(unclosed), unclosed);
+  assert.equal(sharePieces(unclosed), unclosed);
+});
+
+/** A pod of template `template`: its containers list repeats across the template's pods. */
+function templatedPod(name: string, template: string): Buffer {
+  const containers = Array.from({ length: 4 }, (_, n) => ({ name: `${template}-${n}`, image: `registry/${template}:1`, args: ['"containers":[', '] ] }', '\\', `--template=${template}`, '--verbose'] }));
+  return Buffer.from(
+    JSON.stringify({
+      metadata: { name, annotations: { containers: '"containers":["x"]' } },
+      spec: { nodeName: name, initContainers: containers.slice(0, 3), containers },
+      status: { containerStatuses: [{ name: `${template}-0`, containerID: `id-${name}` }] },
+    }),
+  );
+}
+
+test('containers and initContainers lists repeated across a template are shared, in byte order', () => {
+  sharePieces(templatedPod('a', 'web'));
+  const second = templatedPod('b', 'web');
+  const kept = sharePieces(second);
+  assert.ok(kept instanceof SharedJson);
+  const pieces = [];
+  for (let i = 0; i < kept.layout.length; i += 2) pieces.push((kept.layout[i + 1] as Buffer).toString());
+  assert.deepEqual(
+    pieces.map((piece) => JSON.parse(piece)),
+    [JSON.parse(second.toString()).spec.initContainers, JSON.parse(second.toString()).spec.containers],
+    'both lists, whole, in the order they appear',
+  );
+  assert.deepEqual(wholeJson(kept), second);
+  const firstOfItsTemplate = templatedPod('c', 'api');
+  assert.equal(sharePieces(firstOfItsTemplate), firstOfItsTemplate, "another template's lists are not shared on first sight");
+  const other = sharePieces(templatedPod('d', 'web'));
+  assert.ok(other instanceof SharedJson && other.layout[3] === kept.layout[3], 'one copy of the list for every pod');
 });
