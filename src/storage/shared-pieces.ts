@@ -14,23 +14,23 @@
  */
 import { hash } from 'node:crypto';
 
-/** Where a shared member's value starts: the member's name, and the byte its value opens with. */
-const SHARED_MEMBERS: readonly { readonly marker: Buffer; readonly opens: number }[] = [
-  { marker: Buffer.from('"fieldsV1":'), opens: 0x7b },
-  { marker: Buffer.from('"containers":'), opens: 0x5b },
-  { marker: Buffer.from('"initContainers":'), opens: 0x5b },
-];
-/** Smaller pieces are not worth a piece of their own (a Buffer is ~100 bytes of heap). */
-const MIN_SHARED_BYTES = 256;
-/** Digests of pieces seen once lately. */
-const SEEN_ONCE_LIMIT = 16_384;
-
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+
+/** Where a shared member's value starts: the member's name, and the byte its value opens with. */
+const SHARED_MEMBERS: readonly { readonly marker: Buffer; readonly opens: number }[] = [
+  { marker: Buffer.from('"fieldsV1":'), opens: OPEN_OBJECT },
+  { marker: Buffer.from('"containers":'), opens: OPEN_ARRAY },
+  { marker: Buffer.from('"initContainers":'), opens: OPEN_ARRAY },
+];
+/** Smaller pieces are not worth a piece of their own (a Buffer is ~100 bytes of heap). */
+const MIN_SHARED_BYTES = 256;
+/** Digests of pieces seen once lately. */
+const SEEN_ONCE_LIMIT = 16_384;
 
 /**
  * A version's JSON with shared pieces: `own` holds every byte not shared, in order; `layout`
