@@ -30,13 +30,12 @@ export interface MetadataSpan {
 const METADATA_KEY = '"metadata":';
 
 /**
- * Turns `object.metadata.managedFields` into a reader of `resident`, the object's serialized bytes
- * as the store keeps them (`json` is the same bytes, whole), and says where the metadata lies in
- * those bytes (so partial metadata is a splice of them).
+ * Turns `object.metadata.managedFields` into a reader of `json`, the object's serialized bytes,
+ * and says where the metadata lies in those bytes (so partial metadata is a splice of them).
  */
-export function compactManagedFields(object: KubeObject, json: Buffer, resident: ResidentJson = json): MetadataSpan | undefined {
+export function compactManagedFields(object: KubeObject, json: Buffer): MetadataSpan | undefined {
   const span = metadataSpanOf(object, json);
-  if (span) readManagedFields(object, resident, span);
+  if (span) readManagedFields(object, json, span);
   return span;
 }
 

@@ -12,7 +12,7 @@ import type { KubeObject } from '../api/object.js';
 import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry } from './durable-log.js';
 import { SortedKeys, compareKeys, lowerBound } from './sorted-keys.js';
 import { SecondaryIndex, type IndexQuery } from './secondary-index.js';
-import { compactManagedFields, metadataSpanOf, metadataWithoutManagedFields, metadataWithoutManagedFieldsPieces, readManagedFields, serializeCompact, type MetadataSpan } from './compact-object.js';
+import { metadataSpanOf, metadataWithoutManagedFields, metadataWithoutManagedFieldsPieces, readManagedFields, serializeCompact, type MetadataSpan } from './compact-object.js';
 import { jsonSlices, sharePieces, SharedJson, wholeJson, type ResidentJson } from './shared-pieces.js';
 import type { ValueTransformer } from './encryption/transformer.js';
 
@@ -692,8 +692,8 @@ export class StoredVersion implements StoredObject {
   ) {
     this.#resident = sharePieces(json);
     if (object) {
-      if (span) readManagedFields(object, this.#resident, span);
-      this.#span = span ?? compactManagedFields(object, json, this.#resident);
+      this.#span = span ?? metadataSpanOf(object, json);
+      if (this.#span) readManagedFields(object, this.#resident, this.#span);
       this.#weak = new WeakRef(object);
       versionOfParsed.set(object, this);
       parsedObjects.hold(this, object);
@@ -713,12 +713,6 @@ export class StoredVersion implements StoredObject {
   /** Bytes of the serialized object (shared pieces counted in full). */
   get byteLength(): number {
     return this.#resident.length;
-  }
-
-  /** The version holding `object` (its managedFields turned into a reader of the bytes). */
-  static of(object: KubeObject, revision: number): StoredVersion {
-    const { json, span } = serializeCompact(object);
-    return new StoredVersion(json, revision, object, span);
   }
 
   /** The object's metadata JSON without managedFields (what partial metadata and Tables show), from the bytes. */

@@ -128,11 +128,16 @@ test('no parsed object is kept per version: once collected, a read parses the by
   assert.deepEqual(stored.object, JSON.parse(stored.json.toString()));
 });
 
+/** A version holding `object`, in a function of its own so that no local of the test keeps the parsed form alive. */
+function storedVersion(object: KubeObject, revision: number): StoredVersion {
+  return new StoredVersion(Buffer.from(JSON.stringify(object)), revision, object);
+}
+
 test("the scheduler's cache keeps a stored pod's version, not its parsed form: after a GC, its pod is parsed again, equal", async () => {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u1', labels: { app: 'x' } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '100m' } } }] } };
-  let info = podInfoOf(StoredVersion.of(structuredClone(pod) as KubeObject, 3).object as never);
+  let info = podInfoOf(storedVersion(structuredClone(pod) as KubeObject, 3).object as never);
   const notStored = podInfoOf(structuredClone(pod) as never);
   parsedObjects.clear();
   await new Promise((resolve) => setImmediate(resolve));
