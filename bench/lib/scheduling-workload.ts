@@ -20,12 +20,17 @@ export function schedulingNode(i: number): Json {
   };
 }
 
+/** How many distinct pod shapes a scenario has: anti-affinity's groups of 1,000 pods, else one. */
+export function podShapes(scenario: string, totalPods: number): number {
+  return scenario === 'anti-affinity' ? Math.ceil(totalPods / 1000) : 1;
+}
+
 /** Pod i of a scenario: basic, anti-affinity (groups of 1,000 pods apart per host) or topology-spread (maxSkew 1 over zones). */
 export function schedulingPod(scenario: string, i: number, totalPods: number, namespace: string): Json {
   const labels: Record<string, string> = {};
   const spec: Json = { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '100Mi' } } }] };
   if (scenario === 'anti-affinity') {
-    labels.group = `g-${i % Math.ceil(totalPods / 1000)}`;
+    labels.group = `g-${i % podShapes(scenario, totalPods)}`;
     spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { group: labels.group } }, topologyKey: 'kubernetes.io/hostname' }] } };
   }
   if (scenario === 'topology-spread') {

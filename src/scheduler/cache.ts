@@ -127,6 +127,7 @@ export class SchedulerCache {
       this.pvcUsesChanged = false;
     }
     snapshot.matchIndex = this.index;
+    snapshot.images = this.images;
     if (this.dirty.size === 0 && !this.nodeSetChanged) return;
     let affinityChanged = false;
     const changed = [...this.dirty];

@@ -5,7 +5,7 @@
  * on further copies of single NodeInfos.
  */
 import { PodMatchIndex } from './match-index.js';
-import type { NodeInfo } from './node-info.js';
+import type { ImageState, NodeInfo } from './node-info.js';
 
 export class Snapshot {
   readonly nodeInfoMap = new Map<string, NodeInfo>();
@@ -44,6 +44,8 @@ export class Snapshot {
   }
   /** PVC "namespace/name" → how many scheduled (or assumed) pods use it (VolumeRestrictions). */
   usedPVCs: ReadonlyMap<string, number> = new Map();
+  /** Image name → its size and how many nodes hold it (the cache's live map, unchanged within a cycle). */
+  images: ReadonlyMap<string, ImageState> = new Map();
   /** Namespace labels, for affinity terms' namespaceSelector. */
   namespaceLabels: (namespace: string) => Record<string, string> | undefined = () => undefined;
 

@@ -168,17 +168,26 @@ test('pickOneNodeForPreemption: fewest PDB violations, then the lowest highest v
   assert.equal(pickOneNodeForPreemption([{ nodeName: 'a', victims: [v(1), v(1)], numPDBViolations: 0 }, { nodeName: 'b', victims: [v(1)], numPDBViolations: 0 }]).nodeName, 'b');
 });
 
-test('ImageLocality: a node holding a large image scores higher, scaled by how many nodes hold it', () => {
+test('ImageLocality: a node holding a large image scores higher, scaled by how many nodes hold it; skipped when no node holds the images', () => {
   const big = { names: ['registry.example/app:1'], sizeBytes: 500 * 1024 * 1024 };
+  const snapshot = new Snapshot();
+  const imageState = { size: big.sizeBytes, numNodes: 1 };
+  snapshot.images = new Map([['registry.example/app:1', imageState]]);
   const withImage = nodeInfo(node('with', { images: [big] }));
-  withImage.imageStates = new Map([['registry.example/app:1', { size: big.sizeBytes, numNodes: 1 }]]);
+  withImage.imageStates = new Map([['registry.example/app:1', imageState]]);
   const without = nodeInfo(node('without'));
-  const plugin = imageLocality(() => 2);
+  snapshot.nodeInfoList = [withImage, without];
+  const plugin = imageLocality(() => snapshot);
   const p = pod('p', { containers: [{ name: 'a', image: 'registry.example/app:1' }] });
   const state = new CycleState();
+  assert.equal(plugin.preScore!(state, p, [withImage, without]), undefined);
   // 500 MB × 1/2 of the nodes = 250 MB, between 23 MB and 1,000 MB → 23.
   assert.equal(plugin.score!(state, p, withImage), 23);
   assert.equal(plugin.score!(state, p, without), 0);
+  // With the PreScore point disabled in a profile, Score works alone.
+  assert.equal(plugin.score!(new CycleState(), p, withImage), 23);
+  const elsewhere = pod('q', { containers: [{ name: 'a', image: 'registry.example/other:1' }] });
+  assert.equal(plugin.preScore!(new CycleState(), elsewhere, [withImage, without])?.code, 'Skip');
 });
 
 test('KubeSchedulerConfiguration: defaults, disabled plugins, weights, percentageOfNodesToScore; bad input is refused', () => {

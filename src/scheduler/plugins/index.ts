@@ -61,7 +61,7 @@ export const IN_TREE_PLUGINS = new Map<string, PluginFactory>([
   ],
   [VOLUME_RESTRICTIONS, (_args, { informers }) => volumeRestrictions(informers.informer(PERSISTENT_VOLUME_CLAIMS).lister)],
   [VOLUME_BINDING, (args, { client, informers }) => volumeBinding(args as VolumeBindingArgs, client, informers)],
-  [IMAGE_LOCALITY, (_args, context) => imageLocality(() => context.handle.snapshot().numNodes)],
+  [IMAGE_LOCALITY, (_args, context) => imageLocality(() => context.handle.snapshot())],
   [DEFAULT_BINDER, (_args, context) => defaultBinder(context.client)],
   [
     DEFAULT_PREEMPTION,
