@@ -38,9 +38,9 @@ export function imageLocality(snapshot: () => Snapshot): Plugin {
   return {
     name: NAME,
     preScore(state, pod: Pod) {
-      const podImages = podImagesOf(pod, snapshot());
-      const images = snapshot().images;
-      if (!podImages.names.some((name) => name !== undefined && images.has(name))) return status.skip();
+      const current = snapshot();
+      const podImages = podImagesOf(pod, current);
+      if (!podImages.names.some((name) => name !== undefined && current.images.has(name))) return status.skip();
       state.write(STATE_KEY, podImages);
       return undefined;
     },
