@@ -60,6 +60,8 @@ export const resourceQuotaController: ControllerDefinition = {
       handlers.push(
         informer.addEventHandler({
           onUpdate: (old, now) => {
+            // Most namespaces have no quota: nothing to recount, and no usage to work out twice per write.
+            if (quotas.lister.list(now.metadata.namespace).length === 0) return;
             const before = usageOf(type.group, type.resource, old);
             const after = usageOf(type.group, type.resource, now);
             if (!jsonEqual([...before].map(([k, v]) => [k, format(v)]), [...after].map(([k, v]) => [k, format(v)]))) enqueueNamespace(now.metadata.namespace);
