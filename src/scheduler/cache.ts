@@ -137,9 +137,10 @@ export class SchedulerCache {
       if (before && (before.podsWithAffinity.length > 0 || before.podsWithRequiredAntiAffinity.length > 0)) affinityChanged = true;
       if (!info) {
         snapshot.nodeInfoMap.delete(name);
+        snapshot.fitTable.release(name);
         continue;
       }
-      const copy = info.clone();
+      const copy = info.clone(snapshot.fitTable);
       if (before && before.labels !== copy.labels) snapshot.labelsChanged();
       if (copy.podsWithAffinity.length > 0 || copy.podsWithRequiredAntiAffinity.length > 0) affinityChanged = true;
       snapshot.nodeInfoMap.set(name, copy);

@@ -5,12 +5,14 @@
  * on further copies of single NodeInfos.
  */
 import { PodMatchIndex } from './match-index.js';
-import type { ImageState, NodeInfo } from './node-info.js';
+import { FitTable, type ImageState, type NodeInfo } from './node-info.js';
 
 export class Snapshot {
   readonly nodeInfoMap = new Map<string, NodeInfo>();
   /** Nodes that exist (have a Node object), interleaved across zones as upstream's node tree. */
   nodeInfoList: NodeInfo[] = [];
+  /** The fit numbers of the NodeInfos the cache copies in, side by side. */
+  readonly fitTable = new FitTable();
   private affinityLists?: { withAffinity: NodeInfo[]; withRequiredAntiAffinity: NodeInfo[] };
 
   /** Nodes holding pods with (anti-)affinity terms, listed when first asked for after a change. */

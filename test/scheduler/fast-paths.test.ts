@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  FitTable,
   FIT_ALLOC_CPU,
   FIT_ALLOC_EPHEMERAL,
   FIT_ALLOC_MEMORY,
@@ -36,7 +37,7 @@ function rng(seed: number): () => number {
 }
 
 function assertFitMatches(info: NodeInfo, where: string): void {
-  const f = info.fit;
+  const f = info.fitNumbers.subarray(info.fitAt);
   assert.equal(f[FIT_ALLOC_CPU], info.allocatable.resource.milliCPU, `${where}: allocatable cpu`);
   assert.equal(f[FIT_ALLOC_MEMORY], info.allocatable.resource.memory, `${where}: allocatable memory`);
   assert.equal(f[FIT_ALLOC_EPHEMERAL], info.allocatable.resource.ephemeralStorage, `${where}: allocatable storage`);
@@ -51,6 +52,7 @@ function assertFitMatches(info: NodeInfo, where: string): void {
 
 test('NodeInfo.fit follows the NodeInfo through adds, removes, node updates and clones', () => {
   const random = rng(7);
+  const table = new FitTable();
   const info = nodeInfo(node('n', { cpu: '8', memory: '16Gi', pods: 20, extra: { 'ephemeral-storage': '10Gi' } }));
   assertFitMatches(info, 'fresh');
   const present: string[] = [];
@@ -73,7 +75,10 @@ test('NodeInfo.fit follows the NodeInfo through adds, removes, node updates and 
     assertFitMatches(info, `step ${step}`);
     const copy = info.clone();
     assertFitMatches(copy, `clone at step ${step}`);
-    assert.notEqual(copy.fit, info.fit, 'a clone has its own numbers');
+    assert.notEqual(copy.fitNumbers, info.fitNumbers, 'a clone has its own numbers');
+    const placed = info.clone(table);
+    assertFitMatches(placed, `clone placed in a table at step ${step}`);
+    assert.equal(placed.fitNumbers, table.numbers, 'a snapshot copy reads the table');
   }
 });
 

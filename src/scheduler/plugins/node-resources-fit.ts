@@ -54,21 +54,23 @@ export function insufficientResources(info: PodInfo, nodeInfo: NodeInfo, ignored
 /** The common case without allocating: room for one more pod, its cpu, memory and storage, and no extended resources. */
 function fitsPlainly(info: PodInfo, nodeInfo: NodeInfo): boolean {
   const request = info.requests;
-  const fit = nodeInfo.fit;
-  if (request.scalar.size > 0 || fit[FIT_PODS] + 1 > fit[FIT_ALLOC_PODS]) return false;
-  return request.milliCPU <= fit[FIT_ALLOC_CPU] - fit[FIT_REQ_CPU] && request.memory <= fit[FIT_ALLOC_MEMORY] - fit[FIT_REQ_MEMORY] && request.ephemeralStorage <= fit[FIT_ALLOC_EPHEMERAL] - fit[FIT_REQ_EPHEMERAL];
+  const fit = nodeInfo.fitNumbers;
+  const at = nodeInfo.fitAt;
+  if (request.scalar.size > 0 || fit[at + FIT_PODS] + 1 > fit[at + FIT_ALLOC_PODS]) return false;
+  return request.milliCPU <= fit[at + FIT_ALLOC_CPU] - fit[at + FIT_REQ_CPU] && request.memory <= fit[at + FIT_ALLOC_MEMORY] - fit[at + FIT_REQ_MEMORY] && request.ephemeralStorage <= fit[at + FIT_ALLOC_EPHEMERAL] - fit[at + FIT_REQ_EPHEMERAL];
 }
 
 /** What the node's pods and `info` together request of one resource, with the non-zero defaults for cpu and memory. */
 export function requestedWith(info: PodInfo, nodeInfo: NodeInfo, resource: string, nonZero: boolean): number {
-  const fit = nodeInfo.fit;
+  const fit = nodeInfo.fitNumbers;
+  const at = nodeInfo.fitAt;
   switch (resource) {
     case 'cpu':
-      return nonZero ? fit[FIT_NONZERO_CPU] + info.nonZeroMilliCPU : fit[FIT_REQ_CPU] + info.requests.milliCPU;
+      return nonZero ? fit[at + FIT_NONZERO_CPU] + info.nonZeroMilliCPU : fit[at + FIT_REQ_CPU] + info.requests.milliCPU;
     case 'memory':
-      return nonZero ? fit[FIT_NONZERO_MEMORY] + info.nonZeroMemory : fit[FIT_REQ_MEMORY] + info.requests.memory;
+      return nonZero ? fit[at + FIT_NONZERO_MEMORY] + info.nonZeroMemory : fit[at + FIT_REQ_MEMORY] + info.requests.memory;
     case 'ephemeral-storage':
-      return fit[FIT_REQ_EPHEMERAL] + info.requests.ephemeralStorage;
+      return fit[at + FIT_REQ_EPHEMERAL] + info.requests.ephemeralStorage;
     default:
       return (nodeInfo.requested.scalar.get(resource) ?? 0) + (info.requests.scalar.get(resource) ?? 0);
   }
@@ -78,11 +80,11 @@ export function requestedWith(info: PodInfo, nodeInfo: NodeInfo, resource: strin
 export function allocatableOf(nodeInfo: NodeInfo, resource: string): number {
   switch (resource) {
     case 'cpu':
-      return nodeInfo.fit[FIT_ALLOC_CPU];
+      return nodeInfo.fitNumbers[nodeInfo.fitAt + FIT_ALLOC_CPU];
     case 'memory':
-      return nodeInfo.fit[FIT_ALLOC_MEMORY];
+      return nodeInfo.fitNumbers[nodeInfo.fitAt + FIT_ALLOC_MEMORY];
     case 'ephemeral-storage':
-      return nodeInfo.fit[FIT_ALLOC_EPHEMERAL];
+      return nodeInfo.fitNumbers[nodeInfo.fitAt + FIT_ALLOC_EPHEMERAL];
     default:
       return nodeInfo.allocatable.resource.scalar.get(resource) ?? 0;
   }
