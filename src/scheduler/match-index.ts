@@ -11,6 +11,8 @@
  *   (namespaces, selector, topology key), each with the domains its pods occupy — so symmetry is
  *   checked once per distinct term instead of once per pod. Terms with a namespaceSelector depend
  *   on namespace labels: their pods are listed apart (`unindexedAntiAffinityPods`).
+ * - `hasScoringTerms`: whether any pod has terms that score other pods (required affinity,
+ *   preferred affinity or anti-affinity), so InterPodAffinity's Score can skip the walk.
  *
  * The cache feeds one index from its own NodeInfos; a Snapshot built without a cache (plugin unit
  * tests) builds a static one from its node list. Both answer the same questions, so plugins have
@@ -76,11 +78,12 @@ export class PodMatchIndex {
   private readonly selectors = new Map<string, SelectorEntry>();
   private readonly antiAffinity = new Map<string, AntiAffinityEntry>();
   private readonly unindexedAnti = new Map<string, { info: PodInfo; labels: Labels }>();
+  private scoringTermPods = 0;
   private clock = 0;
 
   /** `source` is scanned when a new selector is first asked for; `live` when it is also fed with changes. */
   constructor(private readonly source: PodSource, private readonly live: boolean) {
-    if (!live) source((info, _node, labels) => labels && this.accountAntiAffinity(info, labels, 1));
+    if (!live) source((info, _node, labels) => labels && this.accountTerms(info, labels, 1));
   }
 
   /**
@@ -116,6 +119,11 @@ export class PodMatchIndex {
     return this.antiAffinity.size > 0 || this.unindexedAnti.size > 0;
   }
 
+  /** Whether any pod (on a node with a Node object) has terms that score other pods. */
+  get hasScoringTerms(): boolean {
+    return this.scoringTermPods > 0;
+  }
+
   /** Pods whose anti-affinity terms use a namespaceSelector (judged one by one). */
   unindexedAntiAffinityPods(): Iterable<{ info: PodInfo; labels: Labels }> {
     return this.unindexedAnti.values();
@@ -133,7 +141,7 @@ export class PodMatchIndex {
         if (value !== undefined) bump(counts, value, sign);
       }
     }
-    this.accountAntiAffinity(info, labels, sign);
+    this.accountTerms(info, labels, sign);
   }
 
   /** A node's labels changed (or it appeared or went): its pods move between domains. */
@@ -143,7 +151,8 @@ export class PodMatchIndex {
     for (const info of pods) this.podChanged(info, nodeName, after, 1);
   }
 
-  private accountAntiAffinity(info: PodInfo, labels: Labels, sign: 1 | -1): void {
+  private accountTerms(info: PodInfo, labels: Labels, sign: 1 | -1): void {
+    if (info.requiredAffinity.length + info.preferredAffinity.length + info.preferredAntiAffinity.length > 0) this.scoringTermPods += sign;
     if (info.requiredAntiAffinity.length === 0) return;
     if (info.requiredAntiAffinity.some((term) => term.namespaceSelector)) {
       if (sign > 0) this.unindexedAnti.set(info.key, { info, labels });

@@ -110,6 +110,40 @@ function handleFor(plugins: Plugin[], snapshot: Snapshot): Handle {
   };
 }
 
+/** InterPodAffinity's normalized scores for `scored` (the feasible nodes), the cluster being `infos`. */
+function affinityScores(p: Pod, infos: NodeInfo[], scored: NodeInfo[], args = {}): Record<string, number> {
+  const snapshot = snapshotOf(infos);
+  const plugin = interPodAffinity(args, handleFor([], snapshot));
+  const state = new CycleState();
+  if (plugin.preScore!(state, p, scored)?.code === 'Skip') return Object.fromEntries(scored.map((info) => [info.name, 0]));
+  const scores = scored.map((info) => plugin.score!(state, p, info));
+  plugin.normalizeScore!(state, p, scores);
+  return Object.fromEntries(scored.map((info, i) => [info.name, scores[i]]));
+}
+
+test('InterPodAffinity scoring: preferred terms both ways and existing required affinity count the pods of the whole cluster, not only of the nodes scored', () => {
+  const zoneTerm = (app: string, weight: number) => ({ weight, podAffinityTerm: antiTerm(app, 'topology.kubernetes.io/zone') });
+  // The cache pod runs on a1, which is not among the nodes scored (filtered out, or not sampled).
+  const cluster = (existing: Pod) => {
+    const infos = [nodeInfo(zoneNode('a1', 'a'), [existing]), nodeInfo(zoneNode('a2', 'a')), nodeInfo(zoneNode('b1', 'b'))];
+    return { infos, scored: infos.slice(1) };
+  };
+  const cache = pod('cache', {}, { labels: { app: 'cache' } });
+  const near = pod('p', { affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [zoneTerm('cache', 10)] } } }, { labels: { app: 'web' } });
+  let { infos, scored } = cluster(cache);
+  assert.deepEqual(affinityScores(near, infos, scored), { a2: 100, b1: 0 });
+  const away = pod('p', { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [zoneTerm('cache', 10)] } } }, { labels: { app: 'web' } });
+  assert.deepEqual(affinityScores(away, infos, scored), { a2: 0, b1: 100 });
+  // A plain pod: existing pods' terms that select it (preferred, and required at hardPodAffinityWeight).
+  const plain = pod('w', {}, { labels: { app: 'web' } });
+  ({ infos, scored } = cluster(pod('likes-web', { affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [zoneTerm('web', 5)] } } })));
+  assert.deepEqual(affinityScores(plain, infos, scored), { a2: 100, b1: 0 });
+  assert.deepEqual(affinityScores(plain, infos, scored, { ignorePreferredTermsOfExistingPods: true }), { a2: 0, b1: 0 });
+  ({ infos, scored } = cluster(pod('needs-web', { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [antiTerm('web', 'topology.kubernetes.io/zone')] } } })));
+  assert.deepEqual(affinityScores(plain, infos, scored), { a2: 100, b1: 0 });
+  assert.deepEqual(affinityScores(plain, infos, scored, { hardPodAffinityWeight: 0 }), { a2: 0, b1: 0 });
+});
+
 async function preempt(infos: NodeInfo[], preemptor: Pod, pdbs: unknown[] = []) {
   const fit = nodeResourcesFit();
   const snapshot = snapshotOf(infos);

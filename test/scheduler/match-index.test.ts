@@ -25,6 +25,7 @@ function webPod(name: string, extra: Record<string, unknown> = {}): Pod {
   return pod(name, extra, { labels: { app: 'web' } });
 }
 
+const likesWeb = { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { labelSelector: { matchLabels: { app: 'web' } }, topologyKey: ZONE } }] } };
 const antiWeb = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: ZONE }] } };
 
 /** A snapshot over copies of the cache's current nodes, without the cache's index (it scans). */
@@ -35,10 +36,10 @@ function scanned(snapshot: Snapshot): Snapshot {
   return copy;
 }
 
-function counts(snapshot: Snapshot): { zones: Record<string, number>; nodes: Record<string, number>; anti: string[] } {
+function counts(snapshot: Snapshot): { zones: Record<string, number>; nodes: Record<string, number>; anti: string[]; scoring: boolean } {
   const entry = snapshot.matchIndex.selectorCounts(defaultNs, web, true, ZONE);
   const anti = [...snapshot.matchIndex.antiAffinityEntries()].flatMap((e) => [...e.domains].map(([value, n]) => `${e.term.topologyKey}=${value}:${n}`)).sort();
-  return { zones: Object.fromEntries([...entry.domains.get(ZONE)!].sort()), nodes: Object.fromEntries([...entry.perNode].sort()), anti };
+  return { zones: Object.fromEntries([...entry.domains.get(ZONE)!].sort()), nodes: Object.fromEntries([...entry.perNode].sort()), anti, scoring: snapshot.matchIndex.hasScoringTerms };
 }
 
 test('the live index equals a fresh scan after adds, assumes, removals, relabels and a node deletion', () => {
@@ -61,12 +62,19 @@ test('the live index equals a fresh scan after adds, assumes, removals, relabels
   cache.addPod(bound(pod('elsewhere', {}, { namespace: 'other', labels: { app: 'web' } }), 'a2'));
   cache.assumePod(webPod('w3'), 'a2');
   check('after adds');
+  assert.equal(counts(snapshot).scoring, false, 'required anti-affinity scores nobody');
+  const likes = bound(pod('likes', { affinity: likesWeb }, { labels: { app: 'db' } }), 'b1');
+  cache.addPod(likes);
+  check('after a pod with a preferred term');
+  assert.equal(counts(snapshot).scoring, true);
+  cache.removePod(likes);
   assert.deepEqual(counts(snapshot).zones, { a: 2, b: 1 });
   assert.deepEqual(counts(snapshot).anti, [`${ZONE}=b:1`]);
   cache.forgetPod(webPod('w3'));
   cache.removePod(bound(webPod('w1'), 'a1'));
   check('after removals');
   assert.deepEqual(counts(snapshot).zones, { b: 1 });
+  assert.equal(counts(snapshot).scoring, false);
   cache.addPod(bound(webPod('w4'), 'a1'));
   cache.updateNode(node('b1', {}, { [ZONE]: 'c' }));
   check('after relabel');

@@ -3,7 +3,8 @@
  * topology domain (the first pod of a group that matches its own terms may start one); its
  * required anti-affinity terms forbid domains with a matching pod; and existing pods' required
  * anti-affinity terms that match the pod forbid their domains (symmetry). Score: preferred terms
- * both ways (and existing pods' required affinity, at hardPodAffinityWeight), min-max normalized.
+ * both ways (and existing pods' required affinity, at hardPodAffinityWeight), counted over the
+ * pods of the whole cluster and min-max normalized over the nodes scored.
  * PreFilter reads matches per topology pair from the snapshot's match index (kept by the cache as
  * pods come and go) instead of walking every pod; AddPod/RemovePod adjust the counts for
  * preemption's what-ifs.
@@ -206,10 +207,16 @@ export function interPodAffinity(args: InterPodAffinityArgs = {}, handle?: Handl
       const info = podInfoOf(pod);
       const hasPreferred = info.preferredAffinity.length > 0 || info.preferredAntiAffinity.length > 0;
       const scores = new Counts();
-      const namespaceLabels = handle?.snapshot().namespaceLabels ?? state.read<PreFilterState>(STATE_KEY)?.namespaceLabels ?? (() => undefined);
+      const snapshot = handle?.snapshot();
+      if (!hasPreferred && snapshot && !snapshot.matchIndex.hasScoringTerms) return status.skip();
+      const namespaceLabels = snapshot?.namespaceLabels ?? state.read<PreFilterState>(STATE_KEY)?.namespaceLabels ?? (() => undefined);
       let any = false;
-      // Pods on every feasible node matter for the pod's own preferences; otherwise only pods with affinity terms.
-      for (const node of nodes) {
+      // As upstream, the pods on every node of the cluster count, not only those on the nodes
+      // being scored (a domain's score includes the pods on its nodes that were filtered out or
+      // not sampled). For the pod's own preferences every pod matters; otherwise only pods with
+      // affinity terms, on the nodes that hold some.
+      const walked = snapshot ? (hasPreferred ? snapshot.nodeInfoList : snapshot.havePodsWithAffinityList) : nodes;
+      for (const node of walked) {
         const labels = node.labels;
         for (const existing of hasPreferred ? node.pods : node.podsWithAffinity) {
           for (const term of info.preferredAffinity) any = scoreTerm(scores, term, existing.pod, term.weight, labels, namespaceLabels) || any;
