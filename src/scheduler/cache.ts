@@ -24,8 +24,6 @@ export class SchedulerCache {
   private readonly dirty = new Set<string>();
   /** A node came, went or changed zone: the snapshot's ordered list is rebuilt. */
   private nodeSetChanged = false;
-  /** Each node's index in the snapshot's list (the cache serves one snapshot). */
-  private positions = new Map<string, number>();
   /** PVC "namespace/name" → pods (bound or assumed) using it, anywhere. */
   private readonly pvcUses = new Map<string, number>();
   private pvcUsesChanged = false;
@@ -120,7 +118,7 @@ export class SchedulerCache {
     return this.pods.get(podKey(pod))?.nodeName;
   }
 
-  /** Brings `snapshot` up to date, copying only the NodeInfos changed since the last call. */
+  /** Brings `snapshot` (the cache serves one) up to date, copying only the NodeInfos changed since the last call. */
   updateSnapshot(snapshot: Snapshot): void {
     if (this.pvcUsesChanged) {
       snapshot.usedPVCs = new Map(this.pvcUses);
@@ -130,8 +128,7 @@ export class SchedulerCache {
     snapshot.images = this.images;
     if (this.dirty.size === 0 && !this.nodeSetChanged) return;
     let affinityChanged = false;
-    const changed = [...this.dirty];
-    for (const name of changed) {
+    for (const name of this.dirty) {
       const before = snapshot.nodeInfoMap.get(name);
       const info = this.nodes.get(name);
       if (before && (before.podsWithAffinity.length > 0 || before.podsWithRequiredAntiAffinity.length > 0)) affinityChanged = true;
@@ -140,26 +137,20 @@ export class SchedulerCache {
         snapshot.fitTable.release(name);
         continue;
       }
-      const copy = info.clone(snapshot.fitTable);
-      if (before && before.labels !== copy.labels) snapshot.labelsChanged();
-      if (copy.podsWithAffinity.length > 0 || copy.podsWithRequiredAntiAffinity.length > 0) affinityChanged = true;
-      snapshot.nodeInfoMap.set(name, copy);
+      if (before && before.labels !== info.labels) snapshot.labelsChanged();
+      if (info.podsWithAffinity.length > 0 || info.podsWithRequiredAntiAffinity.length > 0) affinityChanged = true;
+      // A node's snapshot copy is updated in place: the copies stay where they were allocated,
+      // so the per-cycle walk over them reads memory laid out once rather than scattered.
+      if (before) info.copyTo(before);
+      else snapshot.nodeInfoMap.set(name, info.clone(snapshot.fitTable));
     }
     this.dirty.clear();
     if (this.nodeSetChanged) {
       const existing = [...this.nodes.values()].filter((info) => info.node).map((info) => info.name);
       existing.sort();
       snapshot.nodeInfoList = interleaveByZone(existing.map((name) => snapshot.nodeInfoMap.get(name)!));
-      this.positions = new Map(snapshot.nodeInfoList.map((info, index) => [info.name, index]));
       this.nodeSetChanged = false;
       affinityChanged = true;
-    } else {
-      // Same nodes, same order: swap in the fresh copies.
-      for (const name of changed) {
-        const position = this.positions.get(name);
-        const fresh = snapshot.nodeInfoMap.get(name);
-        if (position !== undefined && fresh) snapshot.nodeInfoList[position] = fresh;
-      }
     }
     if (affinityChanged) snapshot.affinityChanged();
   }

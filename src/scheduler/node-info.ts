@@ -200,7 +200,8 @@ const FIT_SLOTS = 10;
  * The fit numbers of a snapshot's NodeInfos in one array, a stable place per node name. A
  * Float64Array of one node's 10 numbers (80 bytes) is over V8's 64-byte limit for typed arrays on
  * the heap, so each would have a backing store of its own wherever malloc put it: a cache miss
- * per node walked. The copy that replaces a node's NodeInfo takes over its place.
+ * per node walked. The snapshot updates its copy of a node in place (cache.updateSnapshot); a
+ * further copy placed in the table takes over the node's place.
  */
 export class FitTable {
   numbers = new Float64Array(FIT_SLOTS * 1024);
@@ -351,24 +352,32 @@ export class NodeInfo {
 
   /** A copy with its own fit numbers, or with its node's place in `table` (a snapshot's). */
   clone(table?: FitTable): NodeInfo {
-    const copy = new NodeInfo(this.name, table);
-    for (let i = 0; i < FIT_SLOTS; i++) copy.fitNumbers[copy.fitAt + i] = this.fitNumbers[this.fitAt + i];
-    copy.node = this.node;
-    copy.unschedulable = this.unschedulable;
-    copy.taints = this.taints;
-    copy.labels = this.labels;
-    copy.pods = this.pods.slice();
-    copy.podsWithAffinity = this.podsWithAffinity.slice();
-    copy.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity.slice();
-    copy.usedPorts = new Map(this.usedPorts);
-    copy.requested = cloneResource(this.requested);
-    copy.nonZeroMilliCPU = this.nonZeroMilliCPU;
-    copy.nonZeroMemory = this.nonZeroMemory;
-    copy.allocatable = this.allocatable;
-    copy.imageStates = this.imageStates;
-    copy.pvcRefCounts = new Map(this.pvcRefCounts);
-    copy.generation = this.generation;
-    return copy;
+    return this.copyTo(new NodeInfo(this.name, table));
+  }
+
+  /**
+   * Makes `target` (a NodeInfo of the same node, e.g. a snapshot's) equal to this one, in place:
+   * its fit numbers stay where they are. The lists and maps are copied, never shared, so the
+   * target does not move when this one changes.
+   */
+  copyTo(target: NodeInfo): NodeInfo {
+    for (let i = 0; i < FIT_SLOTS; i++) target.fitNumbers[target.fitAt + i] = this.fitNumbers[this.fitAt + i];
+    target.node = this.node;
+    target.unschedulable = this.unschedulable;
+    target.taints = this.taints;
+    target.labels = this.labels;
+    target.pods = this.pods.slice();
+    target.podsWithAffinity = this.podsWithAffinity.slice();
+    target.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity.slice();
+    target.usedPorts = new Map(this.usedPorts);
+    target.requested = cloneResource(this.requested);
+    target.nonZeroMilliCPU = this.nonZeroMilliCPU;
+    target.nonZeroMemory = this.nonZeroMemory;
+    target.allocatable = this.allocatable;
+    target.imageStates = this.imageStates;
+    target.pvcRefCounts = new Map(this.pvcRefCounts);
+    target.generation = this.generation;
+    return target;
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * The scheduler's fast paths against the straightforward computation they replace: the packed
  * per-node numbers (NodeInfo.fit) against the NodeInfo's own fields after random pod churn, the
- * plain-case resource fit against upstream's reason list, and the framework's per-cycle list of
- * Filter plugins against skipping by name.
+ * plain-case resource fit against upstream's reason list, the snapshot's in-place copies against
+ * what the cache was told, and the framework's per-cycle list of Filter plugins against skipping
+ * by name.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +25,9 @@ import {
 import { insufficientResources, nodeResourcesFit } from '../../src/scheduler/plugins/node-resources-fit.js';
 import { Framework } from '../../src/scheduler/framework.js';
 import { resolveConfiguration } from '../../src/scheduler/config.js';
-import { CycleState } from '../../src/scheduler/types.js';
+import { CycleState, type Pod } from '../../src/scheduler/types.js';
+import { SchedulerCache } from '../../src/scheduler/cache.js';
+import { Snapshot } from '../../src/scheduler/snapshot.js';
 import { node, nodeInfo, pod } from './fixture.js';
 
 /** A small deterministic generator (tests must not depend on Math.random's sequence). */
@@ -79,6 +82,56 @@ test('NodeInfo.fit follows the NodeInfo through adds, removes, node updates and 
     const placed = info.clone(table);
     assertFitMatches(placed, `clone placed in a table at step ${step}`);
     assert.equal(placed.fitNumbers, table.numbers, 'a snapshot copy reads the table');
+  }
+});
+
+test('the snapshot, updated in place, equals what the cache was told and stays still between updates', () => {
+  const random = rng(13);
+  const cache = new SchedulerCache();
+  const snapshot = new Snapshot();
+  const names = ['n0', 'n1', 'n2', 'n3'];
+  const labels = new Map<string, string>();
+  const model = new Map<string, Map<string, number>>(names.map((n) => [n, new Map()]));
+  const placed = new Map<string, { pod: Pod; node: string }>();
+  for (const name of names) {
+    labels.set(name, 'a');
+    cache.addNode(node(name, {}, { zone: 'a' }));
+  }
+  cache.updateSnapshot(snapshot);
+  const copies = new Map(names.map((n) => [n, snapshot.nodeInfoMap.get(n)!]));
+  const podKeys = () => names.map((n) => snapshot.nodeInfoMap.get(n)!.pods.map((p) => p.key).sort().join());
+  for (let step = 0; step < 400; step++) {
+    const seen = podKeys();
+    const roll = random();
+    const nodeName = names[Math.floor(random() * names.length)];
+    if (roll < 0.5 || placed.size === 0) {
+      const milliCPU = 1 + Math.floor(random() * 500);
+      const p = pod(`p-${step}`, { cpu: `${milliCPU}m` });
+      if (random() < 0.3) cache.assumePod(p, nodeName);
+      else cache.addPod({ ...p, spec: { ...p.spec, nodeName } });
+      placed.set(`default/p-${step}`, { pod: { ...p, spec: { ...p.spec, nodeName } }, node: nodeName });
+      model.get(nodeName)!.set(`default/p-${step}`, milliCPU);
+    } else if (roll < 0.9) {
+      const [key, { pod: p, node: on }] = [...placed][Math.floor(random() * placed.size)];
+      cache.removePod(p);
+      placed.delete(key);
+      model.get(on)!.delete(key);
+    } else {
+      const zone = random() < 0.5 ? 'a' : 'b';
+      labels.set(nodeName, zone);
+      cache.updateNode(node(nodeName, {}, { zone }));
+    }
+    assert.deepEqual(podKeys(), seen, `step ${step}: nothing moves under a cycle until the next update`);
+    cache.updateSnapshot(snapshot);
+    for (const name of names) {
+      const info = snapshot.nodeInfoMap.get(name)!;
+      assert.equal(info, copies.get(name), `step ${step}: ${name} is updated in place`);
+      assert.deepEqual(info.pods.map((p) => p.key).sort(), [...model.get(name)!.keys()].sort(), `step ${step}: ${name} pods`);
+      assert.equal(info.requested.milliCPU, [...model.get(name)!.values()].reduce((a, b) => a + b, 0), `step ${step}: ${name} cpu`);
+      assert.equal(info.labels.zone, labels.get(name), `step ${step}: ${name} labels`);
+      assertFitMatches(info, `step ${step}: ${name}`);
+    }
+    assert.deepEqual(snapshot.nodeInfoList.map((i) => i.name).sort(), names);
   }
 });
 
