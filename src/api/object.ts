@@ -155,6 +155,15 @@ function lazyReader(target: object, key: string): (() => string) | undefined {
   return get && lazyText.get(get as () => unknown);
 }
 
+let formattedSecond = NaN;
+let formatted = '';
+
+/** The current time to the second, as metav1.Time writes it; formatted once per second (every write stamps one). */
 export function nowRfc3339(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== formattedSecond) {
+    formattedSecond = second;
+    formatted = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return formatted;
 }

@@ -12,6 +12,7 @@
  */
 
 import { resolveSchema as resolve, type Definitions, type Schema } from './definitions.js';
+import { isLazyMember, lazyJsonText } from '../object.js';
 
 const CORE = 'io.k8s.api.core.v1';
 
@@ -220,8 +221,12 @@ function run(plan: Plan, value: object): void {
   if (properties) {
     for (const key in fields) {
       if (!Object.prototype.hasOwnProperty.call(fields, key)) continue;
-      const child = fields[key];
       const property = properties.get(key);
+      // A lazy member (stored managedFields) parses a fresh copy on every read, so walking it
+      // changes nothing that stays: only whether it is empty matters, and longer text is not.
+      const lazy = property !== undefined && isLazyMember(fields, key);
+      if (lazy && lazyJsonText(fields, key)!.length > LONGEST_EMPTY_TEXT) continue;
+      const child = fields[key];
       if (!property) {
         // A name found only on the prototype of the schema's properties object (`constructor`):
         // the reference walk looks it up the same way, so take its path for this one key.
@@ -235,7 +240,7 @@ function run(plan: Plan, value: object): void {
           continue;
         }
       }
-      if (child !== null && typeof child === 'object') run((property.plan ??= planOf(plan.definitions, property.schema)), child);
+      if (!lazy && child !== null && typeof child === 'object') run((property.plan ??= planOf(plan.definitions, property.schema)), child);
     }
   } else if (plan.valuesSchema) {
     const values = (plan.values ??= planOf(plan.definitions, plan.valuesSchema));
@@ -247,6 +252,9 @@ function run(plan: Plan, value: object): void {
     }
   }
 }
+
+/** Longer JSON text than this is never an empty value (`null`, `""`, `[]`, `{}`, with some spaces). */
+const LONGEST_EMPTY_TEXT = 16;
 
 function isEmpty(value: unknown, stringType: boolean, isMap: boolean): boolean {
   if (value === null) return true;

@@ -2,13 +2,15 @@
  * The compiled omit-empty walker (dropOmittedValues) against the schema-interpreting reference
  * (dropOmittedValuesInterpreted): for objects generated from every top-level definition, full of
  * empty strings, lists, maps, nulls, pointer strings, opaque members, unknown and prototype-named
- * keys, both leave exactly the same object (same members, same order).
+ * keys, both leave exactly the same object (same members, same order). A lazy member is left
+ * unparsed.
  */
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadGeneratedDefinitions, resolveSchema, type Schema } from '../../../src/api/openapi/definitions.js';
 import { dropOmittedValues, dropOmittedValuesInterpreted, POINTER_STRINGS } from '../../../src/api/openapi/omit-empty.js';
+import { defineLazyJsonMember, isLazyMember, lazyJsonText } from '../../../src/api/object.js';
 
 const { definitions } = loadGeneratedDefinitions();
 
@@ -104,4 +106,35 @@ test('a pod with empty members comes out of the compiled walker as upstream enco
   };
   dropOmittedValues(definitions, 'io.k8s.api.core.v1.Pod', pod);
   assert.deepEqual(pod, { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', env: [{ name: 'E' }] }], runtimeClassName: '' }, status: {} });
+});
+
+test('a lazy member (stored managedFields) is not parsed to be walked; an empty one is still dropped', () => {
+  const entries = JSON.stringify([{ manager: 'kubectl', operation: 'Update', apiVersion: 'v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } } } }]);
+  const pod = (managedFields: string) => {
+    const metadata: Record<string, unknown> = { name: 'p', namespace: 'default', labels: {} };
+    defineLazyJsonMember(metadata, 'managedFields', managedFields);
+    return { apiVersion: 'v1', kind: 'Pod', metadata, spec: { containers: [{ name: 'c', image: 'nginx', args: [] }] } };
+  };
+  const parse = JSON.parse;
+  let parsed = 0;
+  JSON.parse = ((text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) => {
+    parsed++;
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  const walked = pod(entries);
+  try {
+    dropOmittedValues(definitions, 'io.k8s.api.core.v1.Pod', walked);
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.equal(parsed, 0, 'the managedFields text was not parsed');
+  assert.ok(isLazyMember(walked.metadata, 'managedFields'));
+  assert.equal(lazyJsonText(walked.metadata, 'managedFields'), entries);
+  assert.deepEqual(JSON.parse(JSON.stringify(walked)), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', managedFields: JSON.parse(entries) }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+  const reference = pod(entries);
+  dropOmittedValuesInterpreted(definitions, 'io.k8s.api.core.v1.Pod', reference);
+  assert.equal(JSON.stringify(walked), JSON.stringify(reference));
+  const empty = pod('[]');
+  dropOmittedValues(definitions, 'io.k8s.api.core.v1.Pod', empty);
+  assert.equal('managedFields' in empty.metadata, false, 'an empty managedFields is omitted');
 });
