@@ -1,8 +1,8 @@
 /**
  * `serve --encryption-provider-config`: a Secret created with the real kubectl is stored under
  * `k8s:enc:aesgcm:v1:key1:` in the sealed WAL (read back with the data dir's own key), reads back
- * after a restart, and moves to a new key through upstream's rotation steps; a config with a
- * provider this server cannot run stops it with a clear error.
+ * after a restart, and moves to a new key through upstream's rotation steps; secretbox stores and
+ * reads back the same way; a config with a provider this server cannot run stops it with a clear error.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -96,12 +96,32 @@ test('Secrets are encrypted in the WAL, read back after restart, and rotate to a
   }
 });
 
-test('a config naming secretbox (or any invalid config) stops the server with a clear error', { timeout: 60_000 }, async () => {
+test('secretbox: a Secret is stored under k8s:enc:secretbox:v1:, with no plaintext, and reads back after restart', { timeout: 120_000 }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'nautilus-secretbox-'));
+  const dataDir = join(root, 'data');
+  const config = join(root, 'encryption.yaml');
+  try {
+    await writeFile(config, configYaml(`      - secretbox:\n          keys:\n            - name: box1\n              secret: ${randomBytes(32).toString('base64')}\n`));
+    let server = await startServer(['--encryption-provider-config', config], dataDir);
+    await server.ok(['create', 'secret', 'generic', 'db', '-n', 'default', `--from-literal=password=${PASSWORD}`]);
+    await server.stop();
+    const stored = await persisted(dataDir, 'core/secrets', 'default/db');
+    assert.equal(stored.subarray(0, 26).toString(), 'k8s:enc:secretbox:v1:box1:');
+    assert.ok(!stored.includes(PASSWORD_B64) && !stored.includes(PASSWORD), 'no Secret plaintext in the log');
+    server = await startServer(['--encryption-provider-config', config], dataDir);
+    assert.match(await server.ok(['get', 'secret', 'db', '-n', 'default', '-o', 'yaml']), new RegExp(`password: ${PASSWORD_B64}`));
+    await server.stop();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('an invalid config (KMS v1, a short key) stops the server with a clear error', { timeout: 60_000 }, async () => {
   const root = await mkdtemp(join(tmpdir(), 'nautilus-encryption-bad-'));
   try {
     const config = join(root, 'encryption.yaml');
-    await writeFile(config, configYaml(`      - secretbox:\n          keys:\n            - name: key1\n              secret: ${randomBytes(32).toString('base64')}\n`));
-    await assert.rejects(startServer(['--encryption-provider-config', config], join(root, 'data')), /exited with 2: nautilus serve: encryption provider config .*providers\[0\]\.secretbox.*"secretbox" is not supported.*XSalsa20-Poly1305/);
+    await writeFile(config, configYaml('      - kms:\n          name: legacy\n          endpoint: unix:///tmp/kms.sock\n'));
+    await assert.rejects(startServer(['--encryption-provider-config', config], join(root, 'data')), /exited with 2: nautilus serve: encryption provider config .*providers\[0\]\.kms\.apiVersion: Unsupported value: "v1"/);
     await writeFile(config, configYaml(aesgcm([['key1', 'c2hvcnQ=']])));
     await assert.rejects(startServer(['--encryption-provider-config', config], join(root, 'data')), /secret is not of the expected length/);
   } finally {

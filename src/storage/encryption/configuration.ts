@@ -4,13 +4,13 @@
  * resources it covers ("secrets", "deployments.apps", "*.apps", "*." for the core group, "*.*" for
  * all) and its providers in order: the first encrypts what is written, all are tried on read.
  * `kms` (apiVersion v2) is backed by the server's data-key provider rather than a gRPC plugin.
- * Anything this server cannot honour (secretbox, a KMS v1 or plugin endpoint, a bad key) is refused
+ * Anything this server cannot honour (a KMS v1 or plugin endpoint, a bad key) is refused
  * with a message naming the entry, so a server never stores Secrets in a way the operator did not ask for.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
-export type ProviderKind = 'aesgcm' | 'aescbc' | 'identity' | 'kms';
+export type ProviderKind = 'aesgcm' | 'aescbc' | 'secretbox' | 'identity' | 'kms';
 
 export interface ProviderKey {
   name: string;
@@ -19,7 +19,7 @@ export interface ProviderKey {
 
 export interface ProviderConfig {
   kind: ProviderKind;
-  /** For aesgcm/aescbc, in order: the first encrypts, all decrypt. */
+  /** For aesgcm/aescbc/secretbox, in order: the first encrypts, all decrypt. */
   keys: ProviderKey[];
   /** For kms: its name, in the stored prefix k8s:enc:kms:v2:<name>:. */
   name?: string;
@@ -40,11 +40,7 @@ export class EncryptionConfigError extends Error {
 }
 
 const AES_KEY_BYTES = [16, 24, 32];
-const UNSUPPORTED: Record<string, string> = {
-  // No value here was ever written by another API server (the state lives in this server's own
-  // sealed log), so secretbox would only add a dependency for a cipher aesgcm already matches.
-  secretbox: 'Node.js crypto has no XSalsa20-Poly1305, so this server cannot read or write secretbox data; use aesgcm, or kms (apiVersion v2) for keys held by the TEE',
-};
+const SECRETBOX_KEY_BYTES = 32;
 /** The kms endpoint that names the server's own data-key provider (serve --key-provider). */
 export const KEY_PROVIDER_ENDPOINT = 'nautilus:key-provider';
 
@@ -103,10 +99,9 @@ function parseProvider(value: unknown, path: string, kmsNames: Set<string>): Pro
     throw new EncryptionConfigError(`${path}: Invalid value: ${kinds.length === 0 ? 'no provider' : kinds.join(', ')}: exactly one provider must be given per list element`);
   }
   const kind = kinds[0];
-  if (UNSUPPORTED[kind]) throw new EncryptionConfigError(`${path}.${kind}: Unsupported value: provider ${JSON.stringify(kind)} is not supported: ${UNSUPPORTED[kind]}`);
   if (kind === 'identity') return { kind, keys: [] };
   if (kind === 'kms') return parseKms(asObject(provider.kms, `${path}.kms`), `${path}.kms`, kmsNames);
-  if (kind !== 'aesgcm' && kind !== 'aescbc') throw new EncryptionConfigError(`${path}: Unsupported value: unknown provider ${JSON.stringify(kind)} (supported: aesgcm, aescbc, kms, identity)`);
+  if (kind !== 'aesgcm' && kind !== 'aescbc' && kind !== 'secretbox') throw new EncryptionConfigError(`${path}: Unsupported value: unknown provider ${JSON.stringify(kind)} (supported: aesgcm, aescbc, secretbox, kms, identity)`);
   const body = asObject(provider[kind], `${path}.${kind}`);
   if (!Array.isArray(body.keys) || body.keys.length === 0) throw new EncryptionConfigError(`${path}.${kind}.keys: Required value: at least one key must be specified`);
   const names = new Set<string>();
@@ -120,7 +115,10 @@ function parseProvider(value: unknown, path: string, kmsNames: Set<string>): Pro
     if (typeof key.secret !== 'string' || key.secret === '') throw new EncryptionConfigError(`${keyPath}.secret: Required value: secret must be specified`);
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key.secret) || key.secret.length % 4 !== 0) throw new EncryptionConfigError(`${keyPath}.secret: Invalid value: REDACTED: secrets must be base64 encoded`);
     const secret = Buffer.from(key.secret, 'base64');
-    if (!AES_KEY_BYTES.includes(secret.length)) {
+    if (kind === 'secretbox' && secret.length !== SECRETBOX_KEY_BYTES) {
+      throw new EncryptionConfigError(`${keyPath}.secret: Invalid value: REDACTED: secret is not of the expected length, got ${secret.length}, expected ${SECRETBOX_KEY_BYTES}`);
+    }
+    if (kind !== 'secretbox' && !AES_KEY_BYTES.includes(secret.length)) {
       throw new EncryptionConfigError(`${keyPath}.secret: Invalid value: REDACTED: secret is not of the expected length, got ${secret.length}, expected one of [16 24 32]`);
     }
     return { name: key.name, secret };

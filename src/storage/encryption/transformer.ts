@@ -9,6 +9,8 @@
  *           ("<group>/<plural>/<key>") is the additional authenticated data, so a value cannot be
  *           moved to another object;
  *   aescbc: a random 16-byte IV and the PKCS#7-padded ciphertext.
+ *   secretbox: a random 24-byte nonce, then NaCl's secretbox of the JSON (XSalsa20-Poly1305: the
+ *           16-byte tag, then the ciphertext), as golang.org/x/crypto's secretbox.Seal writes it.
  *   kms:    `k8s:enc:kms:v2:<name>:` and upstream's KMS v2 EncryptedObject (kms-v2.ts), the DEK
  *           wrapped under a key derived from the data key.
  * identity stores the JSON as it is. Reading tries the providers in order; a value read with
@@ -19,6 +21,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { EncryptionConfiguration, ProviderConfig, ProviderKey } from './configuration.js';
 import { KmsV2Envelope } from './kms-v2.js';
 import { openAesGcm, sealAesGcm } from '../aead.js';
+import { xsalsa20poly1305 } from '@noble/ciphers/salsa';
 
 export interface ValueTransformer {
   /** The bytes to persist for this object of `resource` ("core/secrets", "apps/deployments"). */
@@ -33,8 +36,9 @@ export class DecryptionError extends Error {
 
 const ENCRYPTED_PREFIX = Buffer.from('k8s:enc:');
 const CBC_IV_BYTES = 16;
+const SECRETBOX_NONCE_BYTES = 24;
 
-/** One way values are sealed: a provider's key (aesgcm, aescbc) or a kms provider's envelope. */
+/** One way values are sealed: a provider's key (aesgcm, aescbc, secretbox) or a kms provider's envelope. */
 interface StorageCodec {
   prefix: Buffer;
   /** How errors name it: `aesgcm key "key1"`, `kms provider "tee"`. */
@@ -53,9 +57,22 @@ function codecsOf(provider: ProviderConfig, dataKey: Buffer | undefined): Storag
   return provider.keys.map((key: ProviderKey): StorageCodec => ({
     prefix: Buffer.from(`k8s:enc:${provider.kind}:v1:${key.name}:`),
     label: `${provider.kind} key ${JSON.stringify(key.name)}`,
-    seal: (location, plaintext) => (provider.kind === 'aesgcm' ? sealAesGcm(key.secret, Buffer.from(location), plaintext) : sealCbc(key.secret, plaintext)),
-    open: (location, body) => (provider.kind === 'aesgcm' ? openAesGcm(key.secret, Buffer.from(location), body) : openCbc(key.secret, body)),
+    ...keyCodec(provider.kind, key.secret),
   }));
+}
+
+function keyCodec(kind: ProviderConfig['kind'], secret: Buffer): Pick<StorageCodec, 'seal' | 'open'> {
+  switch (kind) {
+    case 'aesgcm':
+      return { seal: (location, plaintext) => sealAesGcm(secret, Buffer.from(location), plaintext), open: (location, body) => openAesGcm(secret, Buffer.from(location), body) };
+    case 'aescbc':
+      return { seal: (_, plaintext) => sealCbc(secret, plaintext), open: (_, body) => openCbc(secret, body) };
+    case 'secretbox':
+      // As upstream, secretbox binds no location: only the key authenticates the value.
+      return { seal: (_, plaintext) => sealSecretbox(secret, plaintext), open: (_, body) => openSecretbox(secret, body) };
+    default:
+      throw new Error(`provider ${kind} has no keys`);
+  }
 }
 
 /** The providers of one resources entry, in order. */
@@ -121,6 +138,18 @@ function openCbc(key: Buffer, data: Buffer): Buffer {
   // A wrong key yields random bytes that may pass the padding check; stored values are JSON objects.
   if (plaintext[0] !== 0x7b) throw new Error('not an object');
   return plaintext;
+}
+
+function sealSecretbox(key: Buffer, plaintext: Uint8Array): Buffer {
+  const nonce = randomBytes(SECRETBOX_NONCE_BYTES);
+  return Buffer.concat([nonce, xsalsa20poly1305(key, nonce).encrypt(plaintext)]);
+}
+
+function openSecretbox(key: Buffer, data: Buffer): Buffer {
+  if (data.length < SECRETBOX_NONCE_BYTES + 16) throw new Error('bad length');
+  // decrypt throws when the tag does not match (a wrong key or damaged bytes).
+  const plaintext = xsalsa20poly1305(key, data.subarray(0, SECRETBOX_NONCE_BYTES)).decrypt(data.subarray(SECRETBOX_NONCE_BYTES));
+  return Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
 }
 
 /** Whether a resources entry name ("secrets", "deployments.apps", "*.apps", "*.", "*.*") covers group/plural. */

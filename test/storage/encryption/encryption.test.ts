@@ -1,4 +1,4 @@
-/** Encryption at rest: EncryptionConfiguration parsing, aesgcm/aescbc/identity, prefixes, wrong keys, rotation, and the store on a real sealed log. */
+/** Encryption at rest: EncryptionConfiguration parsing, aesgcm/aescbc/secretbox/identity, prefixes, wrong keys, rotation, and the store on a real sealed log. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,7 @@ function config(providers: unknown[], resources: string[] = ['secrets']) {
 }
 const aesgcm = (...keys: Array<[string, string]>) => ({ aesgcm: { keys: keys.map(([name, secret]) => ({ name, secret })) } });
 const aescbc = (...keys: Array<[string, string]>) => ({ aescbc: { keys: keys.map(([name, secret]) => ({ name, secret })) } });
+const secretbox = (...keys: Array<[string, string]>) => ({ secretbox: { keys: keys.map(([name, secret]) => ({ name, secret })) } });
 
 const PLAIN = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'ns' }, data: { password: Buffer.from('hunter2-plaintext').toString('base64') } }));
 
@@ -42,6 +43,28 @@ test('aescbc: prefix, IV + PKCS#7 blocks, round trip', () => {
   assert.equal((stored.length - prefix.length) % 16, 0);
   assert.equal(stored.length - prefix.length, 16 + (Math.floor(PLAIN.length / 16) + 1) * 16);
   assert.ok(Buffer.from(t.fromStorage('core/secrets', 'ns/s', stored).value).equals(PLAIN));
+});
+
+test('secretbox: prefix, a 24-byte nonce, then NaCl secretbox (tag, ciphertext) as Go writes it; round trip', () => {
+  const t = createValueTransformer(config([secretbox(['k', KEY1])]));
+  const prefix = 'k8s:enc:secretbox:v1:k:';
+  const a = Buffer.from(t.toStorage('core/secrets', 'ns/s', PLAIN));
+  const b = Buffer.from(t.toStorage('core/secrets', 'ns/s', PLAIN));
+  assert.equal(a.subarray(0, prefix.length).toString(), prefix);
+  assert.equal(a.length, prefix.length + 24 + 16 + PLAIN.length);
+  assert.ok(!a.includes(PLAIN.subarray(40, 80)));
+  assert.ok(!a.subarray(0, prefix.length + 24).equals(b.subarray(0, prefix.length + 24)), 'random nonce');
+  assert.ok(Buffer.from(t.fromStorage('core/secrets', 'ns/s', a).value).equals(PLAIN));
+  // The NaCl test vector (libsodium's crypto_secretbox_easy, Go's secretbox.Seal): zero key, zero nonce, "test".
+  const zeroKey = createValueTransformer(config([secretbox(['z', Buffer.alloc(32).toString('base64')])]));
+  const box = Buffer.from([175, 153, 180, 147, 246, 123, 253, 41, 159, 169, 32, 114, 64, 251, 167, 179, 178, 91, 200, 139]);
+  const vector = Buffer.concat([Buffer.from('k8s:enc:secretbox:v1:z:'), Buffer.alloc(24), box]);
+  assert.equal(Buffer.from(zeroKey.fromStorage('core/secrets', 'ns/s', vector).value).toString(), 'test');
+  // A flipped bit anywhere after the prefix, or another key, is refused.
+  const flipped = Buffer.from(a);
+  flipped[prefix.length + 30] ^= 1;
+  assert.throws(() => t.fromStorage('core/secrets', 'ns/s', flipped), /secretbox key "k" cannot decrypt/);
+  assert.throws(() => createValueTransformer(config([secretbox(['k', KEY2])])).fromStorage('core/secrets', 'ns/s', a), DecryptionError);
 });
 
 test('a wrong key under the same name is refused, not read as garbage', () => {
@@ -95,10 +118,10 @@ test('rotation as upstream documents it: new key second, then first, then the ol
   assert.throws(() => removed.fromStorage('core/secrets', 'ns/s', written), DecryptionError);
 });
 
-test('configuration errors name what is wrong; secretbox and KMS v1 are refused', () => {
+test('configuration errors name what is wrong; KMS v1 is refused', () => {
   const bad = (document: unknown, pattern: RegExp) => assert.throws(() => parseEncryptionConfiguration(document), (error: Error) => error instanceof EncryptionConfigError && pattern.test(error.message));
   const wrap = (providers: unknown[], resources: unknown = ['secrets']) => ({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'EncryptionConfiguration', resources: [{ resources, providers }] });
-  bad(wrap([{ secretbox: { keys: [{ name: 'k', secret: KEY1 }] } }]), /providers\[0\]\.secretbox.*"secretbox" is not supported.*XSalsa20-Poly1305/);
+  bad(wrap([secretbox(['k', Buffer.alloc(16).toString('base64')])]), /providers\[0\]\.secretbox\.keys\[0\]\.secret: .*expected length, got 16, expected 32$/);
   bad(wrap([{ kms: { name: 'x' } }]), /providers\[0\]\.kms\.apiVersion: Unsupported value: "v1": KMS v1 is deprecated/);
   bad(wrap([{ rot13: {} }]), /unknown provider "rot13"/);
   bad(wrap([aesgcm(['k', Buffer.alloc(20).toString('base64')])]), /expected length, got 20/);
