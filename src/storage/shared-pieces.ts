@@ -5,7 +5,12 @@
  * - managedFields' `fieldsV1` sets (a pod's creating manager's set through its status updates,
  *   and across the pods of one ReplicaSet: they differ only in what admission added, which no
  *   manager owns);
- * - `containers` and `initContainers` lists (every pod of one template).
+ * - `containers` and `initContainers` lists (every pod of one template);
+ * - `labels` and `ownerReferences` (every pod of one ReplicaSet), `tolerations` (admission's
+ *   defaults), `projected` volume sources (the token volume: only the volume's name differs), and
+ *   the kubelet's `f:conditions` field set (its status set names the pod's IP, so it is never
+ *   shared whole, but its conditions are the same in every pod).
+ * A member whose value is not shared is searched for shared members inside it.
  * Sharing is a byte-level deduplication: a version's JSON reads back exactly as it was
  * serialized, whatever is shared or wherever the markers happen to be found.
  *
@@ -26,9 +31,17 @@ const SHARED_MEMBERS: readonly { readonly marker: Buffer; readonly opens: number
   { marker: Buffer.from('"fieldsV1":'), opens: OPEN_OBJECT },
   { marker: Buffer.from('"containers":'), opens: OPEN_ARRAY },
   { marker: Buffer.from('"initContainers":'), opens: OPEN_ARRAY },
+  { marker: Buffer.from('"labels":'), opens: OPEN_OBJECT },
+  { marker: Buffer.from('"ownerReferences":'), opens: OPEN_ARRAY },
+  { marker: Buffer.from('"tolerations":'), opens: OPEN_ARRAY },
+  { marker: Buffer.from('"projected":'), opens: OPEN_OBJECT },
+  { marker: Buffer.from('"f:conditions":'), opens: OPEN_OBJECT },
 ];
-/** Smaller pieces are not worth a piece of their own (a Buffer is ~100 bytes of heap). */
-const MIN_SHARED_BYTES = 256;
+/**
+ * Smaller pieces are not worth a piece of their own: a piece costs its version two layout slots,
+ * and the shared copy (a Buffer, ~100 bytes of heap) is paid once for all its holders.
+ */
+const MIN_SHARED_BYTES = 128;
 /** Digests of pieces seen once lately. */
 const SEEN_ONCE_LIMIT = 16_384;
 
@@ -59,11 +72,11 @@ export function sharePieces(json: Buffer): ResidentJson {
   let sharedBytes = 0;
   let end = 0;
   for (const [start, valueEnd] of sharedMemberValues(json)) {
-    if (start < end) continue;
-    end = valueEnd;
-    if (end - start < MIN_SHARED_BYTES) continue;
-    const piece = sharedCopy(json.subarray(start, end));
+    // Inside a piece already shared; a member not shared leaves the members inside it to be tried.
+    if (start < end || valueEnd - start < MIN_SHARED_BYTES) continue;
+    const piece = sharedCopy(json.subarray(start, valueEnd));
     if (!piece) continue;
+    end = valueEnd;
     layout.push(start, piece);
     sharedBytes += piece.length;
   }
@@ -131,35 +144,42 @@ export function wholeJson(resident: ResidentJson): Buffer {
   return resident instanceof SharedJson ? Buffer.concat(jsonSlices(resident, 0, resident.length), resident.length) : resident;
 }
 
-/** Views of the bytes in [from, to), in order. */
+/** Views of the bytes in [from, to), in order; a shared piece wholly inside is handed out as itself. */
 export function jsonSlices(resident: ResidentJson, from: number, to: number): Buffer[] {
   if (!(resident instanceof SharedJson)) return [resident.subarray(from, to)];
   const slices: Buffer[] = [];
-  const take = (bytes: Buffer, bytesAt: number) => {
-    const start = Math.max(from, bytesAt);
-    const end = Math.min(to, bytesAt + bytes.length);
-    if (start < end) slices.push(bytes.subarray(start - bytesAt, end - bytesAt));
-  };
-  // Walk the whole JSON: own bytes up to each shared piece, the piece, and so on.
+  const { own, layout } = resident;
+  // Walk the whole JSON: own bytes up to each shared piece, the piece, and so on; `at` is the
+  // offset in the whole JSON, `ownAt` the matching offset in `own`.
   let at = 0;
   let ownAt = 0;
-  const { own, layout } = resident;
   for (let i = 0; i < layout.length && at < to; i += 2) {
     const start = layout[i] as number;
     const piece = layout[i + 1] as Buffer;
-    take(own.subarray(ownAt, ownAt + start - at), at);
+    if (start > from && start > at) slices.push(own.subarray(ownAt + Math.max(0, from - at), ownAt + Math.min(start, to) - at));
     ownAt += start - at;
-    take(piece, start);
-    at = start + piece.length;
+    const pieceEnd = start + piece.length;
+    if (pieceEnd > from && start < to) slices.push(from <= start && pieceEnd <= to ? piece : piece.subarray(Math.max(0, from - start), Math.min(piece.length, to - start)));
+    at = pieceEnd;
   }
-  if (at < to) take(own.subarray(ownAt), at);
+  if (at < to) slices.push(own.subarray(ownAt + Math.max(0, from - at), ownAt + to - at));
   return slices;
 }
 
 /** The byte at `offset`. */
 export function jsonByteAt(resident: ResidentJson, offset: number): number | undefined {
   if (!(resident instanceof SharedJson)) return resident[offset];
-  return jsonSlices(resident, offset, offset + 1)[0]?.[0];
+  if (offset < 0 || offset >= resident.length) return undefined;
+  const { own, layout } = resident;
+  let sharedBefore = 0;
+  for (let i = 0; i < layout.length; i += 2) {
+    const start = layout[i] as number;
+    if (offset < start) break;
+    const piece = layout[i + 1] as Buffer;
+    if (offset < start + piece.length) return piece[offset - start];
+    sharedBefore += piece.length;
+  }
+  return own[offset - sharedBefore];
 }
 
 /** The bytes in [from, to) as text. */

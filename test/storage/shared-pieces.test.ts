@@ -87,3 +87,50 @@ test('containers and initContainers lists repeated across a template are shared,
   const other = sharePieces(templatedPod('d', 'web'));
   assert.ok(other instanceof SharedJson && other.layout[3] === kept.layout[3], 'one copy of the list for every pod');
 });
+
+/** A running pod of a ReplicaSet: what repeats is its labels, owner, tolerations, token volume and condition field set. */
+function replicaPod(name: string, ip: string): Buffer {
+  const conditions = Object.fromEntries(['ContainersReady', 'Initialized', 'PodReadyToStartContainers', 'PodScheduled', 'Ready'].map((type) => [`k:{"type":"${type}"}`, { '.': {}, 'f:lastProbeTime': {}, 'f:lastTransitionTime': {}, 'f:status': {}, 'f:type': {} }]));
+  return Buffer.from(
+    JSON.stringify({
+      metadata: {
+        name,
+        labels: { app: 'checkout-frontend', 'pod-template-hash': '7d9f8c6b5d', tier: 'web', 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/managed-by': 'checkout-operator', labels: 'x' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'checkout-frontend-7d9f8c6b5d', uid: '0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b', controller: true, blockOwnerDeletion: true }],
+        managedFields: [{ manager: 'kubelet', operation: 'Update', subresource: 'status', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': { 'f:conditions': conditions, 'f:podIP': {}, 'f:podIPs': { [`k:{"ip":"${ip}"}`]: { '.': {}, 'f:ip': {} } } } } }],
+      },
+      spec: {
+        tolerations: [
+          { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+          { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        ],
+        volumes: [{ name: `kube-api-access-${name}`, projected: { defaultMode: 420, sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] } }],
+      },
+      status: { podIP: ip },
+    }),
+  );
+}
+
+test("a ReplicaSet's repeated members are shared, the condition set inside the kubelet's per-pod field set too", () => {
+  sharePieces(replicaPod('rs-a', '10.1.0.1'));
+  const json = replicaPod('rs-b', '10.1.0.2');
+  const kept = sharePieces(json);
+  assert.ok(kept instanceof SharedJson);
+  const pieces: string[] = [];
+  for (let i = 0; i < kept.layout.length; i += 2) pieces.push((kept.layout[i + 1] as Buffer).toString());
+  const pod = JSON.parse(json.toString());
+  assert.deepEqual(
+    pieces.map((piece) => JSON.parse(piece)),
+    [pod.metadata.labels, pod.metadata.ownerReferences, pod.metadata.managedFields[0].fieldsV1['f:status']['f:conditions'], pod.spec.tolerations, pod.spec.volumes[0].projected],
+    'every repeated member, in byte order; the per-pod field set around the conditions is not shared',
+  );
+  assert.deepEqual(wholeJson(kept), json);
+  for (let from = 0; from < json.length; from += 7) {
+    for (const to of [from, from + 1, from + 50, from + 400, json.length]) {
+      const end = Math.min(to, json.length);
+      assert.deepEqual(Buffer.concat(jsonSlices(kept, from, end)), json.subarray(from, end), `[${from}, ${end})`);
+    }
+    assert.equal(jsonByteAt(kept, from), json[from], `byte ${from}`);
+  }
+  assert.equal(jsonByteAt(kept, json.length), undefined);
+});
