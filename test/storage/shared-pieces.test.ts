@@ -25,6 +25,24 @@ function podJson(name: string, template: string, own: number): Buffer {
   );
 }
 
+/** Every view of `kept` reads `json`: ranges from every `step`-th byte, `lengths` long (and to the end), and each such byte. */
+function assertViewsRead(kept: SharedJson, json: Buffer, step: number, lengths: readonly number[]): void {
+  for (let from = 0; from < json.length; from += step) {
+    for (const to of [...lengths.map((length) => from + length), json.length]) {
+      const end = Math.min(to, json.length);
+      assert.deepEqual(Buffer.concat(jsonSlices(kept, from, end)), json.subarray(from, end), `[${from}, ${end})`);
+    }
+    assert.equal(jsonByteAt(kept, from), json[from], `byte ${from}`);
+  }
+}
+
+/** The shared pieces of `kept`, in byte order, as text. */
+function sharedPieceTexts(kept: SharedJson): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < kept.layout.length; i += 2) pieces.push((kept.layout[i + 1] as Buffer).toString());
+  return pieces;
+}
+
 test('the second version with a field set shares it; every view reads the bytes serialized', () => {
   const first = podJson('p-0', 'template-x', 0);
   assert.equal(sharePieces(first), first, 'seen once: kept whole');
@@ -38,13 +56,7 @@ test('the second version with a field set shares it; every view reads the bytes 
     assert.equal(kept.length, json.length);
     assert.ok(kept.own.length < json.length - 256, 'the shared bytes are not kept twice');
     assert.deepEqual(wholeJson(kept), json);
-    for (let from = 0; from < json.length; from += 37) {
-      for (const to of [from, from + 1, from + 61, from + 900, json.length]) {
-        const end = Math.min(to, json.length);
-        assert.deepEqual(Buffer.concat(jsonSlices(kept, from, end)), json.subarray(from, end), `[${from}, ${end})`);
-      }
-      assert.equal(jsonByteAt(kept, from), json[from], `byte ${from}`);
-    }
+    assertViewsRead(kept, json, 37, [0, 1, 61, 900]);
     assert.equal(jsonText(kept, 0, json.length), json.toString('utf8'));
   }
 });
@@ -74,8 +86,7 @@ test('containers and initContainers lists repeated across a template are shared,
   const second = templatedPod('b', 'web');
   const kept = sharePieces(second);
   assert.ok(kept instanceof SharedJson);
-  const pieces = [];
-  for (let i = 0; i < kept.layout.length; i += 2) pieces.push((kept.layout[i + 1] as Buffer).toString());
+  const pieces = sharedPieceTexts(kept);
   assert.deepEqual(
     pieces.map((piece) => JSON.parse(piece)),
     [JSON.parse(second.toString()).spec.initContainers, JSON.parse(second.toString()).spec.containers],
@@ -116,8 +127,7 @@ test("a ReplicaSet's repeated members are shared, the condition set inside the k
   const json = replicaPod('rs-b', '10.1.0.2');
   const kept = sharePieces(json);
   assert.ok(kept instanceof SharedJson);
-  const pieces: string[] = [];
-  for (let i = 0; i < kept.layout.length; i += 2) pieces.push((kept.layout[i + 1] as Buffer).toString());
+  const pieces = sharedPieceTexts(kept);
   const pod = JSON.parse(json.toString());
   assert.deepEqual(
     pieces.map((piece) => JSON.parse(piece)),
@@ -125,12 +135,6 @@ test("a ReplicaSet's repeated members are shared, the condition set inside the k
     'every repeated member, in byte order; the per-pod field set around the conditions is not shared',
   );
   assert.deepEqual(wholeJson(kept), json);
-  for (let from = 0; from < json.length; from += 7) {
-    for (const to of [from, from + 1, from + 50, from + 400, json.length]) {
-      const end = Math.min(to, json.length);
-      assert.deepEqual(Buffer.concat(jsonSlices(kept, from, end)), json.subarray(from, end), `[${from}, ${end})`);
-    }
-    assert.equal(jsonByteAt(kept, from), json[from], `byte ${from}`);
-  }
+  assertViewsRead(kept, json, 7, [0, 1, 50, 400]);
   assert.equal(jsonByteAt(kept, json.length), undefined);
 });
