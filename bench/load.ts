@@ -7,12 +7,12 @@
  *
  *   npm run bench -- load [--pods 150000] [--nodes 5000] [--namespaces 1000]
  *        [--server NAME=DIR ...] [--kubeconfig NAME=FILE ...] [--requests 20000] [--watchers 1000]
- *        [--virtual-nodes] [--out load] [--profile] [--trace-gc]
+ *        [--virtual-nodes] [--out load] [--profile] [--trace-gc] [--server-log DIR]
  *
  * --virtual-nodes: the targets run `serve --virtual-nodes N` (simulated kubelets register the
  * nodes and run the pods) instead of the benchmark creating nodes and pod statuses itself.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,6 +63,7 @@ export async function run(argv: string[]): Promise<void> {
       'server-arg': { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
       'trace-gc': { type: 'boolean', default: false },
+      'server-log': { type: 'string' },
       out: { type: 'string', default: 'load' },
     },
     strict: true,
@@ -82,13 +83,14 @@ export async function run(argv: string[]): Promise<void> {
   const kubeconfigs = (values.kubeconfig ?? []).map(splitNamed);
   const tokens = new Map((values.token ?? []).map(splitNamed).map(({ name, value }) => [name, value]));
   const work = await mkdtemp(join(tmpdir(), 'nautilus-bench-load-'));
+  if (values['server-log']) await mkdir(values['server-log'], { recursive: true });
   const results: Record<string, unknown> = {};
   try {
     for (const { name, value } of servers) {
       const nodeFlags = [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve('bench/results/profiles', name)}`, '--heap-prof', `--heap-prof-dir=${resolve('bench/results/profiles', name)}`] : []), ...(values['trace-gc'] ? ['--trace-gc'] : [])];
       // The ReplicaSets own the pods (so the garbage collector keeps them) but do not manage them.
       const extraArgs = ['--controllers', '*,-replicaset-controller', '--memory-budget', '64Gi', ...(values['virtual-nodes'] ? ['--virtual-nodes', values.nodes!] : []), ...(values['server-arg'] ?? [])];
-      const target = await startServer({ name, dir: value, dataDir: join(work, name), extraArgs, nodeFlags });
+      const target = await startServer({ name, dir: value, dataDir: join(work, name), extraArgs, nodeFlags, logFile: values['server-log'] && resolve(values['server-log'], `${name}.log`) });
       results[name] = await measureTarget(target, options, value);
     }
     for (const { name, value } of kubeconfigs) {

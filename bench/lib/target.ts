@@ -4,6 +4,7 @@
  * running server named by a kubeconfig (`--kubeconfig NAME=FILE`) with a bearer token for h2load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { readFile, writeFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
@@ -48,6 +49,8 @@ export interface ServerSpec {
   extraArgs: string[];
   /** Node flags such as --cpu-prof. */
   nodeFlags: string[];
+  /** Where the server's own output (its log, --trace-gc lines) is appended; dropped when absent. */
+  logFile?: string;
 }
 
 const probeModule = new URL('./memory-probe.js', import.meta.url).href;
@@ -85,6 +88,12 @@ export async function startServer(spec: ServerSpec): Promise<Target> {
     ];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NAUTILUS_BENCH_PROBE: probeFile, NAUTILUS_LOG_LEVEL: process.env.NAUTILUS_LOG_LEVEL ?? 'error' } });
     child = proc;
+    if (spec.logFile) {
+      const file = createWriteStream(spec.logFile, { flags: 'a' });
+      proc.stdout!.pipe(file, { end: false });
+      proc.stderr!.pipe(file, { end: false });
+      proc.once('exit', () => file.end());
+    }
     let stderr = '';
     proc.stderr!.on('data', (c: Buffer) => {
       stderr = (stderr + c.toString()).slice(-4000);

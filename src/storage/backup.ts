@@ -7,7 +7,7 @@
  * objects to a fresh sealed log and snapshots them there.
  */
 import { createHash, createPublicKey } from 'node:crypto';
-import type { DurableLog, SnapshotEntry } from './durable-log.js';
+import type { DurableLog, SnapshotEntries } from './durable-log.js';
 import { signCheckpoint, type SignedCheckpoint } from './wal/checkpoint.js';
 import { signingKeyFromDataKey } from './wal/index.js';
 import { readSnapshotFile, snapshotBytes, type SnapshotContents, writeSnapshotFile } from './wal/snapshot-file.js';
@@ -24,17 +24,17 @@ export const BACKUP_REVISION_HEADER = 'x-nautilus-snapshot-revision';
 export const BACKUP_OBJECTS_HEADER = 'x-nautilus-snapshot-objects';
 
 /** A backup is not a log position: its checkpoint carries the revision and a digest of the values. */
-function backupCheckpoint(dataKey: Buffer, revision: number, entries: readonly SnapshotEntry[]): SignedCheckpoint {
+function backupCheckpoint(dataKey: Buffer, revision: number, entries: SnapshotEntries): SignedCheckpoint {
   const digest = createHash('sha256');
   for (const entry of entries) digest.update(entry.value);
   return signCheckpoint({ revision, sequence: 0, chainHash: digest.digest() }, signingKeyFromDataKey(dataKey));
 }
 
-export function sealBackup(dataKey: Buffer, revision: number, entries: readonly SnapshotEntry[]): Backup {
+export function sealBackup(dataKey: Buffer, revision: number, entries: SnapshotEntries): Backup {
   return { revision, objects: entries.length, chunks: snapshotBytes(dataKey, backupCheckpoint(dataKey, revision, entries), entries) };
 }
 
-export function writeBackupFile(file: string, dataKey: Buffer, revision: number, entries: readonly SnapshotEntry[]): Promise<void> {
+export function writeBackupFile(file: string, dataKey: Buffer, revision: number, entries: SnapshotEntries): Promise<void> {
   return writeSnapshotFile(file, dataKey, backupCheckpoint(dataKey, revision, entries), entries);
 }
 

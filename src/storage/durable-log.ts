@@ -26,6 +26,14 @@ export interface SnapshotEntry {
   value: Uint8Array;
 }
 
+/**
+ * The live objects a snapshot writes: how many, and each in turn. Each entry's value may be made
+ * only as the reader reaches it; reading again gives the same entries (an array is one too).
+ */
+export interface SnapshotEntries extends Iterable<SnapshotEntry> {
+  readonly length: number;
+}
+
 export interface RecoveredState {
   /** Revision the snapshot was taken at (0 when there is none). */
   snapshotRevision: number;
@@ -78,6 +86,6 @@ export interface DurableLog {
    * the store; writes continue while the snapshot is written. Afterwards log segments wholly
    * covered by the snapshot may be removed.
    */
-  snapshot(revision: number, entries: readonly SnapshotEntry[]): Promise<void>;
+  snapshot(revision: number, entries: SnapshotEntries): Promise<void>;
   close(): Promise<void>;
 }

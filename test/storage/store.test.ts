@@ -170,6 +170,27 @@ test('a failing durable log stops all further writes and is reported once', asyn
   assert.deepEqual(lost, ['durable log failed, refusing further writes: disk full']);
 });
 
+test('snapshotEntries is the state when it was captured, however the store changes while it is read, and reads again the same', async () => {
+  const store = new Store();
+  await store.create('core/configmaps', 'ns/a', cm('ns', 'a', 'first'));
+  await store.create('core/configmaps', 'ns/b', cm('ns', 'b'));
+  await store.create('core/secrets', 'ns/s', cm('ns', 's'));
+  const captured = store.snapshotEntries();
+  const revisionOfA = store.get('core/configmaps', 'ns/a')!.revision;
+  await store.update('core/configmaps', 'ns/a', cm('ns', 'a', 'second'));
+  await store.delete('core/configmaps', 'ns/b');
+  await store.create('core/configmaps', 'ns/c', cm('ns', 'c'));
+  const read = () => [...captured.entries].map((entry) => [entry.resource, entry.key, entry.revision, valueOf(JSON.parse(Buffer.from(entry.value).toString()))]);
+  assert.equal(captured.revision, 3);
+  assert.equal(captured.entries.length, 3);
+  assert.deepEqual(read(), [
+    ['core/configmaps', 'ns/a', revisionOfA, 'first'],
+    ['core/configmaps', 'ns/b', 2, 'v'],
+    ['core/secrets', 'ns/s', 3, 'v'],
+  ]);
+  assert.deepEqual(read(), read(), 'a second reading (a backup digests, then writes) gives the same entries');
+});
+
 test("snapshotEntries('visible') holds exactly the acknowledged state: writes still waiting for the log are undone", async () => {
   const waiting: Array<() => void> = [];
   const log = {
@@ -193,7 +214,7 @@ test("snapshotEntries('visible') holds exactly the acknowledged state: writes st
   while (waiting.length < 4) await new Promise((r) => setImmediate(r));
   const visible = store.snapshotEntries('visible');
   assert.equal(visible.revision, 2);
-  const byKey = new Map(visible.entries.map((entry) => [`${entry.resource} ${entry.key}`, entry]));
+  const byKey = new Map([...visible.entries].map((entry) => [`${entry.resource} ${entry.key}`, entry]));
   assert.deepEqual([...byKey.keys()].sort(), ['core/configmaps ns/doomed', 'core/configmaps ns/kept']);
   assert.equal(valueOf(JSON.parse(Buffer.from(byKey.get('core/configmaps ns/kept')!.value).toString())), 'old');
   assert.equal(store.snapshotEntries().revision, 6, 'the current view has the pending writes');

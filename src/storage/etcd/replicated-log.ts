@@ -23,7 +23,7 @@
  */
 import crypto from 'node:crypto';
 import type { Etcd3, IKeyValue, IRequestOp, IWatchResponse } from 'etcd3';
-import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry } from '../durable-log.js';
+import { WriteUnavailableError, type DurableLog, type Mutation, type RecoveredState, type SnapshotEntries, type SnapshotEntry } from '../durable-log.js';
 import { GENESIS_POSITION, signCheckpoint, type LogPosition } from '../wal/checkpoint.js';
 import { IntegrityError, WrongKeyError } from '../wal/errors.js';
 import { signingKeyFromDataKey } from '../wal/index.js';
@@ -149,7 +149,7 @@ export class EtcdLog implements DurableLog {
     });
   }
 
-  async snapshot(revision: number, entries: readonly SnapshotEntry[]): Promise<void> {
+  async snapshot(revision: number, entries: SnapshotEntries): Promise<void> {
     const active = this.active;
     if (!active) return;
     await this.waitFor(revision, false);

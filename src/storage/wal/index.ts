@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { statfsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { type DurableLog, type Mutation, type RecoveredState, type SnapshotEntry, StorageFullError } from '../durable-log.js';
+import { type DurableLog, type Mutation, type RecoveredState, type SnapshotEntries, StorageFullError } from '../durable-log.js';
 import { DATA_KEY_BYTES, type KeyProvider } from '../keys/key-provider.js';
 import { freshSalt, SealingKey } from './aead.js';
 import { encodeCheckpoint, GENESIS_POSITION, type LogPosition, signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
@@ -303,7 +303,7 @@ class SealedLogImpl implements SealedLog {
     return durable;
   }
 
-  snapshot(revision: number, entries: readonly SnapshotEntry[]): Promise<void> {
+  snapshot(revision: number, entries: SnapshotEntries): Promise<void> {
     const position = this.recentPositions.get(revision);
     if (!this.writer) return Promise.reject(new Error('wal: recover() must complete before snapshot()'));
     if (this.closing) return Promise.reject(new Error('wal: log is closed'));
@@ -380,7 +380,7 @@ class SealedLogImpl implements SealedLog {
     return true;
   }
 
-  private async writeSnapshot(writer: SegmentWriter, position: LogPosition, entries: readonly SnapshotEntry[]): Promise<void> {
+  private async writeSnapshot(writer: SegmentWriter, position: LogPosition, entries: SnapshotEntries): Promise<void> {
     // The checkpoint's durability implies every record up to `position` is durable, so a snapshot
     // never gets ahead of its own log.
     await this.appendCheckpoint(writer);

@@ -1,7 +1,7 @@
 import type crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { SnapshotEntry } from '../durable-log.js';
+import type { SnapshotEntries, SnapshotEntry } from '../durable-log.js';
 import { freshSalt, SALT_BYTES, SEALED_OVERHEAD, SealingKey } from './aead.js';
 import { readU64, writeU64 } from './bytes.js';
 import {
@@ -43,7 +43,7 @@ export async function writeSnapshotFile(
   file: string,
   dataKey: Buffer,
   checkpoint: SignedCheckpoint,
-  entries: readonly SnapshotEntry[],
+  entries: SnapshotEntries,
 ): Promise<void> {
   const temp = `${file}.tmp`;
   await writeTemp(temp, async (handle) => {
@@ -59,7 +59,7 @@ export async function writeSnapshotFile(
 }
 
 /** The bytes of a snapshot, sealed chunk by chunk (~1 MiB each), for a file or a replicated log. */
-export function* snapshotBytes(dataKey: Buffer, checkpoint: SignedCheckpoint, entries: readonly SnapshotEntry[]): Generator<Buffer> {
+export function* snapshotBytes(dataKey: Buffer, checkpoint: SignedCheckpoint, entries: SnapshotEntries): Generator<Buffer> {
   const salt = freshSalt();
   const key = new SealingKey(dataKey, salt, PURPOSE);
   yield Buffer.concat([MAGIC, salt]);
@@ -162,7 +162,7 @@ function chunkAad(index: number, kind: number, sealedLength: number): Buffer {
 }
 
 /** Entry: u16 len + resource | u16 len + key | u64 revision | u32 len + value. */
-function* entryChunks(entries: readonly SnapshotEntry[]): Generator<Buffer> {
+function* entryChunks(entries: SnapshotEntries): Generator<Buffer> {
   let parts: Buffer[] = [];
   let size = 0;
   for (const entry of entries) {
