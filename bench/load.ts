@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { ClientPool, runConcurrently } from './lib/client.js';
 import { h2load, requireH2load } from './lib/h2load.js';
 import { latencyFigures, textTable, type LatencyFigures } from './lib/stats.js';
-import { attachKubeconfig, startServer, type MemoryFigures, type Target } from './lib/target.js';
+import { attachKubeconfig, splitNamed, startServer, type MemoryFigures, type Target } from './lib/target.js';
 import * as objects from './lib/objects.js';
 import { writeResult } from './common.js';
 
@@ -103,11 +103,6 @@ export async function run(argv: string[]): Promise<void> {
   const names = Object.keys(results);
   process.stdout.write('\n' + summaryTable(names, results as Record<string, TargetResult>) + '\n');
   await writeResult(values.out!, { date: new Date().toISOString(), node: process.version, shape: options.shape, concurrency: options.concurrency, client: 'h2load for reads (one connection per client, one stream each); Node http2 for loading, writes and watches', targets: results });
-}
-
-function splitNamed(entry: string): { name: string; value: string } {
-  const at = entry.indexOf('=');
-  return at > 0 ? { name: entry.slice(0, at), value: entry.slice(at + 1) } : { name: entry, value: entry };
 }
 
 interface TargetResult {

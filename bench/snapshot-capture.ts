@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeResult } from './common.js';
+import { splitNamed } from './lib/target.js';
 
 interface Capture {
   ms: number;
@@ -56,9 +57,7 @@ async function main(): Promise<void> {
     return;
   }
   const targets: Record<string, { source: string; captures: Capture[] }> = {};
-  for (const entry of values.server ?? ['current=.']) {
-    const at = entry.indexOf('=');
-    const [name, dir] = at > 0 ? [entry.slice(0, at), entry.slice(at + 1)] : [entry, entry];
+  for (const { name, value: dir } of (values.server ?? ['current=.']).map(splitNamed)) {
     const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', resolve(dir), '--objects', String(objects)], { encoding: 'utf8', maxBuffer: 1 << 20 });
     targets[name] = { source: resolve(dir), captures: JSON.parse(out) };
   }

@@ -53,6 +53,12 @@ export interface ServerSpec {
   logFile?: string;
 }
 
+/** A `NAME=VALUE` option (`--server base=../main`); a bare VALUE names itself. */
+export function splitNamed(entry: string): { name: string; value: string } {
+  const at = entry.indexOf('=');
+  return at > 0 ? { name: entry.slice(0, at), value: entry.slice(at + 1) } : { name: entry, value: entry };
+}
+
 const probeModule = new URL('./memory-probe.js', import.meta.url).href;
 
 export async function startServer(spec: ServerSpec): Promise<Target> {
