@@ -63,6 +63,8 @@ export class SharedInformer {
   /** label key → value → keys; built the first time a selector asks for that key. */
   private readonly labelIndexes = new Map<string, Map<string, Set<string>>>();
   private readonly listeners = new Set<Listener>();
+  /** A replay that has given only its first batch so far: a handler added now joins it. */
+  private openReplay?: Replay;
   private watch?: Watch;
   private resourceVersion = '';
   private started = false;
@@ -136,15 +138,66 @@ export class SharedInformer {
   addEventHandler(handlers: ResourceEventHandlers): HandlerRegistration {
     const listener = new Listener(handlers);
     this.listeners.add(listener);
-    if (handlers.onAdd && this.items.size > 0) {
-      listener.replay([...this.items.keys()], (key) => this.items.get(key), () => !this.stopped && this.listeners.has(listener));
-    }
+    if (handlers.onAdd && this.items.size > 0) this.replayTo(listener);
     return {
       remove: () => void this.listeners.delete(listener),
       get hasSynced() {
         return listener.caughtUp;
       },
     };
+  }
+
+  /**
+   * Gives `listener` the cache as adds of the initial list. Handlers added in the same turn of the
+   * event loop (the controllers and the scheduler starting side by side) share one replay: each
+   * object is read (parsed) once and given to all of them in turn. One that joins is first given
+   * the batch the others were given already (those objects are still parsed), then goes on with them.
+   */
+  private replayTo(listener: Listener): void {
+    listener.beginReplay(this.items.keys());
+    const open = this.openReplay;
+    if (open) {
+      for (let i = 0; i < open.next; i++) this.replayKey(open.keys[i], [listener]);
+      open.listeners.push(listener);
+      return;
+    }
+    const replay = new Replay([...this.items.keys()], listener);
+    this.openReplay = replay;
+    const step = () => {
+      if (this.openReplay === replay) this.openReplay = undefined;
+      if (!this.deliverBatch(replay)) setImmediate(step);
+    };
+    if (!this.deliverBatch(replay)) setImmediate(step);
+    else if (this.openReplay === replay) this.openReplay = undefined;
+  }
+
+  /** Delivers up to FEED_BATCH more objects of `replay`; true when it is over. */
+  private deliverBatch(replay: Replay): boolean {
+    replay.listeners = replay.listeners.filter((listener) => {
+      if (!this.stopped && this.listeners.has(listener)) return true;
+      listener.endReplay();
+      return false;
+    });
+    const { keys } = replay;
+    for (let budget = FEED_BATCH; budget > 0 && replay.next < keys.length && replay.listeners.length > 0; ) {
+      if (this.replayKey(keys[replay.next++], replay.listeners)) budget--;
+    }
+    if (replay.next < keys.length && replay.listeners.length > 0) return false;
+    for (const listener of replay.listeners) {
+      // Keys cached after the replay began but before the listener joined it (none, mostly).
+      for (const key of listener.dueKeys()) this.replayKey(key, [listener]);
+      listener.endReplay();
+    }
+    return true;
+  }
+
+  /** Gives the cached object at `key` to those of `listeners` it is still due to; whether it was given to any. */
+  private replayKey(key: string, listeners: readonly Listener[]): boolean {
+    const version = this.items.get(key);
+    if (!version) return false;
+    let given = false;
+    for (const listener of listeners) if (listener.replayed(key, version)) given = true;
+    return given;
   }
 
   /**
@@ -353,10 +406,8 @@ export class SharedInformer {
  * takes it out of the replay). So each object comes once, before any change to it, in order.
  */
 class Listener {
-  /** Keys still to replay, in cache order (`remaining` says which of them are still due); none once caught up. */
-  private replayKeys?: string[];
-  private remaining = new Set<string>();
-  private nextReplayed = 0;
+  /** Keys the replay still owes it; undefined once caught up. */
+  private remaining?: Set<string>;
   private caughtUpNow?: () => void;
   /** Resolves when the replay is delivered (or dropped); only while `caughtUp` is false. */
   whenCaughtUp: Promise<void> = Promise.resolve();
@@ -364,61 +415,60 @@ class Listener {
   constructor(private readonly handlers: ResourceEventHandlers) {}
 
   get caughtUp(): boolean {
-    return this.replayKeys === undefined;
+    return this.remaining === undefined;
   }
 
   add(key: string, object: Obj, initialList: boolean): void {
-    if (this.handlers.onAdd && !this.due(key)) guard(() => this.handlers.onAdd!(object, initialList));
+    if (this.handlers.onAdd && !this.remaining?.has(key)) guard(() => this.handlers.onAdd!(object, initialList));
   }
 
   update(key: string, oldObject: Obj, newObject: Obj): void {
-    if (this.handlers.onUpdate && !this.due(key)) guard(() => this.handlers.onUpdate!(oldObject, newObject));
+    if (this.handlers.onUpdate && !this.remaining?.has(key)) guard(() => this.handlers.onUpdate!(oldObject, newObject));
   }
 
   delete(key: string, object: Obj): void {
     // A deleted object still due is no longer in the cache: the replay leaves it out.
-    if (this.remaining.delete(key)) return;
+    if (this.remaining?.delete(key)) return;
     if (this.handlers.onDelete) guard(() => this.handlers.onDelete!(object));
   }
 
-  /** Replays the cached `keys` as adds of the initial list, the first batch now; `active` says whether to go on. */
-  replay(keys: string[], cached: (key: string) => ObjectVersion | undefined, active: () => boolean): void {
-    this.replayKeys = keys;
+  /** A replay of the cached `keys` begins. */
+  beginReplay(keys: Iterable<string>): void {
     this.remaining = new Set(keys);
     this.whenCaughtUp = new Promise((resolve) => (this.caughtUpNow = resolve));
-    const step = () => {
-      if (!active()) return this.drop();
-      if (!this.deliverBatch(cached)) setImmediate(step);
-    };
-    if (!this.deliverBatch(cached)) setImmediate(step);
   }
 
-  private due(key: string): boolean {
-    return this.replayKeys !== undefined && this.remaining.has(key);
-  }
-
-  /** Delivers up to FEED_BATCH of the replay; true when it is done. */
-  private deliverBatch(cached: (key: string) => ObjectVersion | undefined): boolean {
-    const keys = this.replayKeys!;
-    for (let budget = FEED_BATCH; budget > 0 && this.nextReplayed < keys.length; ) {
-      const key = keys[this.nextReplayed++];
-      if (!this.remaining.delete(key)) continue;
-      const version = cached(key);
-      if (!version) continue;
-      budget--;
-      guard(() => this.handlers.onAdd!(version.object, true));
-    }
-    if (this.nextReplayed < keys.length) return false;
-    this.drop();
+  /** Gives the replay's object at `key` as an add of the initial list, if still due; whether it did. */
+  replayed(key: string, version: ObjectVersion): boolean {
+    if (!this.remaining?.delete(key)) return false;
+    guard(() => this.handlers.onAdd!(version.object, true));
     return true;
   }
 
-  private drop(): void {
-    this.replayKeys = undefined;
-    this.remaining = new Set();
-    this.nextReplayed = 0;
+  /** Keys still due (a copy). */
+  dueKeys(): string[] {
+    return [...(this.remaining ?? [])];
+  }
+
+  /** The replay is delivered (or dropped). */
+  endReplay(): void {
+    this.remaining = undefined;
     this.caughtUpNow?.();
     this.caughtUpNow = undefined;
+  }
+}
+
+/** One pass over the cache for the listeners that joined it. */
+class Replay {
+  listeners: Listener[];
+  /** Keys[0, next) have been given. */
+  next = 0;
+
+  constructor(
+    readonly keys: readonly string[],
+    first: Listener,
+  ) {
+    this.listeners = [first];
   }
 }
 

@@ -142,27 +142,40 @@ export class ControllerManager {
     return definitions.filter((d) => !off.has(d) && (on.has(d) || (star && !d.disabledByDefault)));
   }
 
+  /**
+   * Starts every enabled controller at once, as kcm does: each registers its handlers and
+   * indexes before its first wait, so a shared informer's first list is fed once to all of them
+   * (one parse of each object) instead of replayed to each controller that started later. A
+   * controller that cannot start fails the start; the ones that did are kept, for stop().
+   */
   async start(): Promise<void> {
     const { informers, metrics } = this.options;
     const queueMetrics = WorkQueueMetrics.in(metrics);
-    for (const definition of ControllerManager.enabled(this.definitions, this.options.selection)) {
-      const user = serviceAccountUser('kube-system', definition.serviceAccount);
-      const client = this.options.clientFor(user, FIELD_MANAGER);
-      const flag = definition.workersFlag;
-      const context: ControllerContext = {
-        client,
-        informers,
-        events: new EventRecorder(client, { component: definition.eventSource ?? definition.name, host: this.options.host }),
-        workers: flag ? (this.options.workers?.[flag.name] ?? flag.default) : 1,
-        newQueue: (name = definition.name) => new WorkQueue(name, { metrics: queueMetrics }),
-        metrics,
-        authorizer: this.options.authorizer,
-        settings: { ...Object.fromEntries((definition.flags ?? []).map((f) => [f.name, f.default])), ...this.options.settings },
-      };
-      this.running.push({ name: definition.name, controller: await definition.start(context) });
-    }
+    const enabled = ControllerManager.enabled(this.definitions, this.options.selection);
+    const started = await Promise.allSettled(enabled.map(async (definition) => definition.start(this.contextFor(definition, queueMetrics))));
+    started.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') this.running.push({ name: enabled[i].name, controller: outcome.value });
+    });
+    const failed = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     informers.start();
     log.info('controllers started', { controllers: this.running.map((r) => r.name) });
+  }
+
+  private contextFor(definition: ControllerDefinition, queueMetrics: WorkQueueMetrics): ControllerContext {
+    const { informers, metrics } = this.options;
+    const client = this.options.clientFor(serviceAccountUser('kube-system', definition.serviceAccount), FIELD_MANAGER);
+    const flag = definition.workersFlag;
+    return {
+      client,
+      informers,
+      events: new EventRecorder(client, { component: definition.eventSource ?? definition.name, host: this.options.host }),
+      workers: flag ? (this.options.workers?.[flag.name] ?? flag.default) : 1,
+      newQueue: (name = definition.name) => new WorkQueue(name, { metrics: queueMetrics }),
+      metrics,
+      authorizer: this.options.authorizer,
+      settings: { ...Object.fromEntries((definition.flags ?? []).map((f) => [f.name, f.default])), ...this.options.settings },
+    };
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,10 @@
  * nodes, event retention, snapshots — run on one replica only: the leader. Each registers here
  * with `add(name, start)`; they start (in the order added) when this replica becomes the leader
  * and stop (in reverse) when it stops being one. With local storage the one replica leads from
- * start to stop, so this is just the start/stop list it always had.
+ * start to stop, so this is just the start/stop list it always had. `addTogether` registers
+ * components that start at once, side by side (the controller manager, the virtual nodes and
+ * the scheduler: their handlers join the shared informers before those feed their first list, so
+ * each object is fed once to all of them rather than replayed to each in turn).
  *
  * Transitions are serialized: a stop waits for a start under way, and the reverse.
  */
@@ -15,8 +18,14 @@ export interface RunningComponent {
 
 export type ComponentStart = () => RunningComponent | Promise<RunningComponent>;
 
+export interface NamedStart {
+  name: string;
+  start: ComponentStart;
+}
+
 export class LeaderComponents {
-  private readonly components: Array<{ name: string; start: ComponentStart }> = [];
+  /** Components started side by side, as one step of the start order. */
+  private readonly steps: Array<readonly NamedStart[]> = [];
   private running: Array<{ name: string; component: RunningComponent }> = [];
   private leading = false;
   private transitions: Promise<void> = Promise.resolve();
@@ -26,12 +35,14 @@ export class LeaderComponents {
 
   /** Registers a component; when added while leading it starts at once (resolves once it runs). */
   add(name: string, start: ComponentStart): Promise<void> {
-    this.components.push({ name, start });
+    return this.addTogether([{ name, start }]);
+  }
+
+  /** Registers components that start side by side (and stop in reverse of the order given). */
+  addTogether(components: readonly NamedStart[]): Promise<void> {
+    this.steps.push(components);
     if (!this.leading) return Promise.resolve();
-    return this.enqueue(async () => {
-      const error = await this.startOne(name, start);
-      if (error && this.options.strict) throw error;
-    });
+    return this.enqueue(() => this.startStep(components));
   }
 
   get isLeading(): boolean {
@@ -43,12 +54,11 @@ export class LeaderComponents {
     if (this.leading) return this.transitions;
     this.leading = true;
     return this.enqueue(async () => {
-      for (const { name, start } of this.components) {
+      for (const step of this.steps) {
         if (!this.leading) return;
         // Let requests in between components: starting them all is a long stretch of work.
         await new Promise((resolve) => setImmediate(resolve));
-        const error = await this.startOne(name, start);
-        if (error && this.options.strict) throw error;
+        await this.startStep(step);
       }
     });
   }
@@ -67,15 +77,20 @@ export class LeaderComponents {
     });
   }
 
-  private async startOne(name: string, start: ComponentStart): Promise<Error | undefined> {
-    try {
-      this.running.push({ name, component: await start() });
-      return undefined;
-    } catch (error) {
-      // A component that cannot start (e.g. leadership lost mid-bootstrap) is retried next term.
-      log.error('component failed to start', { component: name, error: (error as Error).message });
-      return error as Error;
-    }
+  /** Starts a step's components side by side; they run in the order given. */
+  private async startStep(step: readonly NamedStart[]): Promise<void> {
+    const outcomes = await Promise.allSettled(step.map(async ({ start }) => start()));
+    let failure: Error | undefined;
+    outcomes.forEach((outcome, i) => {
+      const { name } = step[i];
+      if (outcome.status === 'fulfilled') this.running.push({ name, component: outcome.value });
+      else {
+        // A component that cannot start (e.g. leadership lost mid-bootstrap) is retried next term.
+        log.error('component failed to start', { component: name, error: (outcome.reason as Error).message });
+        failure ??= outcome.reason as Error;
+      }
+    });
+    if (failure && this.options.strict) throw failure;
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {

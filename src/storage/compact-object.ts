@@ -13,7 +13,12 @@
  * the value, as for any property.
  */
 import { defineLazyJsonMember, isPlainObject, lazyJsonText, type KubeObject } from '../api/object.js';
+import { memberOf } from './json-scan.js';
 import { jsonByteAt, jsonSlices, jsonText, type ResidentJson } from './shared-pieces.js';
+
+const OPEN_OBJECT = 0x7b;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
 
 const KEY = '"managedFields":';
 const KEY_BYTES = Buffer.byteLength(KEY);
@@ -27,35 +32,33 @@ export interface MetadataSpan {
   managedFieldsEnd: number;
 }
 
-const METADATA_KEY = '"metadata":';
+const METADATA_NAME = Buffer.from('"metadata"');
+const MANAGED_FIELDS_NAME = Buffer.from('"managedFields"');
 
 /**
  * Turns `object.metadata.managedFields` into a reader of `json`, the object's serialized bytes,
  * and says where the metadata lies in those bytes (so partial metadata is a splice of them).
  */
 export function compactManagedFields(object: KubeObject, json: Buffer): MetadataSpan | undefined {
-  const span = metadataSpanOf(object, json);
+  const span = metadataSpanOf(json);
   if (span) readManagedFields(object, json, span);
   return span;
 }
 
-/** Where `object`'s metadata and its managedFields member lie in `json`, its serialized bytes. */
-export function metadataSpanOf(object: KubeObject, json: Buffer): MetadataSpan | undefined {
-  const metadata = object.metadata as Record<string, unknown> | undefined;
-  if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) return undefined;
-  const metadataText = JSON.stringify(metadata);
-  const metadataAt = json.indexOf(METADATA_KEY + metadataText);
-  if (metadataAt < 0) return undefined;
-  const metadataStart = metadataAt + METADATA_KEY.length;
-  const span: MetadataSpan = { metadataStart, metadataEnd: metadataStart + Buffer.byteLength(metadataText), managedFieldsStart: -1, managedFieldsEnd: -1 };
-  const descriptor = Object.getOwnPropertyDescriptor(metadata, 'managedFields');
-  if (!descriptor || !('value' in descriptor) || !Array.isArray(descriptor.value) || descriptor.value.length === 0) return span;
-  const text = JSON.stringify(descriptor.value);
-  // Inside the metadata, exactly this text after this key is this member (string values are escaped).
-  const start = json.indexOf(KEY + text, metadataStart);
-  if (start < 0 || start >= span.metadataEnd) return span;
-  span.managedFieldsStart = start;
-  span.managedFieldsEnd = start + KEY_BYTES + Buffer.byteLength(text);
+/**
+ * Where the metadata and its managedFields member lie in `json`, an object's serialized bytes:
+ * a scan of the bytes' structure (what was parsed from them, or serialized into them, is there).
+ */
+export function metadataSpanOf(json: Buffer): MetadataSpan | undefined {
+  const metadata = memberOf(json, 0, METADATA_NAME);
+  if (!metadata || json[metadata.valueStart] !== OPEN_OBJECT) return undefined;
+  const span: MetadataSpan = { metadataStart: metadata.valueStart, metadataEnd: metadata.valueEnd, managedFieldsStart: -1, managedFieldsEnd: -1 };
+  const managedFields = memberOf(json, metadata.valueStart, MANAGED_FIELDS_NAME);
+  // Read back as a list, and only where the value follows the name's colon directly (KEY_BYTES on).
+  if (!managedFields || json[managedFields.valueStart] !== OPEN_ARRAY || json[managedFields.valueStart + 1] === CLOSE_ARRAY) return span;
+  if (managedFields.valueStart !== managedFields.nameStart + KEY_BYTES) return span;
+  span.managedFieldsStart = managedFields.nameStart;
+  span.managedFieldsEnd = managedFields.valueEnd;
   return span;
 }
 
@@ -84,7 +87,7 @@ export function serializeCompact(object: KubeObject): { json: Buffer; span?: Met
   const metadata = object.metadata as unknown;
   if (!isPlainObject(metadata) || typeof (object as { toJSON?: unknown }).toJSON === 'function' || typeof metadata.toJSON === 'function') {
     const json = Buffer.from(JSON.stringify(object));
-    return { json, span: metadataSpanOf(object, json) };
+    return { json, span: metadataSpanOf(json) };
   }
   const pieces: string[] = ['{'];
   let bytes = 1;

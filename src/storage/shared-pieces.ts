@@ -18,25 +18,16 @@
  * seen once); a shared copy lives as long as some version holds it.
  */
 import { hash } from 'node:crypto';
+import { endOfContainer } from './json-scan.js';
 
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
-/** Where a shared member's value starts: the member's name, and the byte its value opens with. */
-const SHARED_MEMBERS: readonly { readonly marker: Buffer; readonly opens: number }[] = [
-  { marker: Buffer.from('"fieldsV1":'), opens: OPEN_OBJECT },
-  { marker: Buffer.from('"containers":'), opens: OPEN_ARRAY },
-  { marker: Buffer.from('"initContainers":'), opens: OPEN_ARRAY },
-  { marker: Buffer.from('"labels":'), opens: OPEN_OBJECT },
-  { marker: Buffer.from('"ownerReferences":'), opens: OPEN_ARRAY },
-  { marker: Buffer.from('"tolerations":'), opens: OPEN_ARRAY },
-  { marker: Buffer.from('"projected":'), opens: OPEN_OBJECT },
-  { marker: Buffer.from('"f:conditions":'), opens: OPEN_OBJECT },
-];
+/**
+ * A shared member's name and the byte its value opens with, matched in one pass over the JSON
+ * read as latin1 (one character per byte, so a match's index is its byte offset; the names are
+ * ASCII, which no byte of a multi-byte UTF-8 character is). Inside a JSON string every quote is
+ * escaped, so a match is always a member, never text.
+ */
+const SHARED_MEMBER = /"(?:fieldsV1|labels|projected|f:conditions)":\{|"(?:containers|initContainers|ownerReferences|tolerations)":\[/g;
 /**
  * Smaller pieces are not worth a piece of their own: a piece costs its version two layout slots,
  * and the shared copy (a Buffer, ~100 bytes of heap) is paid once for all its holders.
@@ -96,17 +87,15 @@ export function sharePieces(json: Buffer): ResidentJson {
 /** [start, end) of every shared member's value in `json`, by start. */
 function sharedMemberValues(json: Buffer): [number, number][] {
   const values: [number, number][] = [];
-  for (const { marker, opens } of SHARED_MEMBERS) {
-    for (let at = json.indexOf(marker); at >= 0; at = json.indexOf(marker, at + 1)) {
-      const start = at + marker.length;
-      if (json[start] !== opens) continue;
-      const end = endOfValue(json, start);
-      if (end < 0) break;
-      values.push([start, end]);
-      at = end - 1;
-    }
+  const text = json.toString('latin1');
+  SHARED_MEMBER.lastIndex = 0;
+  for (let match = SHARED_MEMBER.exec(text); match; match = SHARED_MEMBER.exec(text)) {
+    const start = SHARED_MEMBER.lastIndex - 1;
+    const end = endOfContainer(json, start);
+    if (end < 0) break;
+    values.push([start, end]);
   }
-  return values.sort((a, b) => a[0] - b[0]);
+  return values;
 }
 
 /** The shared copy of `bytes`, made on their second sighting; undefined while they are seen once. */
@@ -124,19 +113,6 @@ function sharedCopy(bytes: Buffer): Buffer | undefined {
   sharedByDigest.set(digest, new WeakRef(copy));
   whenCollected.register(copy, digest);
   return copy;
-}
-
-/** The offset just past the JSON object or array opening at `start`, or -1 when it does not close. */
-function endOfValue(json: Buffer, start: number): number {
-  let depth = 0;
-  for (let i = start; i < json.length; i++) {
-    const byte = json[i];
-    if (byte === QUOTE) {
-      for (i++; i < json.length && json[i] !== QUOTE; i++) if (json[i] === BACKSLASH) i++;
-    } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) depth++;
-    else if ((byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) && --depth === 0) return i + 1;
-  }
-  return -1;
 }
 
 /** The whole JSON (assembled when pieces are shared: a transient copy). */

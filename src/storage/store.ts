@@ -685,7 +685,7 @@ export class StoredVersion implements StoredObject {
   ) {
     this.#resident = sharePieces(json);
     if (object) {
-      this.#span = span ?? metadataSpanOf(object, json);
+      this.#span = span ?? metadataSpanOf(json);
       if (this.#span) readManagedFields(object, this.#resident, this.#span);
       this.#weak = new WeakRef(object);
       versionOfParsed.set(object, this);
@@ -726,7 +726,7 @@ export class StoredVersion implements StoredObject {
     parsedObjects.parses++;
     const json = this.json;
     const parsed = JSON.parse(json.toString('utf8')) as KubeObject;
-    this.#span ??= metadataSpanOf(parsed, json);
+    this.#span ??= metadataSpanOf(json);
     if (this.#span) readManagedFields(parsed, this.#resident, this.#span);
     this.#weak = new WeakRef(parsed);
     versionOfParsed.set(parsed, this);

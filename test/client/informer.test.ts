@@ -164,6 +164,33 @@ describe('SharedInformer over the in-process client', () => {
     informers.stop();
   });
 
+  it('shares one replay among handlers added in the same turn: each object is given to all of them in turn', async () => {
+    const { client } = await inMemoryCluster(['a']);
+    const count = 1_300;
+    for (let i = 0; i < count; i++) await client.create(PODS, 'a', pod('a', `p${i}`));
+    const informers = new InformerFactory(client);
+    const pods = informers.informer(PODS);
+    await informers.waitForSync();
+    const adds: string[] = [];
+    const first = pods.addEventHandler({ onAdd: (p) => adds.push(`first ${p.metadata.name}`) });
+    const atOnce = adds.length;
+    const second = pods.addEventHandler({ onAdd: (p) => adds.push(`second ${p.metadata.name}`) });
+    assert.equal(adds.length, 2 * atOnce, 'the second is given at once the batch the first was given');
+    await pods.start();
+    assert.ok(first.hasSynced && second.hasSynced);
+    // After the first batch, one pass gives each object to both, one after the other.
+    const rest = adds.slice(2 * atOnce);
+    assert.equal(rest.length, 2 * (count - atOnce));
+    for (let i = 0; i < rest.length; i += 2) assert.deepEqual([rest[i].split(' ')[0], rest[i + 1]], ['first', rest[i].replace('first', 'second')]);
+    for (const who of ['first', 'second']) assert.equal(new Set(adds.filter((a) => a.startsWith(who))).size, count);
+    // A handler added in a later turn has a replay of its own.
+    const later: string[] = [];
+    pods.addEventHandler({ onAdd: (p) => later.push(p.metadata.name!) });
+    await pods.start();
+    assert.equal(later.length, count);
+    informers.stop();
+  });
+
   it('stops a late handler\'s replay when the handler is removed', async () => {
     const { client } = await inMemoryCluster(['a']);
     for (let i = 0; i < 1_200; i++) await client.create(PODS, 'a', pod('a', `p${i}`));
