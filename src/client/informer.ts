@@ -167,8 +167,8 @@ export class SharedInformer {
       if (this.openReplay === replay) this.openReplay = undefined;
       if (!this.deliverBatch(replay)) setImmediate(step);
     };
-    if (!this.deliverBatch(replay)) setImmediate(step);
-    else if (this.openReplay === replay) this.openReplay = undefined;
+    if (this.deliverBatch(replay)) this.openReplay = undefined;
+    else setImmediate(step);
   }
 
   /** Delivers up to FEED_BATCH more objects of `replay`; true when it is over. */

@@ -144,9 +144,10 @@ export class ControllerManager {
 
   /**
    * Starts every enabled controller at once, as kcm does: each registers its handlers and
-   * indexes before its first wait, so a shared informer's first list is fed once to all of them
-   * (one parse of each object) instead of replayed to each controller that started later. A
-   * controller that cannot start fails the start; the ones that did are kept, for stop().
+   * indexes before its first wait, in the same turn, so a shared informer gives its cache (its
+   * first list, or one replay of it when it is full already) once to all of them, each object
+   * parsed once, instead of once more to each controller that started later. A controller that
+   * cannot start fails the start; the ones that did are kept, for stop().
    */
   async start(): Promise<void> {
     const { informers, metrics } = this.options;

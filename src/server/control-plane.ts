@@ -463,8 +463,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     host: hostname(),
     authorizer,
   });
-  // Side by side: their handlers join the shared informers before the first lists are fed, so
-  // each object is fed once to all of them (at 150,000 pods a replay to each is a minute of parsing).
+  // Side by side: their handlers register in the same turn, so each shared informer gives its
+  // cache once to all of them (at 150,000 pods a replay to each in turn was a minute of parsing).
   const schedulerConfig = options.scheduler;
   const virtualNodes = options.virtualNodes;
   await whileLeader.addTogether([

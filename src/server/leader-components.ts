@@ -5,8 +5,8 @@
  * and stop (in reverse) when it stops being one. With local storage the one replica leads from
  * start to stop, so this is just the start/stop list it always had. `addTogether` registers
  * components that start at once, side by side (the controller manager, the virtual nodes and
- * the scheduler: their handlers join the shared informers before those feed their first list, so
- * each object is fed once to all of them rather than replayed to each in turn).
+ * the scheduler: their handlers register in the same turn, so each shared informer gives its
+ * cache once to all of them rather than to each in turn).
  *
  * Transitions are serialized: a stop waits for a start under way, and the reverse.
  */

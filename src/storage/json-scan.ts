@@ -19,7 +19,9 @@ export function endOfContainer(json: Buffer, start: number): number {
   for (let i = start; i < json.length; i++) {
     const byte = json[i];
     if (byte === QUOTE) {
-      for (i++; i < json.length && json[i] !== QUOTE; i++) if (json[i] === BACKSLASH) i++;
+      const end = endOfString(json, i);
+      if (end < 0) return -1;
+      i = end - 1;
     } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) depth++;
     else if ((byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) && --depth === 0) return i + 1;
   }

@@ -20,7 +20,6 @@
 import { hash } from 'node:crypto';
 import { endOfContainer } from './json-scan.js';
 
-
 /**
  * A shared member's name and the byte its value opens with, matched in one pass over the JSON
  * read as latin1 (one character per byte, so a match's index is its byte offset; the names are
